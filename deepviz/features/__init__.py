@@ -1,0 +1,1 @@
+"""Feature extractors (behind a registry) and importers of precomputed features."""

@@ -1,0 +1,27 @@
+"""The contract every feature extractor meets, so the pipeline never knows which model it drives."""
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    """Turns centre-cropped RGB squares into feature vectors.
+
+    ``name``        registry name that rebuilds this extractor (stored in the project manifest).
+    ``dim``         D, the length of one feature vector.
+    ``input_size``  S, the side in pixels of the squares ``embed`` expects.
+    """
+
+    name: str
+    dim: int
+    input_size: int
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        """(B, S, S, 3) uint8 RGB squares -> (B, D) float32 features, *not* L2-normalised.
+
+        Any model-specific preprocessing (mean/std, channel order) happens inside.
+        """
+        ...
