@@ -1,0 +1,66 @@
+"""deepviz: see what deep image features consider similar.
+
+One-liner::
+
+    import deepviz
+    report = deepviz.build("photos/", "photos.deepviz")
+    project = deepviz.open_project("photos.deepviz")
+
+Composable steps on arrays and paths: ``scan``, ``decode_crop``, ``get_extractor``,
+``l2_normalize``, ``tsne_layout``, ``gridify`` (+ ``grid_shape``, ``displacement``,
+``neighbourhood_preservation``), ``load_features``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; imported on first use so `import deepviz` stays instant.
+_EXPORTS = {
+    "build": "deepviz.pipeline.build",
+    "BuildReport": "deepviz.pipeline.build",
+    "open_project": "deepviz.storage.project",
+    "Project": "deepviz.storage.project",
+    "ProjectError": "deepviz.storage.project",
+    "scan": "deepviz.images.scan",
+    "decode_crop": "deepviz.images.decode",
+    "ImageRejected": "deepviz.images.decode",
+    "l2_normalize": "deepviz.core.normalize",
+    "tsne_layout": "deepviz.pipeline.layout",
+    "gridify": "deepviz.core.grid",
+    "grid_shape": "deepviz.core.grid",
+    "displacement": "deepviz.core.grid",
+    "neighbourhood_preservation": "deepviz.core.grid",
+    "get_extractor": "deepviz.features.registry",
+    "available_extractors": "deepviz.features.registry",
+    "load_features": "deepviz.features.importers",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'deepviz' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from deepviz.core.grid import displacement, gridify, grid_shape, neighbourhood_preservation
+    from deepviz.core.normalize import l2_normalize
+    from deepviz.features.importers import load_features
+    from deepviz.features.registry import available_extractors, get_extractor
+    from deepviz.images.decode import ImageRejected, decode_crop
+    from deepviz.images.scan import scan
+    from deepviz.pipeline.build import BuildReport, build
+    from deepviz.pipeline.layout import tsne_layout
+    from deepviz.storage.project import Project, ProjectError, open_project

@@ -1,0 +1,1 @@
+"""The algorithm core: pure numpy/scipy functions on arrays, no files, no network, no models."""

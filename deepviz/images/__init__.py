@@ -1,0 +1,1 @@
+"""Finding images on disk, decoding them once, and packing their thumbnails."""

@@ -1,0 +1,80 @@
+"""Thumbnails: encoded from the centre crop, packed per size into one blob with an offset index.
+
+A size ``s`` lives in two files: ``{s}.bin`` (every thumbnail's JPEG bytes, back to back,
+in id order) and ``{s}.offsets.npy`` ((N + 1,) int64; thumbnail ``i`` is
+``bin[offsets[i]:offsets[i + 1]]``). A server hands out any thumbnail with one slice of a
+memory map, and a million images make two files, not a million.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+DEFAULT_SIZES: tuple[int, ...] = (32, 64, 128)
+JPEG_QUALITY = 88
+MEDIA_TYPE = "image/jpeg"
+
+
+def encode_thumbnails(crop: np.ndarray, sizes: tuple[int, ...]) -> list[bytes]:
+    """(S, S, 3) uint8 centre crop -> one JPEG per size in ``sizes`` (each downscaled from S)."""
+    img = Image.fromarray(crop)
+    out = []
+    for size in sizes:
+        thumb = img if size == img.width else img.resize((size, size), Image.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        thumb.save(buf, format="JPEG", quality=JPEG_QUALITY)
+        out.append(buf.getvalue())
+    return out
+
+
+def pack(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Byte strings -> (M,) uint8 concatenation and (len + 1,) int64 offsets starting at 0."""
+    lengths = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+    offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return np.frombuffer(b"".join(blobs), dtype=np.uint8), offsets
+
+
+def bin_path(folder: Path, size: int) -> Path:
+    return folder / f"{size}.bin"
+
+
+def offsets_path(folder: Path, size: int) -> Path:
+    return folder / f"{size}.offsets.npy"
+
+
+class ThumbnailStore:
+    """Read-only access to one project's packed thumbnails, memory-mapped, by id and size."""
+
+    def __init__(self, folder: str | Path, sizes: tuple[int, ...], n: int) -> None:
+        self.folder = Path(folder)
+        self.sizes = tuple(sizes)
+        self._n = n
+        self._bins: dict[int, np.ndarray] = {}
+        self._offsets: dict[int, np.ndarray] = {}
+
+    def _open(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        if size not in self._bins:
+            if size not in self.sizes:
+                raise KeyError(f"no {size}px thumbnails in this project; it has {list(self.sizes)}")
+            offsets = np.load(offsets_path(self.folder, size), mmap_mode="r")
+            path = bin_path(self.folder, size)
+            # A zero-length file cannot be memory-mapped; an empty project has no thumbnails.
+            data = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0, np.uint8)
+            self._offsets[size], self._bins[size] = offsets, data
+        return self._bins[size], self._offsets[size]
+
+    def get(self, image_id: int, size: int) -> bytes:
+        """JPEG bytes of image ``image_id`` at ``size`` px (raises IndexError for a bad id)."""
+        if not 0 <= image_id < self._n:
+            raise IndexError(f"image id {image_id} is out of range; this project has ids 0..{self._n - 1}")
+        data, offsets = self._open(size)
+        return bytes(data[offsets[image_id] : offsets[image_id + 1]])
+
+    def nearest_size(self, size: int) -> int:
+        """The stored size closest to ``size`` from above (or the largest), for crisp drawing."""
+        bigger = [s for s in self.sizes if s >= size]
+        return min(bigger) if bigger else max(self.sizes)

@@ -1,0 +1,1 @@
+"""The build pipeline: scan -> decode once -> features + thumbnails -> layout -> grid -> project."""

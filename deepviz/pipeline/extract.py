@@ -1,0 +1,117 @@
+"""Decode every new image once and turn it into features and thumbnails, chunk by chunk.
+
+Decoding runs in a thread pool (Pillow releases the GIL) one chunk ahead of inference,
+so the CPU decodes chunk k+1 while the model embeds chunk k.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from deepviz.features.base import Extractor
+from deepviz.images.decode import ImageRejected, decode_crop
+from deepviz.images.thumbs import encode_thumbnails, pack
+from deepviz.storage.chunks import Chunk
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """One file after the worker: crops per input size and thumbnails, or a reject reason."""
+
+    crops: dict[int, np.ndarray] | None
+    thumbs: list[bytes] | None
+    width: int
+    height: int
+    reason: str
+
+
+def _decode_one(path: Path, crop_size: int, input_sizes: set[int], thumb_sizes: tuple[int, ...], max_pixels: int | None) -> _Decoded:
+    try:
+        decoded = decode_crop(path, crop_size, max_pixels=max_pixels)
+    except ImageRejected as err:
+        return _Decoded(None, None, 0, 0, err.reason)
+    crops = {crop_size: decoded.crop}
+    for size in input_sizes - {crop_size}:
+        crops[size] = np.asarray(Image.fromarray(decoded.crop).resize((size, size), Image.Resampling.BICUBIC))
+    return _Decoded(crops, encode_thumbnails(decoded.crop, thumb_sizes), decoded.width, decoded.height, "")
+
+
+def _batched(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def extract_chunks(
+    root: Path,
+    paths: Sequence[str],
+    extractors: Sequence[Extractor],
+    *,
+    thumb_sizes: tuple[int, ...],
+    chunk_size: int = 256,
+    batch_size: int = 32,
+    workers: int = 2,
+    max_pixels: int | None = None,
+    on_file: Callable[[int], None] = lambda n: None,
+) -> Iterator[Chunk]:
+    """Yield one ``Chunk`` per ``chunk_size`` files of ``paths`` (relative to ``root``).
+
+    A file that cannot be decoded becomes a reject with its reason; nothing aborts the run.
+    """
+    input_sizes = {e.input_size for e in extractors}
+    crop_size = max([*input_sizes, *thumb_sizes])
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+
+        def submit(batch: Sequence[str]) -> list[Future[_Decoded]]:
+            return [pool.submit(_decode_one, root / p, crop_size, input_sizes, thumb_sizes, max_pixels) for p in batch]
+
+        batches = _batched(paths, chunk_size)
+        current = next(batches, None)
+        pending = submit(current) if current is not None else []
+        while current is not None:
+            upcoming = next(batches, None)
+            # Queue the next chunk's decoding before this chunk's inference starts.
+            decoded = [f.result() for f in pending]
+            pending = submit(upcoming) if upcoming is not None else []
+            yield _assemble(current, decoded, extractors, thumb_sizes, batch_size)
+            on_file(len(current))
+            current = upcoming
+
+
+def _assemble(
+    paths: Sequence[str],
+    decoded: list[_Decoded],
+    extractors: Sequence[Extractor],
+    thumb_sizes: tuple[int, ...],
+    batch_size: int,
+) -> Chunk:
+    good = [d for d in decoded if d.crops is not None]
+    features = {}
+    for extractor in extractors:
+        crops = [d.crops[extractor.input_size] for d in good]  # type: ignore[index]
+        features[extractor.name] = _embed_all(extractor, crops, batch_size)
+    thumbs = {}
+    for i, size in enumerate(thumb_sizes):
+        thumbs[size] = pack([d.thumbs[i] for d in good])  # type: ignore[index]
+    return Chunk(
+        paths=np.array(list(paths), dtype=str),
+        ok=np.array([d.crops is not None for d in decoded], dtype=bool),
+        reasons=np.array([d.reason for d in decoded], dtype=str),
+        width=np.array([d.width for d in decoded], dtype=np.int32),
+        height=np.array([d.height for d in decoded], dtype=np.int32),
+        features=features,
+        thumbs=thumbs,
+    )
+
+
+def _embed_all(extractor: Extractor, crops: list[np.ndarray], batch_size: int) -> np.ndarray:
+    """(K,) crops -> (K, D) float32 raw features, in batches the model is comfortable with."""
+    out = np.empty((len(crops), extractor.dim), dtype=np.float32)
+    for start in range(0, len(crops), batch_size):
+        batch = np.stack(crops[start : start + batch_size])
+        out[start : start + len(batch)] = extractor.embed(batch)
+    return out

@@ -1,0 +1,1 @@
+"""The project folder: a versioned, memory-mapped, atomically written on-disk format."""
