@@ -154,6 +154,21 @@ def demo(images: Path | None, rebuild: bool, quiet: bool) -> None:
     click.echo(f"  deepviz info {project}")
 
 
+@cli.command()
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (127.0.0.1 keeps it on this machine).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port; a free one is chosen if it is taken.")
+@click.option("--open/--no-open", "open_browser", default=True, show_default=True, help="Open the app in a browser.")
+def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
+    """Serve the app for PROJECT: the map, queries and their similarity curves."""
+    from deepviz.server.run import serve as run_serve
+
+    try:
+        run_serve(project, host=host, port=port, open_browser=open_browser, echo=click.echo)
+    except _USER_ERRORS as err:
+        raise _fail(err) from None
+
+
 def main() -> None:
     cli(prog_name="deepviz")
 

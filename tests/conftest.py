@@ -67,3 +67,16 @@ def _jpeg_bytes() -> bytes:
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     return make_folder(tmp_path / "images")
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built project of 3 colour classes × 8 generated images (+2 rejects), made with the fake
+    ``ColourExtractor`` (feature set name 'colour'). Session-scoped: treat it as read-only."""
+    import deepviz
+
+    base = tmp_path_factory.mktemp("tiny")
+    images = make_folder(base / "images", per_class=8)
+    out = base / "tiny.deepviz"
+    deepviz.build(images, out, models=[ColourExtractor()], progress=False)
+    return out

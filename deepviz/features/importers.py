@@ -62,6 +62,8 @@ class _Found:
     ``blocks``  callable yielding consecutive (b, D) row blocks of the features, any numeric dtype.
     ``paths``   (R,) relative image path of each row, or None.
     ``ids``     (R,) integer position in the project's list of each row, or None.
+    ``loaded``  the whole matrix when the reader had to load it into memory anyway (.npz), so a
+                float32 file already in project order is returned without a second copy.
     """
 
     where: str
@@ -69,6 +71,7 @@ class _Found:
     blocks: Callable[[], Iterator[np.ndarray]]
     paths: Sequence[str] | None = None
     ids: np.ndarray | None = None
+    loaded: np.ndarray | None = None
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -99,7 +102,9 @@ def load_features(
         found = reader(file, key, stack)
         n_rows = _check_shape(found)
         rows = _row_index(found, n_rows, paths)
-        features = _gather(found, rows, len(paths))
+        features = _reuse_loaded(found, rows)
+        if features is None:
+            features = _gather(found, rows, len(paths))
     _check_values(features, paths, found.where)
     return features
 
@@ -113,7 +118,7 @@ def _read_npy(file: Path, key: str | None, stack: ExitStack) -> _Found:
         matrix = np.load(file, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
         raise FeatureFileError(
-            f"Could not read {file.name!r} as a .npy array ({error}). Save the features "
+            f"Could not read {file.name!r} as a .npy array ({_numpy_reason(error)}). Save the features "
             "with numpy.save('features.npy', matrix) using a numeric dtype."
         ) from error
     where = repr(file.name)
@@ -126,7 +131,7 @@ def _read_npz(file: Path, key: str | None, stack: ExitStack) -> _Found:
         archive = stack.enter_context(np.load(file, allow_pickle=False))
     except (ValueError, OSError, EOFError) as error:
         raise FeatureFileError(
-            f"Could not read {file.name!r} as a .npz archive ({error}). Save it with "
+            f"Could not read {file.name!r} as a .npz archive ({_numpy_reason(error)}). Save it with "
             "numpy.savez('features.npz', features=matrix, paths=numpy.array(paths))."
         ) from error
 
@@ -154,6 +159,7 @@ def _read_npz(file: Path, key: str | None, stack: ExitStack) -> _Found:
         _sliced(matrix),
         paths=_as_paths(array(path_name), path_name, where) if path_name else None,
         ids=array(id_name) if id_name else None,
+        loaded=matrix,
     )
 
 
@@ -231,7 +237,7 @@ def _read_torch(file: Path, key: str | None, stack: ExitStack) -> _Found:
             obj = torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise FeatureFileError(
-            f"Could not load {file.name!r} safely ({str(error).splitlines()[0]}). Only tensors, "
+            f"Could not load {file.name!r} safely ({_first_sentence(error)}). Only tensors, "
             "lists, strings and dicts are loaded (torch.load weights_only=True); save the "
             "features with torch.save({'features': tensor, 'paths': list_of_relative_paths}, path)."
         ) from error
@@ -566,6 +572,17 @@ def _as_paths(values: Any, name: str, where: str) -> list[str]:
     return items
 
 
+def _first_sentence(error: BaseException) -> str:
+    # Library messages can go on to suggest unsafe loading, which is advice we do not give.
+    return str(error).split(". ")[0].splitlines()[0].rstrip(".")
+
+
+def _numpy_reason(error: BaseException) -> str:
+    if "pickle" in str(error) or "Python objects" in str(error):
+        return "not a numeric array; pickled Python objects are never loaded"
+    return _first_sentence(error)
+
+
 def _first_present(names: Sequence[str], container: Any) -> str | None:
     return next((n for n in names if n in container), None)
 
@@ -698,6 +715,14 @@ def _blocks_of(read: Callable[[int, int], np.ndarray], shape: Sequence[int]) -> 
 def _sliced(matrix: Any) -> Callable[[], Iterator[np.ndarray]]:
     """Blocks of anything sliceable by rows into numpy (ndarray, memmap, h5py dataset)."""
     return _blocks_of(lambda a, b: np.asarray(matrix[a:b]), matrix.shape)
+
+
+def _reuse_loaded(found: _Found, rows: np.ndarray | None) -> np.ndarray | None:
+    """The reader's in-memory matrix itself when it is float32 and already in project order."""
+    loaded = found.loaded
+    if rows is None and loaded is not None and loaded.dtype == np.float32 and loaded.flags.writeable:
+        return np.ascontiguousarray(loaded)
+    return None
 
 
 def _gather(found: _Found, rows: np.ndarray | None, n_out: int) -> np.ndarray:

@@ -1,0 +1,197 @@
+"""Building projects end to end on generated folders: contents, rejects, resume, incremental add."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+import deepviz
+from deepviz.cli import cli
+from tests.conftest import ColourExtractor, make_folder, write_image
+
+
+@pytest.fixture
+def colour_registry(monkeypatch: pytest.MonkeyPatch) -> ColourExtractor:
+    """Make the registry name 'colour' build the fake extractor, so the CLI can use it."""
+    import deepviz.features.registry as registry
+
+    fake = ColourExtractor()
+    real = registry.get_extractor
+    monkeypatch.setattr(registry, "get_extractor", lambda name, **kw: fake if name == "colour" else real(name, **kw))
+    return fake
+
+
+def _build_cli(*args: str) -> object:
+    return CliRunner().invoke(cli, ["build", *args, "--quiet"], catch_exceptions=False)
+
+
+def test_cli_build_makes_a_complete_project(image_folder: Path, tmp_path: Path, colour_registry: ColourExtractor) -> None:
+    out = tmp_path / "proj"
+    result = _build_cli(str(image_folder), "-o", str(out), "-m", "colour")
+    assert result.exit_code == 0, result.output
+    assert "18 images (18 new)" in result.output
+    assert "red/truncated.jpg" in result.output and "green/not_really.png" in result.output
+    p = deepviz.open_project(out)
+    assert p.n == 18
+    assert list(p.images.columns) == ["id", "path", "label", "width", "height"]
+    assert p.images["id"].tolist() == list(range(18))
+    assert sorted(set(p.images["label"])) == ["blue", "green", "red"]
+    assert set(p.rejects["path"]) == {"red/truncated.jpg", "green/not_really.png"}
+    # Features: stored normalised, equal to an independent computation from the crop.
+    f = p.features()
+    assert f.shape == (18, 12) and f.dtype == np.float16
+    np.testing.assert_allclose(np.linalg.norm(f.astype(np.float64), axis=1), 1.0, atol=2e-3)
+    crop = deepviz.decode_crop(image_folder / p.images.at[5, "path"], 128).crop
+    small = np.asarray(Image.fromarray(crop).resize((16, 16), Image.Resampling.BICUBIC))
+    expected = ColourExtractor().embed(small[None])[0]
+    np.testing.assert_allclose(f[5], expected / np.linalg.norm(expected), atol=2e-3)
+    # Layout and grid: one distinct cell per image inside the grid.
+    rows, cols = p.grid_shape
+    assert p.layout.shape == (18, 2) and np.isfinite(p.layout).all()
+    flat = p.grid[:, 0] * cols + p.grid[:, 1]
+    assert len(set(flat.tolist())) == 18 and (p.grid[:, 0] < rows).all() and (p.grid[:, 1] < cols).all()
+    # Thumbnails: every image at every size, decodable, right size.
+    for size in (32, 64, 128):
+        for i in (0, 17):
+            assert Image.open(io.BytesIO(p.thumbnail(i, size))).size == (size, size)
+    # Original sizes recorded.
+    row = p.images[p.images.path == "red/img_3.png"].iloc[0]
+    assert (row.width, row.height) == (43, 36)
+
+
+def test_info_json_lists_rejects_with_reasons(image_folder: Path, tmp_path: Path, colour_registry: ColourExtractor) -> None:
+    out = tmp_path / "proj"
+    _build_cli(str(image_folder), "-o", str(out), "-m", "colour")
+    result = CliRunner().invoke(cli, ["info", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert info["images"] == 18 and info["labels"] == {"blue": 6, "green": 6, "red": 6}
+    reasons = {r["path"]: r["reason"] for r in info["rejects"]}
+    assert "Pillow" in reasons["green/not_really.png"] and "decode" in reasons["red/truncated.jpg"]
+    assert info["feature_sets"]["colour"]["dim"] == 12
+    text = CliRunner().invoke(cli, ["info", str(out)])
+    assert "rejects: 2" in text.output and "features colour (default): 12-d float16" in text.output
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def test_resume_after_crash_does_not_redo_finished_chunks(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=10, with_broken=False)
+    out = tmp_path / "proj"
+    crashing = ColourExtractor()
+    real_embed = crashing.embed
+
+    def embed_then_crash(crops: np.ndarray) -> np.ndarray:
+        if crashing.calls >= 2:
+            raise Crash("power cut")
+        return real_embed(crops)
+
+    crashing.embed = embed_then_crash  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        deepviz.build(root, out, models=[crashing], chunk_size=8, batch_size=8, progress=False)
+    assert not (out / "manifest.json").exists()
+    assert len(list((out / ".work").glob("chunk-*.npz"))) == 2
+
+    resumed = ColourExtractor()
+    report = deepviz.build(root, out, models=[resumed], chunk_size=8, batch_size=8, progress=False)
+    assert report.resumed_files == 16 and resumed.images_seen == 30 - 16
+    assert not (out / ".work").exists()
+
+    clean = ColourExtractor()
+    deepviz.build(root, tmp_path / "clean", models=[clean], chunk_size=8, batch_size=8, progress=False)
+    a, b = deepviz.open_project(out), deepviz.open_project(tmp_path / "clean")
+    assert a.images["path"].tolist() == b.images["path"].tolist()
+    np.testing.assert_array_equal(a.features(), b.features())
+    assert all(a.thumbnail(i, 64) == b.thumbnail(i, 64) for i in range(a.n))
+
+
+def test_crash_during_commit_is_repaired_by_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_folder(tmp_path / "images", per_class=4, with_broken=False)
+    out = tmp_path / "proj"
+    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    for k in range(3):
+        write_image(root / "red" / f"new_{k}.png", (200, 50, 50))
+    from deepviz.storage import writer
+
+    def fail(*a: object, **k: object) -> None:
+        raise Crash("disk full while writing rejects")
+
+    monkeypatch.setattr(writer, "write_rejects", fail)
+    with pytest.raises(Crash):
+        deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    # The old manifest still rules: the half-written rows are invisible.
+    assert deepviz.open_project(out).n == 12
+    monkeypatch.undo()
+    again = ColourExtractor()
+    report = deepviz.build(root, out, models=[again], progress=False)
+    assert again.images_seen == 0 and report.n_new == 3
+    p = deepviz.open_project(out)
+    assert p.n == 15 and p.features().shape == (15, 12)
+    assert Image.open(io.BytesIO(p.thumbnail(14, 32))).size == (32, 32)
+
+
+def test_incremental_add_processes_only_new_images_and_keeps_ids(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=4)
+    out = tmp_path / "proj"
+    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    before = deepviz.open_project(out)
+    old_paths = before.images["path"].tolist()
+    old_feats = np.array(before.features())
+    old_thumb = before.thumbnail(3, 64)
+
+    write_image(root / "yellow" / "a.png", (230, 230, 20))
+    write_image(root / "yellow" / "b.png", (230, 230, 20))
+    second = ColourExtractor()
+    report = deepviz.build(root, out, models=[second], progress=False)
+    # Only the 2 new images and the 2 (still broken) rejects are decoded again.
+    assert report.n_new == 2 and second.images_seen == 2
+    after = deepviz.open_project(out)
+    assert after.n == 14
+    assert after.images["path"].tolist()[:12] == old_paths
+    assert after.images["path"].tolist()[12:] == ["yellow/a.png", "yellow/b.png"]
+    np.testing.assert_array_equal(after.features()[:12], old_feats)
+    assert after.thumbnail(3, 64) == old_thumb
+    assert len(after.rejects) == 2
+
+    third = ColourExtractor()
+    report = deepviz.build(root, out, models=[third], progress=False)
+    assert report.n_new == 0 and third.images_seen == 0
+
+
+def test_refuses_to_write_into_a_foreign_folder(image_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    with pytest.raises(deepviz.ProjectError, match="new output folder"):
+        deepviz.build(image_folder, out, models=[ColourExtractor()], progress=False)
+    assert (out / "thesis.tex").read_text() == "precious"
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["info", str(tmp_path)])
+    assert result.exit_code == 1 and "not a deepviz project" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(cli, ["build", str(tmp_path / "missing"), "--quiet"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_list_files_prints_row_order(image_folder: Path) -> None:
+    result = CliRunner().invoke(cli, ["build", str(image_folder), "--list-files"])
+    lines = result.output.split()
+    assert lines == sorted(lines) and "blue/img_0.jpg" in lines and "notes.txt" not in lines
+
+
+def test_help_is_instant_and_imports_no_heavy_module() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, deepviz.cli; deepviz.cli.cli(['--help'], standalone_mode=False); print(sorted(m for m in ('torch','onnxruntime','openTSNE','pyarrow','sklearn') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]")
