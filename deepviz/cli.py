@@ -147,9 +147,11 @@ def demo(images: Path | None, rebuild: bool, quiet: bool) -> None:
     from deepviz import demo as demo_mod
 
     try:
-        project = demo_mod.ensure_demo_project(images=images, rebuild=rebuild, progress=not quiet, echo=click.echo)
+        project, report = demo_mod.ensure_demo_project(images=images, rebuild=rebuild, progress=not quiet, echo=click.echo)
     except (*_USER_ERRORS, demo_mod.DemoUnavailable) as err:
         raise _fail(err) from None
+    if report is not None:
+        _print_report(report)
     click.echo(f"Demo project ready: {project}")
     click.echo(f"  deepviz info {project}")
 

@@ -13,6 +13,10 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deepviz.pipeline.build import BuildReport
 
 PACKAGE = "tuxpaint-stamps-default"
 _STAMPS = Path("usr/share/tuxpaint/stamps")
@@ -77,8 +81,9 @@ def _copy_stamps(extracted: Path, target: Path) -> None:
 
 def ensure_demo_project(
     images: Path | None = None, *, rebuild: bool = False, progress: bool = True, echo: Callable[[str], None] = print
-) -> Path:
-    """Path of the built demo project, building it on first use (later calls are instant)."""
+) -> tuple[Path, BuildReport | None]:
+    """Path of the built demo project, building it on first use (later calls are instant),
+    and the build's report (None when the cached project was reused)."""
     from deepviz.pipeline.build import build
 
     source = images or demo_images(echo)
@@ -87,5 +92,5 @@ def ensure_demo_project(
         shutil.rmtree(project, ignore_errors=True)
     if not (project / "manifest.json").exists() or rebuild or images:
         echo(f"Building the demo project in {project} ...")
-        build(source, project, label_depth=None if images else LABEL_DEPTH, progress=progress)
-    return project
+        return project, build(source, project, label_depth=None if images else LABEL_DEPTH, progress=progress)
+    return project, None

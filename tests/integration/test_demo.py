@@ -1,0 +1,46 @@
+"""The demo: the stamp copier keeps only real stamps and the licence; the cache is reused."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from deepviz import demo
+
+
+def test_copy_stamps_keeps_pngs_and_licence_and_drops_mirrors_and_sounds(tmp_path: Path) -> None:
+    extracted = tmp_path / "x"
+    stamps = extracted / "usr/share/tuxpaint/stamps"
+    (stamps / "animals/birds").mkdir(parents=True)
+    Image.new("RGBA", (8, 8)).save(stamps / "animals/birds/owl.png")
+    Image.new("RGBA", (8, 8)).save(stamps / "animals/birds/owl_mirror.png")
+    (stamps / "animals/birds/owl.ogg").write_bytes(b"OggS")
+    (stamps / "animals/birds/owl.txt").write_text("An owl.")
+    doc = extracted / "usr/share/doc/tuxpaint-stamps-default"
+    doc.mkdir(parents=True)
+    (doc / "copyright").write_text("License: GPL-2")
+    target = tmp_path / "cache" / "tuxpaint-stamps"
+    demo._copy_stamps(extracted, target)
+    files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert files == [".complete", "LICENSE-tuxpaint-stamps.txt", "animals/birds/owl.png"]
+
+
+def test_demo_without_apt_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPVIZ_CACHE", str(tmp_path))
+    monkeypatch.setattr(demo.shutil, "which", lambda tool: None)
+    with pytest.raises(demo.DemoUnavailable, match="--images"):
+        demo.demo_images(echo=lambda s: None)
+
+
+def test_cached_demo_images_are_not_fetched_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPVIZ_CACHE", str(tmp_path))
+    target = tmp_path / "demo" / "tuxpaint-stamps"
+    target.mkdir(parents=True)
+    (target / ".complete").write_text("ok")
+
+    def no_fetch(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fetched again")
+
+    monkeypatch.setattr(demo, "_run", no_fetch)
+    assert demo.demo_images(echo=lambda s: None) == target
