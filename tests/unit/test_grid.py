@@ -1,0 +1,211 @@
+"""Gridify invariants: a bijection onto distinct cells, input untouched, quality ordering."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deepviz.core.grid import (
+    METHODS,
+    _normalise,
+    _refine,
+    _squared_cost,
+    displacement,
+    grid_shape,
+    gridify,
+    neighbourhood_preservation,
+)
+
+
+def _clustered(n: int, seed: int = 0) -> np.ndarray:
+    """(n, 2) float64 layout: Gaussian blobs of different sizes, like a t-SNE map."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(8, 2)) * 5
+    spread = rng.uniform(0.3, 1.5, size=8)
+    label = rng.integers(0, 8, size=n)
+    return centres[label] + rng.normal(size=(n, 2)) * spread[label, None]
+
+
+def _assert_bijection(cells: np.ndarray, n: int, shape: tuple[int, int]) -> None:
+    rows, cols = shape
+    assert cells.shape == (n, 2)
+    assert cells.dtype == np.int32
+    assert ((cells[:, 0] >= 0) & (cells[:, 0] < rows)).all()
+    assert ((cells[:, 1] >= 0) & (cells[:, 1] < cols)).all()
+    flat = cells[:, 0].astype(np.int64) * cols + cells[:, 1]
+    assert np.unique(flat).size == n
+
+
+# ---------------------------------------------------------------- grid_shape
+
+
+@given(n=st.integers(1, 200_000), aspect=st.floats(0.25, 4.0))
+def test_grid_shape_holds_n_with_few_empty_cells(n: int, aspect: float) -> None:
+    rows, cols = grid_shape(n, aspect)
+    assert rows * cols >= n
+    assert rows * cols - n < max(rows, cols)
+
+
+@given(n=st.integers(400, 200_000), aspect=st.floats(0.25, 4.0))
+def test_grid_shape_honours_aspect(n: int, aspect: float) -> None:
+    rows, cols = grid_shape(n, aspect)
+    assert abs(np.log(cols / rows / aspect)) < 0.15
+
+
+def test_grid_shape_square_and_edge_cases() -> None:
+    assert grid_shape(1024) == (32, 32)
+    assert grid_shape(1) == (1, 1)
+    assert grid_shape(0) == (0, 0)
+    with pytest.raises(ValueError):
+        grid_shape(-1)
+    with pytest.raises(ValueError):
+        grid_shape(10, 0.0)
+
+
+# ---------------------------------------------------------------- gridify invariants
+
+
+@pytest.mark.parametrize("method", METHODS)
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(1, 150),
+    extra=st.integers(0, 20),
+    aspect=st.floats(0.3, 3.0),
+    seed=st.integers(0, 2**16),
+    dup=st.booleans(),
+)
+def test_every_method_is_a_bijection_and_leaves_input_alone(
+    method: str, n: int, extra: int, aspect: float, seed: int, dup: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    xy = rng.normal(size=(n, 2)) * rng.uniform(0.1, 10, size=2)
+    if dup:  # repeated positions and a collapsed axis must still give distinct cells
+        xy[: n // 2] = xy[0]
+    before = xy.copy()
+    rows, cols = grid_shape(n, aspect)
+    shape = (rows, cols + extra)
+    cells = gridify(xy, shape, method=method, seed=seed)
+    _assert_bijection(cells, n, shape)
+    np.testing.assert_array_equal(xy, before)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_default_shape_and_large_n(method: str) -> None:
+    n = 3000 if method != "optimal" else 400
+    xy = _clustered(n).astype(np.float32)
+    cells = gridify(xy, method=method, aspect=1.5)
+    _assert_bijection(cells, n, grid_shape(n, 1.5))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("shape", [(12, 17), (1, 9), (9, 1)])
+def test_points_on_cell_centres_are_kept_exactly(method: str, shape: tuple[int, int]) -> None:
+    rows, cols = shape
+    r, c = np.divmod(np.arange(rows * cols), cols)
+    # arbitrary affine units: gridify normalises the bounding box onto the cell centres
+    xy = np.column_stack([3.0 * c - 7.0, 0.5 * r + 100.0])
+    order = np.random.default_rng(1).permutation(rows * cols)
+    cells = gridify(xy[order], shape, method=method)
+    np.testing.assert_array_equal(cells, np.column_stack([r, c])[order])
+    assert displacement(xy[order], cells, shape) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_same_seed_same_result_for_every_method() -> None:
+    xy = _clustered(500)
+    for method in METHODS:
+        np.testing.assert_array_equal(
+            gridify(xy, method=method, seed=3), gridify(xy, method=method, seed=3)
+        )
+
+
+def test_empty_input() -> None:
+    assert gridify(np.empty((0, 2))).shape == (0, 2)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_unknown_method_lists_valid_ones() -> None:
+    with pytest.raises(ValueError, match="kdsplit.*greedy.*optimal"):
+        gridify(_clustered(10), method="hilbert")
+
+
+def test_too_small_grid_says_what_to_do() -> None:
+    with pytest.raises(ValueError, match="shape=None"):
+        gridify(_clustered(10), (3, 3))
+
+
+@pytest.mark.parametrize("bad", [np.zeros((5, 3)), np.zeros(10), np.zeros((2, 5, 2))])
+def test_layout_must_be_n_by_2(bad: np.ndarray) -> None:
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        gridify(bad)
+
+
+def test_nan_is_refused_with_the_row() -> None:
+    xy = _clustered(10)
+    xy[4, 1] = np.nan
+    with pytest.raises(ValueError, match="row 4"):
+        gridify(xy)
+
+
+def test_optimal_refuses_huge_inputs_and_points_to_kdsplit() -> None:
+    with pytest.raises(ValueError, match="kdsplit"):
+        gridify(np.zeros((20_001, 2)), method="optimal")
+
+
+# ---------------------------------------------------------------- quality
+
+
+def test_quality_ordering_on_clustered_data() -> None:
+    xy = _clustered(1200, seed=5)
+    shape = grid_shape(1200)
+    pos = _normalise(xy, shape)
+    cost = {m: _squared_cost(pos, gridify(xy, shape, method=m)) for m in METHODS}
+    # optimal minimises exactly this cost; kdsplit is never worse than kdsplit-fast by it
+    assert cost["optimal"] <= cost["kdsplit"] + 1e-6
+    assert cost["kdsplit"] <= cost["kdsplit-fast"]
+    assert cost["kdsplit"] <= 1.1 * cost["optimal"]
+    disp = {m: displacement(xy, gridify(xy, shape, method=m), shape) for m in METHODS}
+    assert disp["optimal"] <= 1.02 * disp["kdsplit"] <= 1.02 * disp["kdsplit-fast"]
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(2, 400), extra=st.integers(0, 30), seed=st.integers(0, 2**16))
+def test_refinement_never_raises_the_cost(n: int, extra: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    xy = rng.normal(size=(n, 2))
+    rows, cols = grid_shape(n)
+    shape = (rows, cols + extra)
+    pos = _normalise(xy, shape)
+    start = gridify(xy, shape, method="kdsplit-fast")
+    # a deliberately bad start too: a random bijection
+    flat = rng.permutation(shape[0] * shape[1])[:n]
+    scrambled = np.column_stack(np.divmod(flat, shape[1]))
+    for cells in (start, scrambled):
+        refined = _refine(pos, cells.astype(np.int64), shape)
+        _assert_bijection(refined.astype(np.int32), n, shape)
+        assert _squared_cost(pos, refined) <= _squared_cost(pos, cells) + 1e-9
+
+
+def test_displacement_in_cell_units() -> None:
+    xy = np.array([[0.0, 0.0], [1.0, 1.0]])
+    # 2 x 2 grid: the points normalise onto cells (0, 0) and (1, 1)
+    assert displacement(xy, np.array([[0, 0], [1, 1]]), (2, 2)) == 0.0
+    assert displacement(xy, np.array([[0, 1], [1, 1]]), (2, 2)) == pytest.approx(0.5)
+
+
+def test_neighbourhood_preservation_range_and_extremes() -> None:
+    rows, cols = 10, 10
+    r, c = np.divmod(np.arange(100), cols)
+    cells = np.column_stack([r, c])
+    # jitter breaks the layout's own ties; grid ties then follow the layout exactly
+    jitter = np.random.default_rng(2).uniform(-0.01, 0.01, size=(100, 2))
+    grid_xy = np.column_stack([c, r]) + jitter
+    assert neighbourhood_preservation(grid_xy, cells) == 1.0
+    shuffled = cells[np.random.default_rng(0).permutation(100)]
+    score = neighbourhood_preservation(grid_xy, shuffled)
+    assert 0.0 <= score < 0.3
+    xy = _clustered(800)
+    good = neighbourhood_preservation(xy, gridify(xy))
+    assert 0.0 <= score < good <= 1.0
