@@ -14,6 +14,9 @@ _USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, 
 
 def _fail(err: BaseException) -> click.ClickException:
     message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    if isinstance(err, ImportError):
+        # MissingDependency's text is the exact install command.
+        message = f"a package this needs is not installed; run: {message}"
     return click.ClickException(str(message))
 
 

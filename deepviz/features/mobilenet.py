@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import inspect
 import os
 import tempfile
+import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -77,36 +80,45 @@ def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return Path.home() / ".cache" / "deepviz" / "models"
 
 
-def export_onnx(net: torch.nn.Module, input_size: int, target: Path) -> Path:
+def export_onnx(
+    net: torch.nn.Module, input_size: int, target: Path, exporter: Literal["torchscript", "dynamo"] | None = None
+) -> Path:
     """Write ``net`` (images -> features, logits) to ``target`` as ONNX with a dynamic batch axis.
 
+    ``exporter`` None picks the TorchScript exporter while torch still has it (torch 2.13 does,
+    deprecated): it is faster and needs no onnxscript. Otherwise torch's default dynamo exporter.
     Written to a temporary file in the same folder and renamed, so a crash or a concurrent run
     never leaves a half-written model that a later run would trust.
     """
     import torch
 
+    if exporter is None:
+        has_legacy = "dynamo" in inspect.signature(torch.onnx.export).parameters
+        exporter = "torchscript" if has_legacy else "dynamo"
     target.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(2, 3, input_size, input_size)
+    names: dict[str, Any] = {"input_names": [ONNX_INPUT], "output_names": list(ONNX_OUTPUTS)}
     fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
-        # The TorchScript exporter (dynamo=False) is deprecated but still present in torch 2.13;
-        # it needs no onnxscript and gives a plain static graph. The dynamo exporter is the
-        # fallback once it is removed.
-        try:
+        if exporter == "torchscript":
+            with warnings.catch_warnings():
+                # The deprecation notice is for us, not for the user running deepviz.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                # EfficientNet's asymmetric pads trace to Slice ops the folder skips: harmless.
+                warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
+                torch.onnx.export(
+                    net, (dummy,), tmp_name, dynamo=False, opset_version=ONNX_OPSET,
+                    dynamic_axes={n: {0: "batch"} for n in (ONNX_INPUT, *ONNX_OUTPUTS)}, **names,
+                )
+        else:
+            # external_data=False keeps the weights inside the one file we rename into place.
             torch.onnx.export(
-                net, (dummy,), tmp_name, dynamo=False,
-                input_names=[ONNX_INPUT], output_names=list(ONNX_OUTPUTS),
-                dynamic_axes={ONNX_INPUT: {0: "batch"}, **{o: {0: "batch"} for o in ONNX_OUTPUTS}},
-                opset_version=ONNX_OPSET,
+                net, (dummy,), tmp_name, dynamo=True, external_data=False, opset_version=ONNX_OPSET,
+                dynamic_shapes=({0: torch.export.Dim("batch", min=1)},), verbose=False, **names,
             )
-        except TypeError:
-            batch = torch.export.Dim("batch", min=1)
-            torch.onnx.export(
-                net, (dummy,), tmp_name, dynamo=True, external_data=False,
-                input_names=[ONNX_INPUT], output_names=list(ONNX_OUTPUTS),
-                dynamic_shapes=({0: batch},), opset_version=ONNX_OPSET,
-            )
+        # mkstemp creates the file owner-only; a shared cache should be readable like any download.
+        os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, target)
     finally:
         if os.path.exists(tmp_name):
@@ -140,7 +152,8 @@ class OnnxRunner:
         )
 
     def run(self, x: np.ndarray, outputs: tuple[str, ...]) -> list[np.ndarray]:
-        return self.session.run(list(outputs), {ONNX_INPUT: x})
+        result: list[np.ndarray] = self.session.run(list(outputs), {ONNX_INPUT: x})
+        return result
 
 
 class TorchRunner:
@@ -174,7 +187,6 @@ class TorchRunner:
 @functools.cache
 def _torch_classes() -> dict[str, Any]:
     """Define the nn.Module classes on first use, so this module imports without torch."""
-    import torch
     from torch import nn
 
     def conv_bn_relu(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
@@ -203,7 +215,8 @@ def _torch_classes() -> dict[str, Any]:
             self.use_skip = stride == 1 and cin == cout
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return x + self.conv(x) if self.use_skip else self.conv(x)
+            out: torch.Tensor = self.conv(x)
+            return x + out if self.use_skip else out
 
     class MobileNetV2Net(nn.Module):
         """(B, 3, 224, 224) standardised RGB -> ((B, 1280) pooled features, (B, 1000) ImageNet logits)."""
@@ -238,11 +251,12 @@ def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:
     """The torch network in eval mode with ImageNet weights (or those at ``weights``), strictly loaded."""
     from deepviz.features.registry import pip_command
 
+    path = weights if weights is not None else weights_path()
     require("torch", pip_command("torch"))
     import torch
 
-    net = _torch_classes()["MobileNetV2Net"]()
-    state = torch.load(weights if weights is not None else weights_path(), map_location="cpu", weights_only=True)
+    net: torch.nn.Module = _torch_classes()["MobileNetV2Net"]()
+    state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)
     return net.eval()
 

