@@ -46,7 +46,7 @@ def cli() -> None:
 @click.option("--grid", "grid_method", type=click.Choice(["auto", "optimal", "kdsplit", "greedy"]), default="auto", show_default=True, help="Grid assignment: optimal (exact, small sets), kdsplit (fast at 1M), greedy (the paper's).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of t-SNE and the grid.")
 @click.option("--workers", type=click.IntRange(min=1), help="Decoding threads [default: number of CPUs].")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Images per model call.")
 @click.option("--max-pixels", type=click.IntRange(min=1), default=None, help="Refuse images with more pixels (decompression-bomb guard) [default: Pillow's, ~89M].")
 @click.option("--list-files", is_flag=True, help="Only print the image files found, in the row order a bare feature matrix must follow.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -144,7 +144,7 @@ def models() -> None:
 @cli.command()
 @click.option("--images", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Use this folder instead of fetching the demo set.")
 @click.option("--rebuild", is_flag=True, help="Build the demo project again from scratch.")
-@click.option("--quiet", is_flag=True)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 def demo(images: Path | None, rebuild: bool, quiet: bool) -> None:
     """Build (once, cached) the bundled demo set: ~785 Tux Paint stamps in 16 categories."""
     from deepviz import demo as demo_mod
