@@ -84,7 +84,7 @@ def build(
     base_n = int(manifest["n_images"]) if manifest else 0
     given = [m for m in models or () if not isinstance(m, str)]
     names = None if models is None else [m if isinstance(m, str) else m.name for m in models]
-    model_names, sizes, imported = _settings(manifest, names, features, features_name, thumb_sizes)
+    model_names, sizes, imported = _settings(manifest, names, features, features_key, features_name, thumb_sizes)
 
     t = time.perf_counter()
     found = scan(root, label_depth=label_depth, labels_csv=labels_csv, skip=(out,))
@@ -93,6 +93,8 @@ def build(
     todo = [p for p in found.paths if p not in known]
     seconds["scan"] = time.perf_counter() - t
 
+    # Imported files are read (and checked) before any image is decoded: a wrong file fails fast.
+    imported_rows = {name: _load_imported(spec, found) for name, spec in imported.items()}
     extractors = _make_extractors(model_names, given, extractor_options or {})
     store = ChunkStore(out / WORK_DIR, config_key(model_names, max([*(e.input_size for e in extractors), *sizes]), sizes))
     out.mkdir(parents=True, exist_ok=True)
@@ -123,7 +125,7 @@ def build(
         writer.append_thumbnails(out, size, base_n, store.read())
     feature_sets = {e.name: {"dim": e.dim, "extractor": e.name, "source": None} for e in extractors}
     for name, spec in imported.items():
-        feature_sets[name] = _import_feature_set(out, name, spec, found, table.column("path").to_pylist())
+        feature_sets[name] = _store_imported(out, name, spec, imported_rows[name], found, table.column("path").to_pylist())
     writer.write_rejects(out, summary.rejects)
     seconds["commit"] = time.perf_counter() - t
 
@@ -153,6 +155,7 @@ def _settings(
     manifest: dict[str, Any] | None,
     models: Sequence[str] | None,
     features: str | os.PathLike[str] | None,
+    features_key: str | None,
     features_name: str | None,
     thumb_sizes: Sequence[int] | None,
 ) -> tuple[list[str], tuple[int, ...], dict[str, dict[str, Any]]]:
@@ -176,7 +179,7 @@ def _settings(
         sizes = tuple(sorted(int(s) for s in (thumb_sizes or DEFAULT_SIZES)))
     if features is not None:
         name = features_name or Path(features).stem
-        imported[name] = {"file": str(Path(features).resolve())}
+        imported[name] = {"file": str(Path(features).resolve()), "key": features_key}
     if not model_names and not imported:
         raise ValueError("nothing to build features from: give --model NAME or --features FILE")
     return model_names, sizes, imported
@@ -192,11 +195,17 @@ def _make_extractors(names: Sequence[str], given: Sequence[Extractor], options: 
     return [by_name[n] if n in by_name else get_extractor(n, **options) for n in names]
 
 
-def _import_feature_set(out: Path, name: str, spec: dict[str, Any], found: ScanResult, id_paths: list[str]) -> dict[str, Any]:
-    """Load an imported feature file, align it to the project's ids, store it normalised."""
+def _load_imported(spec: dict[str, Any], found: ScanResult) -> np.ndarray:
+    """(len(found.paths), D) float32 rows of an imported feature file, in scan order."""
     from deepviz.features.importers import load_features
 
-    rows = load_features(spec["file"], found.paths, key=spec.get("key"))
+    return load_features(spec["file"], found.paths, key=spec.get("key"))
+
+
+def _store_imported(
+    out: Path, name: str, spec: dict[str, Any], rows: np.ndarray, found: ScanResult, id_paths: list[str]
+) -> dict[str, Any]:
+    """Align imported rows (scan order) to the project's ids and store them normalised."""
     index = {p: i for i, p in enumerate(found.paths)}
     missing = [p for p in id_paths if p not in index]
     if missing:

@@ -195,3 +195,52 @@ def test_help_is_instant_and_imports_no_heavy_module() -> None:
     code = "import sys, deepviz.cli; deepviz.cli.cli(['--help'], standalone_mode=False); print(sorted(m for m in ('torch','onnxruntime','openTSNE','pyarrow','sklearn') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
+
+
+class GreyExtractor(ColourExtractor):
+    """A second fake model, so a project can hold two feature sets."""
+
+    name = "grey"
+    dim = 4
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        return super().embed(crops).reshape(len(crops), 4, 3).mean(axis=2)
+
+
+def test_two_models_make_two_feature_sets(image_folder: Path, tmp_path: Path) -> None:
+    deepviz.build(image_folder, tmp_path / "p", models=[ColourExtractor(), GreyExtractor()], progress=False)
+    p = deepviz.open_project(tmp_path / "p")
+    assert p.feature_sets == ["colour", "grey"] and p.default_feature_set == "colour"
+    assert p.features("grey").shape == (18, 4)
+    assert p.feature_info("grey").extractor == "grey"
+
+
+def test_cli_imports_precomputed_features_in_list_files_order(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=3, with_broken=False)
+    files = CliRunner().invoke(cli, ["build", str(root), "--list-files"]).output.split()
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(len(files), 5)).astype(np.float32)
+    np.save(tmp_path / "feats.npy", feats)
+    result = _build_cli(str(root), "-o", str(tmp_path / "p"), "--features", str(tmp_path / "feats.npy"))
+    assert result.exit_code == 0, result.output
+    p = deepviz.open_project(tmp_path / "p")
+    assert p.feature_sets == ["feats"] and p.feature_info().extractor is None
+    row = files.index(p.images.at[4, "path"])
+    np.testing.assert_allclose(p.features()[4], feats[row] / np.linalg.norm(feats[row]), atol=2e-3)
+
+
+def test_cli_feature_file_with_wrong_row_count_is_a_clear_error(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=3, with_broken=False)
+    np.save(tmp_path / "feats.npy", np.ones((4, 5), np.float32))
+    result = _build_cli(str(root), "-o", str(tmp_path / "p"), "--features", str(tmp_path / "feats.npy"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "--list-files" in result.output and "9" in result.output
+
+
+def test_bad_feature_file_fails_before_any_image_is_decoded(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=3, with_broken=False)
+    np.save(tmp_path / "feats.npy", np.ones((4, 5), np.float32))
+    spy = ColourExtractor()
+    with pytest.raises(ValueError, match="list-files"):
+        deepviz.build(root, tmp_path / "p", models=[spy], features=tmp_path / "feats.npy", progress=False)
+    assert spy.images_seen == 0 and not (tmp_path / "p" / ".work").exists()
