@@ -119,10 +119,10 @@ def build(
     table = writer.write_images_table(out, writer.relabel(old_table, labels), summary, labels)
     n = table.num_rows
     for e in extractors:
-        blocks = (c.features[e.name] for c in store.read())
+        blocks = store.read_features(e.name)
         writer.write_feature_set(out, e.name, base_n, e.dim, blocks, len(summary.new))
     for size in sizes:
-        writer.append_thumbnails(out, size, base_n, store.read())
+        writer.append_thumbnails(out, size, base_n, store.read_thumbs(size))
     feature_sets = {e.name: {"dim": e.dim, "extractor": e.name, "source": None} for e in extractors}
     for name, spec in imported.items():
         feature_sets[name] = _store_imported(out, name, spec, imported_rows[name], found, table.column("path").to_pylist())

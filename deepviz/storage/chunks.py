@@ -95,22 +95,25 @@ class ChunkStore:
         return path
 
     def read(self) -> Iterator[Chunk]:
-        """Every chunk in processing order, one in memory at a time."""
+        """Every chunk's file list and outcomes in processing order (no features, no thumbnails)."""
         for path in self.files():
             with np.load(path) as z:
                 yield Chunk(
-                    paths=z["paths"],
-                    ok=z["ok"],
-                    reasons=z["reasons"],
-                    width=z["width"],
-                    height=z["height"],
-                    features={k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("features/")},
-                    thumbs={
-                        int(k.split("/", 1)[1]): (z[k], z[f"thumb_offsets/{k.split('/', 1)[1]}"])
-                        for k in z.files
-                        if k.startswith("thumbs/")
-                    },
+                    paths=z["paths"], ok=z["ok"], reasons=z["reasons"], width=z["width"], height=z["height"],
+                    features={}, thumbs={},
                 )
+
+    def read_features(self, name: str) -> Iterator[np.ndarray]:
+        """(K, D) float32 raw features of extractor ``name``, chunk by chunk, one in memory at a time."""
+        for path in self.files():
+            with np.load(path) as z:
+                yield z[f"features/{name}"]
+
+    def read_thumbs(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(blob, offsets) of the ``size`` px thumbnails, chunk by chunk."""
+        for path in self.files():
+            with np.load(path) as z:
+                yield z[f"thumbs/{size}"], z[f"thumb_offsets/{size}"]
 
     def clear(self) -> None:
         for path in self.files():

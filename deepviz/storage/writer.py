@@ -137,8 +137,8 @@ def write_feature_set(
         del out
 
 
-def append_thumbnails(root: Path, size: int, base_n: int, chunks: Iterable[Chunk]) -> None:
-    """Append the chunks' thumbnails of ``size`` after the first ``base_n`` images.
+def append_thumbnails(root: Path, size: int, base_n: int, packed: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Append packed thumbnails of ``size`` ((blob, offsets) per chunk) after the first ``base_n`` images.
 
     The blob grows in place (truncated first to where the committed images end, which
     drops anything a crashed commit left); the offsets, which say where each image is,
@@ -154,8 +154,7 @@ def append_thumbnails(root: Path, size: int, base_n: int, chunks: Iterable[Chunk
     with open(bin_path, "ab") as f:
         f.truncate(end)
         f.seek(end)
-        for chunk in chunks:
-            blob, offs = chunk.thumbs[size]
+        for blob, offs in packed:
             f.write(blob.tobytes())
             offsets.append(offs[1:] + end)
             end += int(offs[-1])
