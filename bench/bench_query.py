@@ -1,0 +1,198 @@
+"""Benchmark query latency: a full exact ranking server-side and through HTTP, beside a plain numpy argsort.
+
+    python bench/bench_query.py [--cases demo,100k,1m] [--repeats 7] [--keep DIR]
+
+Each case is a synthetic project written straight in the storage format (random unit-norm
+float16 features, a row-major grid, empty thumbnails), so no images are decoded. Figures
+are medians over distinct query ids; every ratio is against np.argsort of N float32
+measured in this same process. Prints figures only; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from deepviz import __version__
+from deepviz.core.grid import grid_shape
+from deepviz.core.similarity import rank
+from deepviz.storage import writer
+from deepviz.storage.atomic import save_npy
+from deepviz.storage.project import FORMAT, GRID, LAYOUT, SCHEMA_VERSION, THUMBS_DIR, feature_file
+
+CASES = {"demo": (785, 1280), "100k": (100_000, 1280), "1m": (1_000_000, 512)}
+FEATURE_SET = "synthetic"
+
+
+def write_synthetic_project(root: Path, n: int, d: int, seed: int = 0) -> Path:
+    """A project folder of ``n`` images with (n, d) random unit-norm float16 features."""
+    root.mkdir(parents=True)
+    _write_features(root / feature_file(FEATURE_SET), n, d, seed)
+    paths = [f"class{i % 10}/img_{i:07d}.jpg" for i in range(n)]
+    summary = writer.ChunkSummary(new=paths, width=[640] * n, height=[480] * n)
+    writer.write_images_table(root, writer.read_images_table(root, 0), summary, {p: p.split("/")[0] for p in paths})
+    writer.write_rejects(root, [])
+    rows, cols = grid_shape(n, 1.5)
+    save_npy(root / GRID, np.stack(np.divmod(np.arange(n, dtype=np.int32), cols), axis=1))
+    save_npy(root / LAYOUT, np.random.default_rng(seed).random((n, 2), dtype=np.float32))
+    # Empty thumbnails: every offset 0. Only rankings are measured here.
+    (root / THUMBS_DIR).mkdir()
+    (root / THUMBS_DIR / "32.bin").write_bytes(b"")
+    save_npy(root / THUMBS_DIR / "32.offsets.npy", np.zeros(n + 1, np.int64))
+    writer.write_manifest(root, _manifest(n, d, rows, cols))
+    return root
+
+
+def _write_features(path: Path, n: int, d: int, seed: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(n, d))
+    rng = np.random.default_rng(seed)
+    step = 1 << 16
+    for start in range(0, n, step):
+        block = rng.standard_normal((min(step, n - start), d), dtype=np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[start : start + len(block)] = block
+    out.flush()
+    del out
+
+
+def _manifest(n: int, d: int, rows: int, cols: int) -> dict[str, object]:
+    return {
+        "format": FORMAT, "schema_version": SCHEMA_VERSION, "deepviz_version": __version__,
+        "created": "bench", "updated": "bench", "source_root": "/nonexistent", "n_images": n,
+        "feature_sets": {
+            FEATURE_SET: {"dim": d, "extractor": None, "source": "synthetic", "dtype": "float16", "normalized": "l2",
+                          "file": feature_file(FEATURE_SET)},
+        },
+        "default_feature_set": FEATURE_SET,
+        "layout": {"method": "random"}, "grid": {"rows": rows, "cols": cols, "method": "row-major"},
+        "thumbnails": {"sizes": [32], "format": "jpeg", "quality": 88, "crop": "center-square"},
+        "scan": {"label_depth": None, "labels_csv": None},
+    }
+
+
+def median_ms(fn: Callable[[int], object], ids: list[int]) -> float:
+    """Median wall time of ``fn(i)`` over ``ids``, in milliseconds."""
+    times = []
+    for i in ids:
+        t = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+class RealServer:
+    """The app on a real uvicorn on 127.0.0.1, in a thread, for the duration of a ``with``."""
+
+    def __init__(self, app: object) -> None:
+        import uvicorn
+
+        from deepviz.server.run import bind
+
+        self.sock = bind("127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))  # type: ignore[arg-type]
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.01)
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join()
+
+
+def bench_case(label: str, n: int, d: int, repeats: int, tmp: Path) -> dict[str, float | str]:
+    import httpx
+    from fastapi.testclient import TestClient
+
+    from deepviz.server.app import create_app
+
+    t = time.perf_counter()
+    root = write_synthetic_project(tmp / f"{label}.deepviz", n, d)
+    written = time.perf_counter() - t
+    rng = np.random.default_rng(1)
+    ids = [int(i) for i in rng.choice(n, size=min(n, 6 * repeats), replace=False)]
+    batches = [ids[k * repeats : (k + 1) * repeats] for k in range(6)]
+
+    sims = rng.standard_normal(n, dtype=np.float32)
+    argsort = median_ms(lambda _: np.argsort(sims), list(range(repeats)))
+
+    app = create_app(root)
+    state = app.state.deepviz
+    t = time.perf_counter()
+    matrix = state.rankings.matrix(FEATURE_SET)
+    load = (time.perf_counter() - t) * 1e3
+    core = median_ms(lambda i: rank(matrix, np.asarray(matrix[i], np.float32)), batches[0])
+    mapped = state.project.features(FEATURE_SET)
+    f16 = median_ms(lambda i: rank(mapped, np.asarray(mapped[i], np.float32)), batches[1][: max(2, repeats // 3)])
+    server = median_ms(lambda i: state.rankings.for_image(FEATURE_SET, i), batches[2])
+    cached = median_ms(lambda i: state.rankings.for_image(FEATURE_SET, i), batches[2])
+
+    with TestClient(app) as client:
+        in_process = median_ms(lambda i: client.get(f"/api/rank/{i}").content, batches[3])
+    with RealServer(app) as url, httpx.Client(base_url=url, timeout=60) as http:
+        real = median_ms(lambda i: http.get(f"/api/rank/{i}").content, batches[4])
+        real_cached = median_ms(lambda i: http.get(f"/api/rank/{i}").content, batches[4])
+        window = median_ms(lambda i: http.get(f"/api/rank/{i}", params={"start": 0, "stop": 64}).content, batches[5])
+    shutil.rmtree(root)
+    return {
+        "case": f"{label} {n:,}x{d}", "write_s": written, "load_ms": load, "argsort": argsort, "core": core,
+        "f16": f16, "server": server, "cached": cached, "testclient": in_process, "uvicorn": real,
+        "uvicorn_cached": real_cached, "window": window, "rss_gb": peak_rss_gb(),
+    }
+
+
+def print_table(rows: list[dict[str, float | str]]) -> None:
+    print("\nAll times are medians in ms (one query = a full exact ranking of all N images).")
+    print("core     = deepviz.core.similarity.rank on the in-RAM float32 copy (matvec + argsort + tie fix)")
+    print("f16 map  = rank straight from the float16 memory map (the path for sets over the RAM budget)")
+    print("server   = Rankings.for_image, uncached; cached = the same ids again")
+    print("HTTP     = GET /api/rank/{id} (8N bytes) via TestClient / a real uvicorn + httpx; top64 = ?stop=64\n")
+    head = (
+        f"{'case':<22}{'argsort':>8}{'core':>8}{'xargsort':>9}{'f16 map':>9}{'server':>8}{'cached':>8}"
+        f"{'TestCl':>8}{'uvicorn':>9}{'uv cached':>10}{'top64':>7}{'load f32':>10}{'RSS GB':>8}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(
+            f"{r['case']:<22}{r['argsort']:>8.1f}{r['core']:>8.1f}{float(r['core']) / float(r['argsort']):>9.1f}"
+            f"{r['f16']:>9.1f}{r['server']:>8.1f}{r['cached']:>8.2f}{r['testclient']:>8.1f}{r['uvicorn']:>9.1f}"
+            f"{r['uvicorn_cached']:>10.1f}{r['window']:>7.1f}{r['load_ms']:>10.0f}{r['rss_gb']:>8.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default="demo,100k,1m", help=f"comma-separated, from {list(CASES)}")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="write the synthetic projects here instead of a temp dir")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="deepviz-bench-query-") as tmp_dir:
+        tmp = args.keep or Path(tmp_dir)
+        for label in args.cases.split(","):
+            n, d = CASES[label]
+            print(f"== {label}: {n:,} x {d} ...", flush=True)
+            rows.append(bench_case(label, n, d, args.repeats, tmp))
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

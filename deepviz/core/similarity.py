@@ -1,0 +1,106 @@
+"""Exact similarity rankings: every image ordered by the dot product of its normalised features with a query."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+# float32 bytes per block when converting float16 rows: small enough to stay in cache
+# between the conversion and the matvec (larger blocks were several times slower here).
+_BLOCK_BYTES = 1 << 19
+
+
+def similarities(features: np.ndarray, query: np.ndarray, *, block_rows: int | None = None) -> np.ndarray:
+    """(N, D) float16/float32 rows · (D,) query -> (N,) float32 dot products, accumulated in float32.
+
+    float32 features are multiplied in one call. Anything else (the float16 memory map of a
+    project) is converted block by block, because float16 arithmetic in numpy is ~30x slower
+    than float32 and a full float32 copy of a big set may not fit in memory.
+    """
+    x, q = _check(features, query)
+    if x.dtype == np.float32 and block_rows is None:
+        return x @ q
+    n, d = x.shape
+    rows = block_rows or max(1, _BLOCK_BYTES // (4 * max(d, 1)))
+    out = np.empty(n, dtype=np.float32)
+    buf = np.empty((min(rows, n), d), dtype=np.float32)
+    for start in range(0, n, rows):
+        block = x[start : start + rows]
+        as32 = buf[: len(block)]
+        to_float32(block, as32)
+        np.dot(as32, q, out=out[start : start + len(block)])
+    return out
+
+
+def rank(features: np.ndarray, query: np.ndarray, *, block_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Order every row of ``features`` by similarity to ``query``, most similar first.
+
+    ``features``  (N, D) float16 or float32, rows L2-normalised (a memory map is fine)
+    ``query``     (D,) float32, unit norm
+    Returns ``order`` (N,) int32 ids sorted by similarity high -> low, ties by lower id
+    first, and ``sims`` (N,) float32, the similarity of ``order[k]``, so non-increasing.
+    """
+    sims = similarities(features, query, block_rows=block_rows)
+    return order_by_similarity(sims)
+
+
+def order_by_similarity(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) float32 similarities by id -> (order, sorted sims) as :func:`rank` returns them."""
+    # A plain (unstable) argsort is ~7x faster than a stable one; ties are then put in id
+    # order only where they occur, which is a few thousand places out of a million.
+    order = np.argsort(-sims).astype(np.int32, copy=False)
+    ranked = sims[order]
+    _order_ties_by_id(order, ranked)
+    return order, ranked
+
+
+def _order_ties_by_id(order: np.ndarray, ranked: np.ndarray) -> None:
+    """Within each run of equal values in ``ranked``, sort ``order`` ascending, in place."""
+    equal_next = ranked[1:] == ranked[:-1]
+    if not equal_next.any():
+        return
+    tied = np.zeros(len(ranked), dtype=bool)
+    tied[1:] |= equal_next
+    tied[:-1] |= equal_next
+    where = np.flatnonzero(tied)
+    # Runs are contiguous, so a run number that increases along ``where`` keeps them apart.
+    run = np.cumsum(np.concatenate(([True], ~equal_next[where[1:] - 1])))
+    ids = order[where]
+    order[where] = ids[np.lexsort((ids, run))]
+
+
+def ranks_of(order: np.ndarray) -> np.ndarray:
+    """(N,) permutation of ids (as :func:`rank` returns) -> (N,) int32 rank of each id (0 = most similar)."""
+    order = np.asarray(order)
+    ranks = np.empty(len(order), dtype=np.int32)
+    ranks[order] = np.arange(len(order), dtype=np.int32)
+    return ranks
+
+
+def _check(features: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if features.ndim != 2:
+        raise ValueError(f"features must be a 2-D (N, D) array, got shape {features.shape}")
+    q = np.asarray(query, dtype=np.float32)
+    if q.shape != (features.shape[1],):
+        raise ValueError(
+            f"the query has shape {q.shape} but the features have {features.shape[1]} dimensions; "
+            "embed the query with the extractor that made this feature set"
+        )
+    return features, q
+
+
+def to_float32(block: np.ndarray, out: np.ndarray) -> None:
+    """Copy ``block`` (e.g. float16 rows) into the float32 array ``out`` of the same shape.
+
+    float16 goes through a lookup table of all 65536 values: exact, and twice as fast as numpy's cast here.
+    """
+    if block.dtype == np.float16:
+        np.take(_float16_table(), np.ascontiguousarray(block).view(np.uint16), out=out)
+    else:
+        out[...] = block
+
+
+@lru_cache(maxsize=1)
+def _float16_table() -> np.ndarray:
+    """(65536,) float32: the exact value of every float16 bit pattern."""
+    return np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)

@@ -1,0 +1,336 @@
+"""The web app: one project's HTTP API (JSON and binary arrays) and the built front end, from an app factory."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from deepviz import __version__
+from deepviz.core.normalize import ZeroFeatureError
+from deepviz.features.base import Extractor
+from deepviz.images.decode import ImageRejected
+from deepviz.server import models
+from deepviz.server.ranking import DEFAULT_CACHE_BYTES, Ranking, Rankings
+from deepviz.server.uploads import DEFAULT_KEEP, CannotEmbed, Embedders, Upload, Uploads, embed_upload
+from deepviz.storage.project import Project, open_project
+
+DEFAULT_MAX_UPLOAD_BYTES = 20_000_000
+STATIC_DIR = Path(__file__).parent / "static"
+BINARY = "application/octet-stream"
+JPEG = "image/jpeg"
+IMMUTABLE = "public, max-age=31536000, immutable"
+UPLOAD_PATH = "/api/queries/upload"
+_MULTIPART_SLACK = 16 * 1024  # boundaries and part headers around the file in an upload body
+
+
+@dataclass
+class ServerState:
+    """Everything the endpoints share: the project and what is derived from it once."""
+
+    project: Project
+    rankings: Rankings
+    uploads: Uploads
+    embedders: Embedders
+    max_upload_bytes: int
+
+    @cached_property
+    def revision(self) -> str:
+        """Changes when the project is rebuilt from scratch (ids and thumbnails of an image never
+        change otherwise), so a browser may cache thumbnails keyed by it for good."""
+        key = f"{self.project.root.resolve()}|{self.project.manifest.get('created')}"
+        return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+    @cached_property
+    def labels(self) -> tuple[list[str], np.ndarray]:
+        """(sorted unique label names, (N,) int32 code of each image's label, -1 = unlabelled)."""
+        import pandas as pd
+
+        codes, names = pd.factorize(self.project.images["label"], sort=True, use_na_sentinel=True)
+        return [str(x) for x in names], np.asarray(codes, dtype=np.int32)
+
+    @cached_property
+    def grid_bytes(self) -> bytes:
+        return np.ascontiguousarray(self.project.grid, dtype="<i4").tobytes()
+
+    def warm_up(self) -> None:
+        """Load the default feature matrix and extractor now rather than on the first query."""
+        default = self.project.default_feature_set
+        self.rankings.matrix(default)
+        self.embedders.can_embed(default)
+
+
+def create_app(
+    project_path: str | os.PathLike[str] | Project,
+    *,
+    embedder: Extractor | None = None,
+    static_dir: Path | None = None,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    cache_bytes: int = DEFAULT_CACHE_BYTES,
+    keep_uploads: int = DEFAULT_KEEP,
+) -> FastAPI:
+    """The app serving the project at ``project_path``.
+
+    ``embedder``          embeds uploaded images for the default feature set instead of the
+                          registry extractor named in the manifest (tests inject a fake one)
+    ``static_dir``        the built front end (default: the copy inside the package)
+    ``max_upload_bytes``  larger uploads are refused with 413
+    ``cache_bytes``       bound on the rankings kept in memory
+    """
+    project = project_path if isinstance(project_path, Project) else open_project(project_path)
+    state = ServerState(
+        project=project,
+        rankings=Rankings(project, cache_bytes=cache_bytes),
+        uploads=Uploads(keep_uploads),
+        embedders=Embedders(project, embedder),
+        max_upload_bytes=max_upload_bytes,
+    )
+    app = FastAPI(
+        title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None
+    )
+    app.state.deepviz = state
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_middleware(UploadLimit, max_bytes=max_upload_bytes)
+    app.include_router(router)
+    _mount_front_end(app, Path(static_dir) if static_dir is not None else STATIC_DIR)
+    return app
+
+
+def _state(request: Request) -> ServerState:
+    return request.app.state.deepviz  # type: ignore[no-any-return]
+
+
+State = Annotated[ServerState, Depends(_state)]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": models.ErrorDetail} for code in codes}
+
+
+def _binary(description: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {BINARY: {}}, "description": description}}
+
+
+router = APIRouter(prefix="/api", responses=_errors(422))
+
+RANKING_DOC = (
+    "X-Count little-endian int32 ids, most similar first (ties by lower id), then X-Count little-endian "
+    "float32 similarities. With start/stop: ranks start..stop-1 only; X-Total is N, X-Start is start."
+)
+
+
+@router.get("/project", response_model=models.ProjectInfo)
+def get_project(state: State) -> models.ProjectInfo:
+    p = state.project
+    rows, cols = p.grid_shape
+    name = p.root.name.removesuffix(".deepviz") or p.root.name
+    return models.ProjectInfo(
+        name=name,
+        n=p.n,
+        grid=models.GridShape(rows=rows, cols=cols),
+        thumbnail_sizes=sorted(p.thumbnail_sizes),
+        feature_sets=p.feature_sets,
+        default_feature_set=p.default_feature_set,
+        feature_dims={s: p.feature_info(s).dim for s in p.feature_sets},
+        labels=state.labels[0],
+        can_embed=state.embedders.can_embed(p.default_feature_set),
+        revision=state.revision,
+    )
+
+
+@router.get("/grid", response_class=Response, responses=_binary("N x 2 little-endian int32 [row, col], in id order"))
+def get_grid(state: State) -> Response:
+    return Response(state.grid_bytes, media_type=BINARY, headers={"X-Count": str(state.project.n)})
+
+
+@router.get("/labels", response_class=Response, responses=_binary("N little-endian int32 label codes, -1 = none"))
+def get_labels(state: State) -> Response:
+    codes = np.ascontiguousarray(state.labels[1], dtype="<i4")
+    return Response(codes.tobytes(), media_type=BINARY, headers={"X-Count": str(len(codes))})
+
+
+@router.get("/images/{image_id}", response_model=models.ImageInfo, responses=_errors(404))
+def get_image(image_id: int, state: State) -> models.ImageInfo:
+    import pandas as pd
+
+    _check_id(state, image_id)
+    row = state.project.images.iloc[image_id]
+    label = row["label"]
+    return models.ImageInfo(
+        id=image_id,
+        path=str(row["path"]),
+        label=None if pd.isna(label) else str(label),
+        width=int(row["width"]),
+        height=int(row["height"]),
+    )
+
+
+@router.get(
+    "/thumbs/{size}/{image_id}",
+    response_class=Response,
+    responses={200: {"content": {JPEG: {}}}, **_errors(404)},
+)
+def get_thumb(size: int, image_id: int, state: State, request: Request, v: str | None = None) -> Response:
+    """JPEG centre crop. Cached for good when ``v`` is the project's revision, else revalidated by ETag."""
+    _check_id(state, image_id)
+    sizes = sorted(state.project.thumbnail_sizes)
+    if size not in sizes:
+        raise HTTPException(404, f"no {size}px thumbnails in this project; its sizes are {sizes}")
+    etag = f'"{state.revision}-{size}-{image_id}"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if v == state.revision else "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(state.project.thumbnails.get(image_id, size), media_type=JPEG, headers=headers)
+
+
+@router.get("/rank/upload/{query}", response_class=Response, responses={**_binary(RANKING_DOC), **_errors(400, 404, 409)})
+def rank_upload(
+    query: str, state: State, features: str | None = None, start: int = 0, stop: int | None = None
+) -> Response:
+    upload = _upload(state, query)
+    name = _feature_set(state, features)
+    if upload.feature_set != name:
+        raise HTTPException(
+            409,
+            f"query {query} was embedded in feature set {upload.feature_set!r}; upload the image again "
+            f"with ?features={name} to rank it in {name!r}",
+        )
+    return _ranking_response(state.rankings.for_vector(name, upload.key, upload.vector), start, stop)
+
+
+@router.get("/rank/{image_id}", response_class=Response, responses={**_binary(RANKING_DOC), **_errors(400, 404)})
+def rank_image(
+    image_id: int, state: State, features: str | None = None, start: int = 0, stop: int | None = None
+) -> Response:
+    _check_id(state, image_id)
+    name = _feature_set(state, features)
+    return _ranking_response(state.rankings.for_image(name, image_id), start, stop)
+
+
+@router.post("/queries/upload", response_model=models.UploadedQuery, responses=_errors(404, 409, 413, 415, 503))
+def upload_query(
+    state: State,
+    file: Annotated[UploadFile, File(description="An image file (JPEG, PNG, ...)")],
+    features: str | None = None,
+) -> models.UploadedQuery:
+    """Embed an image that is not in the project, with the build's centre crop, as a new query."""
+    name = _feature_set(state, features)
+    data = file.file.read(state.max_upload_bytes + 1)
+    if len(data) > state.max_upload_bytes:
+        raise HTTPException(413, _too_big(state.max_upload_bytes))
+    try:
+        extractor = state.embedders.get(name)
+    except CannotEmbed as err:
+        raise HTTPException(err.status, err.message) from None
+    try:
+        vector, thumb, width, height = embed_upload(data, extractor, state.project.thumbnail_sizes)
+    except ImageRejected as err:
+        raise HTTPException(
+            415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
+        ) from None
+    except ZeroFeatureError:
+        raise HTTPException(422, "the extractor gives all-zero features for this image, so it has no similarities; try another image") from None
+    query = state.uploads.add(name, vector, thumb, width, height)
+    return models.UploadedQuery(query=query.key, width=width, height=height, feature_set=name)
+
+
+@router.get("/queries/{query}/thumb", response_class=Response, responses={200: {"content": {JPEG: {}}}, **_errors(404)})
+def get_query_thumb(query: str, state: State) -> Response:
+    """The uploaded image's centre crop at 128 px (its key is never reused, so it is cached for good)."""
+    return Response(_upload(state, query).thumb, media_type=JPEG, headers={"Cache-Control": IMMUTABLE})
+
+
+@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def no_such_endpoint(rest: str) -> None:
+    raise HTTPException(404, f"no API endpoint /api/{rest}; the endpoints are listed at /api/docs")
+
+
+def _check_id(state: ServerState, image_id: int) -> None:
+    n = state.project.n
+    if not 0 <= image_id < n:
+        raise HTTPException(404, f"image id {image_id} is out of range; this project has ids 0..{n - 1}")
+
+
+def _feature_set(state: ServerState, name: str | None) -> str:
+    sets = state.project.feature_sets
+    if name is None:
+        return state.project.default_feature_set
+    if name not in sets:
+        raise HTTPException(404, f"no feature set {name!r} in this project; use one of {sets}")
+    return name
+
+
+def _upload(state: ServerState, key: str) -> Upload:
+    try:
+        return state.uploads.get(key)
+    except KeyError as err:
+        raise HTTPException(404, str(err.args[0])) from None
+
+
+def _ranking_response(ranking: Ranking, start: int, stop: int | None) -> Response:
+    n = len(ranking.order)
+    end = n if stop is None else stop
+    if not 0 <= start <= end <= n:
+        raise HTTPException(400, f"ranks start={start}, stop={end} are out of range; need 0 <= start <= stop <= {n}")
+    headers = {"X-Count": str(end - start), "X-Total": str(n), "X-Start": str(start)}
+    return Response(ranking.to_bytes(start, end), media_type=BINARY, headers=headers)
+
+
+def _too_big(limit: int) -> str:
+    shown = f"{limit / 1e6:g} MB" if limit >= 1_000_000 else f"{limit:,} bytes"
+    return f"the upload is larger than the {shown} limit; upload a smaller image (or a resized copy)"
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 body is a list of dicts; the contract promises one message in ``detail``."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("path", "query", "body"))
+        got = error.get("input")
+        shown = f" (got {got!r})" if isinstance(got, (str, int, float)) else ""
+        parts.append(f"{where}: {error.get('msg', 'invalid')}{shown}")
+    return JSONResponse({"detail": "; ".join(parts) + "; see /api/docs for the expected parameters"}, status_code=422)
+
+
+class UploadLimit:
+    """Refuses an upload whose declared size is over the limit before its body is read (which
+    FastAPI would otherwise spool to disk in full); the endpoint also counts the bytes it gets."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == UPLOAD_PATH:
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.max_bytes + _MULTIPART_SLACK:
+                await JSONResponse({"detail": _too_big(self.max_bytes)}, status_code=413)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _mount_front_end(app: FastAPI, folder: Path) -> None:
+    """The built front end at ``/``, mounted last so that it never shadows the API."""
+    if (folder / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=folder, html=True), name="front-end")
+        return
+    page = (
+        "<!doctype html><meta charset=utf-8><title>deepviz</title>"
+        "<h1>The deepviz front end is not built</h1>"
+        f"<p>No index.html in <code>{folder}</code>. From a source checkout, build it with "
+        "<pre>cd web &amp;&amp; npm ci &amp;&amp; npm run build</pre>"
+        "<p>The API works meanwhile: <a href=api/docs>api/docs</a>."
+    )
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def front_end_not_built() -> str:
+        return page

@@ -1,0 +1,54 @@
+"""The JSON bodies of the HTTP API, as pydantic models: the source of the OpenAPI schema and the TypeScript types."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class GridShape(BaseModel):
+    """Size of the map grid in cells; every image has its own cell."""
+
+    rows: int
+    cols: int
+
+
+class ProjectInfo(BaseModel):
+    """What the app needs to start: sizes, names and capabilities of the served project."""
+
+    name: str = Field(description="Project folder name, for the page title")
+    n: int = Field(description="Number of images; ids are 0..n-1")
+    grid: GridShape
+    thumbnail_sizes: list[int] = Field(description="Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id}")
+    feature_sets: list[str]
+    default_feature_set: str
+    feature_dims: dict[str, int] = Field(description="Dimensions D of each feature set")
+    labels: list[str] = Field(description="Sorted unique label names; /api/labels codes index this list")
+    can_embed: bool = Field(description="Whether an uploaded image can be embedded into the default feature set")
+    revision: str = Field(
+        description="Changes when the project is rebuilt from scratch; add ?v=REVISION to thumbnail URLs "
+        "so the browser may cache them for good"
+    )
+
+
+class ImageInfo(BaseModel):
+    """One image of the project."""
+
+    id: int
+    path: str = Field(description="Path relative to the image folder the project was built from")
+    label: str | None
+    width: int = Field(description="Original width in px (after EXIF orientation)")
+    height: int
+
+
+class UploadedQuery(BaseModel):
+    """An uploaded image, embedded and held as a query for /api/rank/upload/{query}."""
+
+    query: str = Field(description="Opaque key, 'u' followed by digits")
+    width: int = Field(description="Original width in px")
+    height: int
+    feature_set: str = Field(description="The feature set the upload was embedded in")
+
+
+class ErrorDetail(BaseModel):
+    """Every 4xx/5xx answer: a message that says what went wrong and what to do."""
+
+    detail: str

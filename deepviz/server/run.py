@@ -1,0 +1,100 @@
+"""`deepviz serve`: run the app with uvicorn on a free port, say where, and open the browser on it."""
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+import socket
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from typing import Any
+
+_ALL_INTERFACES = ("", "0.0.0.0", "::")
+_NEARBY_PORTS = 10
+
+
+def serve(
+    project: str | os.PathLike[str],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    open_browser: bool = True,
+    echo: Callable[[str], Any] = print,
+) -> None:
+    """Serve the app for ``project`` until Ctrl+C. A taken ``port`` is replaced by a free one (0 = any)."""
+    import uvicorn
+
+    from deepviz.server.app import create_app
+
+    app = create_app(project)
+    sock = bind(host, port)
+    bound = sock.getsockname()[1]
+    if port and bound != port:
+        echo(f"Port {port} is taken; using {bound} instead.")
+    url = app_url(host, bound)
+    if not _is_loopback(host):
+        echo(f"Listening on {host}: anyone who can reach this machine can browse these images.")
+    echo(f"deepviz is serving {project} at {url}  (Ctrl+C to stop)")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    # Loading the features (and the model for uploads) now makes the first query as fast as the rest.
+    threading.Thread(target=app.state.deepviz.warm_up, name="deepviz-warm-up", daemon=True).start()
+    if open_browser:
+        threading.Thread(target=_open_when_started, args=(server, url), name="deepviz-browser", daemon=True).start()
+    server.run(sockets=[sock])
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port``; when that is taken, to one of the next few ports (a URL
+    the user can guess) or else to any free port. ``port`` 0 means any free port."""
+    family, address = _address(host, port)
+    nearby = range(port, min(port + _NEARBY_PORTS, 65536)) if port else range(0)
+    for candidate in [*nearby, 0]:
+        # proto must be IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on such sockets, and
+        # without it every keep-alive response waited ~40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        # As uvicorn does: a port left in TIME_WAIT by the previous run can be reused at once.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address, candidate))
+        except OSError as err:
+            sock.close()
+            if err.errno == errno.EADDRINUSE and candidate != 0:
+                continue
+            raise ValueError(f"cannot listen on {host}:{candidate} ({err.strerror}); choose another --host or --port") from None
+        return sock
+    raise AssertionError("unreachable: port 0 either binds or raises")
+
+
+def _address(host: str, port: int) -> tuple[socket.AddressFamily, str]:
+    try:
+        family, _, _, _, sockaddr = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as err:
+        raise ValueError(f"cannot resolve host {host!r} ({err.strerror}); use an address such as 127.0.0.1") from None
+    return family, str(sockaddr[0])
+
+
+def app_url(host: str, port: int) -> str:
+    """The URL to open: all-interfaces hosts are shown as this machine's loopback address."""
+    shown = "127.0.0.1" if host in _ALL_INTERFACES else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _open_when_started(server: Any, url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not server.started and not server.should_exit and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if server.started:
+        webbrowser.open(url)
