@@ -144,9 +144,12 @@ def models() -> None:
 @cli.command()
 @click.option("--images", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Use this folder instead of fetching the demo set.")
 @click.option("--rebuild", is_flag=True, help="Build the demo project again from scratch.")
+@click.option("--serve/--no-serve", "serve_after", default=True, show_default=True, help="Serve the app once the project is built.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port of the app; a free one is chosen if it is taken.")
+@click.option("--open/--no-open", "open_browser", default=True, show_default=True, help="Open the app in a browser.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def demo(images: Path | None, rebuild: bool, quiet: bool) -> None:
-    """Build (once, cached) the bundled demo set: ~785 Tux Paint stamps in 16 categories."""
+def demo(images: Path | None, rebuild: bool, serve_after: bool, port: int, open_browser: bool, quiet: bool) -> None:
+    """Build (once, cached) the bundled demo set — ~785 Tux Paint stamps in 16 categories — and open the app."""
     from deepviz import demo as demo_mod
 
     try:
@@ -156,7 +159,8 @@ def demo(images: Path | None, rebuild: bool, quiet: bool) -> None:
     if report is not None:
         _print_report(report)
     click.echo(f"Demo project ready: {project}")
-    click.echo(f"  deepviz info {project}")
+    if serve_after:
+        _serve(project, "127.0.0.1", port, open_browser)
 
 
 @cli.command()
@@ -166,6 +170,10 @@ def demo(images: Path | None, rebuild: bool, quiet: bool) -> None:
 @click.option("--open/--no-open", "open_browser", default=True, show_default=True, help="Open the app in a browser.")
 def serve(project: Path, host: str, port: int, open_browser: bool) -> None:
     """Serve the app for PROJECT: the map, queries and their similarity curves."""
+    _serve(project, host, port, open_browser)
+
+
+def _serve(project: Path, host: str, port: int, open_browser: bool) -> None:
     from deepviz.server.run import serve as run_serve
 
     try:

@@ -44,3 +44,20 @@ def test_cached_demo_images_are_not_fetched_again(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(demo, "_run", no_fetch)
     assert demo.demo_images(echo=lambda s: None) == target
+
+
+@pytest.mark.slow
+def test_demo_cli_on_a_folder_builds_with_the_real_default_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import deepviz
+    from deepviz.cli import cli
+    from tests.conftest import make_folder
+
+    monkeypatch.setenv("DEEPVIZ_CACHE", str(tmp_path / "cache"))
+    images = make_folder(tmp_path / "images", per_class=3)
+    result = CliRunner().invoke(cli, ["demo", "--images", str(images), "--no-serve", "--quiet"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "9 images (9 new)" in result.output and "2 file(s) rejected" in result.output
+    p = deepviz.open_project(tmp_path / "cache" / "demo" / "custom.deepviz")
+    assert p.n == 9 and p.feature_info().extractor == "mobilenet_v2" and p.features().shape == (9, 1280)
