@@ -130,7 +130,7 @@ def build(
     seconds["commit"] = time.perf_counter() - t
 
     default_set = _default_feature_set(manifest, model_names, imported)
-    layout_info, grid_info = _layout_and_grid(out, store, manifest, default_set, n, summary, aspect, grid_method, seed, seconds)
+    layout_info, grid_info = _layout_and_grid(out, store, manifest, default_set, n, summary, aspect, grid_method, seed, seconds, bar)
 
     writer.write_manifest(out, _manifest(manifest, found, n, feature_sets, default_set, layout_info, grid_info, sizes, label_depth, labels_csv))
     store.clear()
@@ -231,6 +231,7 @@ def _default_feature_set(manifest: dict[str, Any] | None, models: list[str], imp
 def _layout_and_grid(
     out: Path, store: ChunkStore, manifest: dict[str, Any] | None, default_set: str, n: int,
     summary: writer.ChunkSummary, aspect: float, grid_method: str, seed: int, seconds: dict[str, float],
+    bar: Progress,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     from deepviz.core import grid as gridmod
 
@@ -244,6 +245,7 @@ def _layout_and_grid(
     if cached.exists():
         xy = np.load(cached)
     else:
+        bar.note(f"t-SNE layout of {n} images ({default_set}) ...")
         # Threads only pay off for big sets; on small ones they were 20x slower here.
         jobs = (os.cpu_count() or 1) if n >= FFT_THRESHOLD else 1
         xy = tsne_layout(np.asarray(feats, dtype=np.float32), seed=seed, n_jobs=jobs)
@@ -252,6 +254,7 @@ def _layout_and_grid(
     t = time.perf_counter()
     method = grid_method if grid_method != "auto" else ("optimal" if n <= OPTIMAL_GRID_LIMIT else "kdsplit")
     shape = gridmod.grid_shape(n, aspect)
+    bar.note(f"placing {n} images on a {shape[0]} x {shape[1]} grid ({method}) ...")
     cells = gridmod.gridify(xy, shape, method=method, seed=seed) if n else np.zeros((0, 2), np.int32)
     seconds["grid"] = time.perf_counter() - t
     save_npy(out / LAYOUT, xy)

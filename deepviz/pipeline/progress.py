@@ -9,6 +9,13 @@ class Progress:
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
 
+    def note(self, message: str) -> None:
+        """One line on stderr for a step with no natural progress count (t-SNE, the grid)."""
+        if self.enabled:
+            import sys
+
+            print(message, file=sys.stderr, flush=True)
+
     @contextmanager
     def bar(self, total: int, desc: str, unit: str) -> Iterator[Callable[[int], None]]:
         """Yield ``tick(k)`` that advances a bar of ``total`` by ``k``."""
