@@ -8,17 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from deepviz.features.mobilenet import (
-    BACKENDS,
-    ONNX_OUTPUTS,
-    Backend,
-    OnnxRunner,
-    TorchRunner,
-    cached_onnx,
-    package_file,
-    require,
-    to_nchw,
-)
+from deepviz.features.runtime import BundledImageNetModel, load_net, package_file
 
 if TYPE_CHECKING:
     import torch
@@ -132,59 +122,23 @@ def weights_path() -> Path:
 
 def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:
     """The torch network in eval mode with ImageNet weights (or those at ``weights``), strictly loaded."""
-    from deepviz.features.registry import pip_command
-
     path = weights if weights is not None else weights_path()
-    require("torch", pip_command("torch"))
-    import torch
-
-    net: torch.nn.Module = _torch_classes()["EfficientNetLite0Net"]()
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    net.load_state_dict(state, strict=True)
-    return net.eval()
+    return load_net(lambda: _torch_classes()["EfficientNetLite0Net"](), path)
 
 
-class EfficientNetLite0:
+class EfficientNetLite0(BundledImageNetModel):
     """ImageNet EfficientNet-Lite0: (B, 224, 224, 3) uint8 RGB -> (B, 1280) float32 pooled features.
 
-    Same backends and options as ``MobileNetV2``.
+    Same backends and options as ``MobileNetV2``. ``embed`` pools after the head's ReLU6.
     """
 
     name = "efficientnet_lite0"
     dim = 1280
     input_size = 224
+    weights_tag = "57934424"
+    mean = LITE_MEAN
+    std = LITE_STD
 
-    def __init__(
-        self,
-        backend: Backend = "onnx",
-        intra_op_num_threads: int = 1,
-        cache: str | os.PathLike[str] | None = None,
-    ) -> None:
-        from deepviz.features.registry import pip_command
-
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-        self.backend = backend
-        self.onnx_path: Path | None = None
-        if backend == "onnx":
-            require("onnxruntime", pip_command("onnxruntime"))
-            self.onnx_path = cached_onnx(f"{self.name}-57934424", build_net, self.input_size, cache)
-            self._onnx = OnnxRunner(self.onnx_path, intra_op_num_threads)
-        else:
-            self._torch = TorchRunner(build_net(), intra_op_num_threads)
-
-    def _run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = to_nchw(crops, self.input_size, LITE_MEAN, LITE_STD)
-        if self.backend == "onnx":
-            features, logits = self._onnx.run(x, ONNX_OUTPUTS)
-        else:
-            features, logits = self._torch.run(x)
-        return features.astype(np.float32, copy=False), logits.astype(np.float32, copy=False)
-
-    def embed(self, crops: np.ndarray) -> np.ndarray:
-        """(B, 224, 224, 3) uint8 RGB -> (B, 1280) float32, globally average-pooled after the head's ReLU6."""
-        return self._run(crops)[0]
-
-    def logits(self, crops: np.ndarray) -> np.ndarray:
-        """(B, 224, 224, 3) uint8 RGB -> (B, 1000) float32 ImageNet class scores (before softmax)."""
-        return self._run(crops)[1]
+    @classmethod
+    def build_net(cls) -> torch.nn.Module:
+        return build_net()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from deepviz.features.mobilenet import IMAGENET_MEAN, IMAGENET_STD, require, to_nchw
+from deepviz.features.runtime import IMAGENET_MEAN, IMAGENET_STD, require, to_nchw
 
 if TYPE_CHECKING:
     import torch

@@ -17,7 +17,7 @@ pytest.importorskip("onnxruntime")
 skdata = pytest.importorskip("skimage.data")
 from PIL import Image  # noqa: E402
 
-from deepviz.features import mobilenet  # noqa: E402
+from deepviz.features import mobilenet, runtime  # noqa: E402
 from deepviz.features.base import Extractor  # noqa: E402
 from deepviz.features.registry import get_extractor  # noqa: E402
 
@@ -92,13 +92,13 @@ def test_cache_is_reused_without_re_export(
     pair: tuple[Extractor, Extractor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path: Path = pair[0].onnx_path  # type: ignore[attr-defined]
-    assert path.parent == Path(mobilenet.cache_dir())
+    assert path.parent == Path(runtime.cache_dir())
     before = path.stat().st_mtime_ns
 
     def no_export(*args: object, **kwargs: object) -> Path:
         raise AssertionError("the cached ONNX file should have been reused")
 
-    monkeypatch.setattr(mobilenet, "export_onnx", no_export)
+    monkeypatch.setattr(runtime, "export_onnx", no_export)
     again = get_extractor(pair[0].name)
     assert again.onnx_path == path  # type: ignore[attr-defined]
     assert path.stat().st_mtime_ns == before
@@ -118,10 +118,10 @@ def test_onnx_backend_runs_without_torch_once_cached(
 @pytest.mark.slow
 def test_dynamo_exporter_gives_the_same_model(model_cache: Path, photos: np.ndarray, tmp_path: Path) -> None:
     """The fallback for when torch drops the TorchScript exporter."""
-    path = mobilenet.export_onnx(mobilenet.build_net(), 224, tmp_path / "dynamo.onnx", exporter="dynamo")
-    runner = mobilenet.OnnxRunner(path)
-    x = mobilenet.to_nchw(photos, 224, mobilenet.IMAGENET_MEAN, mobilenet.IMAGENET_STD)
-    features, logits = runner.run(x, mobilenet.ONNX_OUTPUTS)
+    path = runtime.export_onnx(mobilenet.build_net(), 224, tmp_path / "dynamo.onnx", exporter="dynamo")
+    runner = runtime.OnnxRunner(path)
+    x = runtime.to_nchw(photos, 224, runtime.IMAGENET_MEAN, runtime.IMAGENET_STD)
+    features, logits = runner.run(x, runtime.ONNX_OUTPUTS)
     expected = get_extractor("mobilenet_v2", backend="torch")
     np.testing.assert_allclose(features, expected.embed(photos), atol=1e-3)
     assert logits.shape == (2, 1000)
