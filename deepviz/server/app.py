@@ -105,6 +105,14 @@ def create_app(
     return app
 
 
+def openapi_schema() -> dict[str, Any]:
+    """The API's OpenAPI document without opening a project; web/openapi.json and the
+    front end's generated TypeScript types are made from it (a test checks they match)."""
+    from fastapi.openapi.utils import get_openapi
+
+    return get_openapi(title="deepviz", version=__version__, routes=router.routes)
+
+
 def _state(request: Request) -> ServerState:
     return request.app.state.deepviz  # type: ignore[no-any-return]
 

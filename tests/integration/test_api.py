@@ -416,3 +416,15 @@ def test_an_embedder_of_the_wrong_dimension_is_refused(tiny_project: Path) -> No
     wrong.dim = 5
     with pytest.raises(ValueError, match="gives 5 dimensions"):
         create_app(tiny_project, embedder=wrong)
+
+
+def test_committed_openapi_matches_the_server(tiny_project) -> None:
+    """web/openapi.json (from which the TypeScript types are generated) has not drifted from the API."""
+    import json
+    from pathlib import Path
+
+    from deepviz.server.app import create_app, openapi_schema
+
+    committed = json.loads((Path(__file__).resolve().parents[2] / "web" / "openapi.json").read_text())
+    assert committed == openapi_schema(), "run `cd web && npm run gen:types` and commit the result"
+    assert create_app(tiny_project).openapi() == openapi_schema()

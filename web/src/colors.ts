@@ -1,0 +1,62 @@
+// Query and label colours. The 2015 tool ran out of colours at the 7th query; here a query's
+// style is (colour, dash) drawn from Okabe–Ito (safe for the common colour-vision deficiencies),
+// then the same hues with dash patterns, then lighter/darker variants: it never runs out.
+
+import { schemeTableau10 } from "d3-scale-chromatic";
+
+/** Okabe & Ito (2008), ordered so the low-contrast yellow comes last. */
+export const OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"] as const;
+
+/** Canvas/SVG dash arrays; [] is solid. */
+export const DASHES: readonly (readonly number[])[] = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
+
+export interface QueryStyle {
+  colour: string;
+  dash: readonly number[];
+}
+
+/** The style of colour slot `i` (0, 1, 2, ...): distinct for every slot below 8 × 4 × 9 = 288. */
+export function queryStyle(i: number): QueryStyle {
+  const slot = Math.max(0, Math.floor(i));
+  const hue = slot % OKABE_ITO.length;
+  const round = Math.floor(slot / OKABE_ITO.length);
+  const dash = DASHES[round % DASHES.length];
+  const variant = Math.floor(round / DASHES.length);
+  return { colour: shade(OKABE_ITO[hue], variantAmount(variant)), dash };
+}
+
+/** 0, then -0.2, +0.2, -0.35, +0.35, ...: darker/lighter mixes, alternating, bounded. */
+function variantAmount(v: number): number {
+  if (v === 0) return 0;
+  const step = Math.ceil(v / 2);
+  const amount = Math.min(0.8, 0.05 + 0.15 * step);
+  return v % 2 === 1 ? -amount : amount;
+}
+
+/** Mix a #rrggbb colour towards black (amount < 0) or white (amount > 0). */
+export function shade(hex: string, amount: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  const channels = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  const target = amount < 0 ? 0 : 255;
+  const a = Math.abs(amount);
+  const mixed = channels.map((c) => Math.round(c + (target - c) * a));
+  // Pure black has no darker shade: push it to grey instead so variants stay distinct.
+  if (amount < 0 && channels.every((c) => c === 0)) return shade(hex, a / 2);
+  return "#" + mixed.map((c) => c.toString(16).padStart(2, "0")).join("");
+}
+
+/** The smallest colour slot not used by `used`, so deleting a query frees its colour. */
+export function nextSlot(used: Iterable<number>): number {
+  const taken = new Set(used);
+  let i = 0;
+  while (taken.has(i)) i++;
+  return i;
+}
+
+/** Colour of label code `code` for cell borders on the map (cycles after 10 labels). */
+export function labelColour(code: number): string {
+  if (code < 0) return "transparent";
+  const base = schemeTableau10[code % schemeTableau10.length];
+  const round = Math.floor(code / schemeTableau10.length);
+  return round === 0 ? base : shade(base, round % 2 === 1 ? -0.3 : 0.3);
+}

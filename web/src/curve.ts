@@ -1,0 +1,214 @@
+// A similarity-curve chart: curves on a canvas (per-pixel-column min/max beyond one point per
+// pixel, so 1M ranks cost `width` segments), axes, balls and a brush layer in an SVG on top.
+
+import { axisBottom, axisLeft } from "d3-axis";
+import { scaleLinear, type ScaleLinear } from "d3-scale";
+import { select, type Selection } from "d3-selection";
+import type { QueryStyle } from "./colors";
+import { columnExtents, type ColumnExtents } from "./downsample";
+import { rankToX } from "./geometry";
+
+export interface CurveSeries {
+  sims: Float32Array;
+  style: QueryStyle;
+  /** Colour slot of the query: tests and tooltips find a curve's ball by it. */
+  slot: number;
+}
+
+export interface Ball {
+  rank: number;
+  sim: number;
+  style: QueryStyle;
+  slot: number;
+}
+
+export interface ChartOptions {
+  height: number;
+  testid: string;
+  /** Axis titles are drawn only where there is room (the overlay); rows keep tick labels. */
+  titles: boolean;
+}
+
+const MARGIN = { top: 8, right: 12, bottom: 22, left: 40 };
+
+export class CurveChart {
+  readonly root: HTMLDivElement;
+  /** The plot area group; the brush is added into it by its owner. */
+  readonly plot: Selection<SVGGElement, unknown, null, undefined>;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
+  private readonly xAxis: Selection<SVGGElement, unknown, null, undefined>;
+  private readonly yAxis: Selection<SVGGElement, unknown, null, undefined>;
+  private readonly balls: Selection<SVGGElement, unknown, null, undefined>;
+  private readonly band: Selection<SVGRectElement, unknown, null, undefined>;
+  private readonly margin: typeof MARGIN;
+  private width = 0;
+  private series: CurveSeries[] = [];
+  private n = 0;
+  private yDomain: [number, number] = [-1, 1];
+  private readonly extents = new WeakMap<Float32Array, { cols: number; ext: ColumnExtents }>();
+
+  constructor(private readonly options: ChartOptions) {
+    this.margin = { ...MARGIN, bottom: options.titles ? 34 : MARGIN.bottom, left: options.titles ? 48 : MARGIN.left };
+    this.root = document.createElement("div");
+    this.root.className = "curve-chart";
+    this.root.dataset.testid = options.testid;
+    this.root.style.height = `${options.height}px`;
+    this.canvas = document.createElement("canvas");
+    this.root.append(this.canvas);
+    this.svg = select(this.root).append("svg").attr("height", options.height);
+    this.xAxis = this.svg.append("g").attr("class", "axis x-axis");
+    this.yAxis = this.svg.append("g").attr("class", "axis y-axis");
+    this.plot = this.svg.append("g").attr("transform", `translate(${this.margin.left},${this.margin.top})`);
+    this.band = this.plot.append("rect").attr("class", "window-band").attr("y", 0);
+    this.balls = this.svg.append("g").attr("transform", `translate(${this.margin.left},${this.margin.top})`).attr("class", "balls");
+    if (options.titles) {
+      this.svg.append("text").attr("class", "axis-title x-title").attr("text-anchor", "middle").text("rank (0 = most similar)");
+      this.svg
+        .append("text")
+        .attr("class", "axis-title y-title")
+        .attr("text-anchor", "middle")
+        .attr("transform", `translate(12,${this.margin.top + this.plotHeight / 2}) rotate(-90)`)
+        .text("cosine similarity");
+    }
+  }
+
+  get plotWidth(): number {
+    return Math.max(10, this.width - this.margin.left - this.margin.right);
+  }
+
+  get plotHeight(): number {
+    return Math.max(10, this.options.height - this.margin.top - this.margin.bottom);
+  }
+
+  /** Left offset of the plot area inside the chart (links between rows align to it). */
+  get plotLeft(): number {
+    return this.margin.left;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  x(rank: number): number {
+    return rankToX(rank, this.plotWidth, this.n);
+  }
+
+  y(): ScaleLinear<number, number> {
+    return scaleLinear().domain(this.yDomain).range([this.plotHeight, 0]);
+  }
+
+  resize(width: number): void {
+    if (Math.abs(width - this.width) < 0.5) return;
+    this.width = width;
+    this.draw();
+  }
+
+  setSeries(series: CurveSeries[], n: number, yDomain: [number, number]): void {
+    this.series = series;
+    this.n = n;
+    this.yDomain = yDomain;
+    this.draw();
+  }
+
+  /** Shade the rank window [lo, hi) (the overlay shows the active query's brush). */
+  setBand(window: { lo: number; hi: number } | null, colour = "#888"): void {
+    if (!window || this.n === 0) {
+      this.band.attr("width", 0);
+      return;
+    }
+    const s = this.plotWidth / this.n;
+    this.band
+      .attr("x", window.lo * s)
+      .attr("width", Math.max(1, (window.hi - window.lo) * s))
+      .attr("height", this.plotHeight)
+      .attr("fill", colour);
+  }
+
+  setBalls(balls: Ball[]): void {
+    const y = this.y();
+    this.balls
+      .selectAll<SVGCircleElement, Ball>("circle")
+      .data(balls, (b) => String(b.slot))
+      .join("circle")
+      .attr("data-testid", "curve-ball")
+      .attr("data-chart", this.options.testid)
+      .attr("data-slot", (b) => b.slot)
+      .attr("data-rank", (b) => b.rank)
+      .attr("data-sim", (b) => b.sim.toFixed(4))
+      .attr("r", 5)
+      .attr("cx", (b) => this.x(b.rank))
+      .attr("cy", (b) => y(b.sim))
+      .attr("fill", (b) => b.style.colour)
+      .attr("stroke", "#fff")
+      .attr("stroke-width", 1.5);
+  }
+
+  private draw(): void {
+    if (this.width <= 0) return;
+    const { plotWidth: pw, plotHeight: ph, margin } = this;
+    const h = this.options.height;
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(this.width * dpr);
+    this.canvas.height = Math.round(h * dpr);
+    this.canvas.style.width = `${this.width}px`;
+    this.canvas.style.height = `${h}px`;
+    this.svg.attr("width", this.width);
+    const x = scaleLinear().domain([0, Math.max(1, this.n)]).range([0, pw]);
+    const y = this.y();
+    this.xAxis
+      .attr("transform", `translate(${margin.left},${margin.top + ph})`)
+      .call(axisBottom(x).ticks(Math.max(2, Math.floor(pw / 80)), "~s").tickSizeOuter(0));
+    this.yAxis.attr("transform", `translate(${margin.left},${margin.top})`).call(axisLeft(y).ticks(Math.max(2, Math.floor(ph / 25))));
+    this.svg.select(".x-title").attr("x", margin.left + pw / 2).attr("y", h - 4);
+
+    const ctx = this.canvas.getContext("2d");
+    if (!ctx) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.width, h);
+    ctx.save();
+    ctx.translate(margin.left, margin.top);
+    // Zero line: similarity 0 separates "alike" from "unlike".
+    if (this.yDomain[0] < 0 && this.yDomain[1] > 0) {
+      ctx.strokeStyle = "#ddd";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(0, y(0));
+      ctx.lineTo(pw, y(0));
+      ctx.stroke();
+    }
+    for (const s of this.series) this.drawCurve(ctx, s, pw, y);
+    ctx.restore();
+  }
+
+  private drawCurve(ctx: CanvasRenderingContext2D, s: CurveSeries, pw: number, y: ScaleLinear<number, number>): void {
+    const n = s.sims.length;
+    ctx.strokeStyle = s.style.colour;
+    ctx.lineWidth = 1.75;
+    ctx.setLineDash(s.style.dash as number[]);
+    ctx.beginPath();
+    if (n <= pw) {
+      for (let r = 0; r < n; r++) {
+        const px = rankToX(r, pw, n);
+        if (r === 0) ctx.moveTo(px, y(s.sims[r]));
+        else ctx.lineTo(px, y(s.sims[r]));
+      }
+    } else {
+      const cols = Math.floor(pw);
+      let cached = this.extents.get(s.sims);
+      if (!cached || cached.cols !== cols) {
+        cached = { cols, ext: columnExtents(s.sims, cols) };
+        this.extents.set(s.sims, cached);
+      }
+      const { min, max } = cached.ext;
+      for (let c = 0; c < cols; c++) {
+        // A sorted curve enters each column at its max and leaves at its min.
+        if (c === 0) ctx.moveTo(c + 0.5, y(max[c]));
+        else ctx.lineTo(c + 0.5, y(max[c]));
+        ctx.lineTo(c + 0.5, y(min[c]));
+      }
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+}

@@ -1,0 +1,72 @@
+// Lines linking the same images in two adjacent queries' rankings, parallel-coordinates style
+// (the paper's 7.2): each image of the upper row's brushed window goes from its rank on the
+// upper axis to its rank on the lower one; Spearman's rho of the two full rankings is printed.
+
+import { select, type Selection } from "d3-selection";
+import type { QueryStyle } from "./colors";
+import { rankToX } from "./geometry";
+import { type Ranking, spearman } from "./ranking";
+
+const HEIGHT = 44;
+/** More lines than this are unreadable; the window is sampled evenly down to it. */
+const MAX_LINES = 400;
+
+export class RankLinks {
+  readonly root: HTMLDivElement;
+  private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
+  private readonly label: HTMLSpanElement;
+  private readonly rhoCache = new WeakMap<Int32Array, WeakMap<Int32Array, number>>();
+
+  constructor() {
+    this.root = document.createElement("div");
+    this.root.className = "rank-links";
+    this.root.dataset.testid = "rank-links";
+    this.svg = select(this.root).append("svg").attr("height", HEIGHT);
+    this.label = document.createElement("span");
+    this.label.className = "spearman";
+    this.label.dataset.testid = "spearman";
+    this.root.append(this.label);
+  }
+
+  /**
+   * Draw links for `ids` (the upper row's shown images) between `upper` and `lower`, on rank
+   * axes `plotWidth` px wide starting `plotLeft` px from the band's left edge.
+   */
+  draw(upper: Ranking, lower: Ranking, ids: number[], plotLeft: number, plotWidth: number, style: QueryStyle, hovered: number): void {
+    const n = upper.ids.length;
+    const width = plotLeft + plotWidth + 12;
+    this.svg.attr("width", width);
+    const step = Math.max(1, Math.ceil(ids.length / MAX_LINES));
+    const shown = ids.filter((_, i) => i % step === 0);
+    if (hovered >= 0 && !shown.includes(hovered)) shown.push(hovered);
+    this.svg
+      .selectAll<SVGLineElement, number>("line")
+      .data(shown, (d) => String(d))
+      .join("line")
+      .attr("data-id", (id) => id)
+      .attr("x1", (id) => plotLeft + rankToX(upper.rankOf[id], plotWidth, n))
+      .attr("x2", (id) => plotLeft + rankToX(lower.rankOf[id], plotWidth, n))
+      .attr("y1", 2)
+      .attr("y2", HEIGHT - 2)
+      .attr("stroke", (id) => (id === hovered ? "#111" : style.colour))
+      .attr("stroke-width", (id) => (id === hovered ? 2.5 : 1))
+      .attr("stroke-opacity", (id) => (id === hovered ? 1 : 0.55));
+    const rho = this.rho(upper.rankOf, lower.rankOf);
+    this.label.textContent = `Spearman ρ = ${rho.toFixed(3)}`;
+    this.label.title = "rank correlation of the two full rankings";
+  }
+
+  private rho(a: Int32Array, b: Int32Array): number {
+    let inner = this.rhoCache.get(a);
+    if (!inner) {
+      inner = new WeakMap();
+      this.rhoCache.set(a, inner);
+    }
+    let v = inner.get(b);
+    if (v === undefined) {
+      v = spearman(a, b);
+      inner.set(b, v);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,41 @@
+// The overlay chart above the rows: every query's curve in its own style on shared axes, a
+// ball per curve at the hovered image's rank, and the active query's window shaded.
+
+import { queryStyle } from "./colors";
+import { CurveChart, type Ball, type CurveSeries } from "./curve";
+import type { RankWindow } from "./geometry";
+import type { Ranking } from "./ranking";
+
+export interface OverlayCurve {
+  ranking: Ranking;
+  slot: number;
+}
+
+export class Overlay {
+  readonly chart = new CurveChart({ height: 190, testid: "overlay-chart", titles: true });
+  private curves: OverlayCurve[] = [];
+
+  get root(): HTMLDivElement {
+    return this.chart.root;
+  }
+
+  update(curves: OverlayCurve[], n: number, yDomain: [number, number], width: number, active: { window: RankWindow; slot: number } | null): void {
+    this.curves = curves;
+    // Curves live on a canvas; this lists them for tests and assistive tools.
+    this.chart.root.dataset.curves = curves.map((c) => c.slot).join(",");
+    this.chart.resize(width);
+    const series: CurveSeries[] = curves.map((c) => ({ sims: c.ranking.sims, style: queryStyle(c.slot), slot: c.slot }));
+    this.chart.setSeries(series, n, yDomain);
+    this.chart.setBand(active ? active.window : null, active ? queryStyle(active.slot).colour : undefined);
+  }
+
+  setHover(id: number): void {
+    const balls: Ball[] = [];
+    for (const c of this.curves) {
+      if (id < 0 || id >= c.ranking.rankOf.length) continue;
+      const rank = c.ranking.rankOf[id];
+      balls.push({ rank, sim: c.ranking.sims[rank], style: queryStyle(c.slot), slot: c.slot });
+    }
+    this.chart.setBalls(balls);
+  }
+}

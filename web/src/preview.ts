@@ -1,0 +1,106 @@
+// The hover card: the image larger (128 px) with its path, label and id, and its rank and
+// similarity in every query, next to the pointer.
+
+import { api, type ImageInfo } from "./api";
+import { queryStyle } from "./colors";
+import type { Hover } from "./highlight";
+import type { Ranking } from "./ranking";
+
+export interface PreviewQuery {
+  slot: number;
+  ranking: Ranking | null;
+}
+
+export class Preview {
+  readonly root: HTMLDivElement;
+  private readonly img: HTMLImageElement;
+  private readonly text: HTMLDivElement;
+  private readonly ranks: HTMLDivElement;
+  private readonly info = new Map<number, ImageInfo | Promise<void>>();
+  private shownId = -1;
+
+  constructor(private readonly queries: () => PreviewQuery[]) {
+    this.root = document.createElement("div");
+    this.root.className = "preview";
+    this.root.dataset.testid = "hover-preview";
+    this.root.hidden = true;
+    this.img = document.createElement("img");
+    this.img.width = 128;
+    this.img.height = 128;
+    this.img.alt = "";
+    this.text = document.createElement("div");
+    this.text.className = "preview-text";
+    this.ranks = document.createElement("div");
+    this.ranks.className = "preview-ranks";
+    this.root.append(this.img, this.text, this.ranks);
+    document.body.append(this.root);
+  }
+
+  show(h: Hover | null): void {
+    // Only map hovers need a card: strips and query images are already large enough.
+    if (!h || h.source !== "map") {
+      this.root.hidden = true;
+      this.shownId = -1;
+      return;
+    }
+    this.root.hidden = false;
+    if (h.id !== this.shownId) {
+      this.shownId = h.id;
+      this.img.src = api.thumbUrl(128, h.id);
+      this.renderInfo(h.id);
+      this.renderRanks(h.id);
+    }
+    const pad = 16;
+    const r = this.root.getBoundingClientRect();
+    let x = h.clientX + pad;
+    let y = h.clientY + pad;
+    if (x + r.width > window.innerWidth) x = h.clientX - pad - r.width;
+    if (y + r.height > window.innerHeight) y = Math.max(0, window.innerHeight - r.height - 4);
+    this.root.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
+  }
+
+  private renderInfo(id: number): void {
+    const known = this.info.get(id);
+    if (known && !(known instanceof Promise)) {
+      this.text.replaceChildren(
+        line("preview-path", known.path),
+        line("preview-meta", `label ${known.label ?? "—"} · id ${id} · ${known.width}×${known.height}`),
+      );
+      return;
+    }
+    this.text.replaceChildren(line("preview-meta", `id ${id}`));
+    if (!known) {
+      this.info.set(
+        id,
+        api.image(id).then(
+          (info) => {
+            this.info.set(id, info);
+            if (this.shownId === id) this.renderInfo(id);
+          },
+          () => {
+            this.info.delete(id);
+          },
+        ),
+      );
+    }
+  }
+
+  private renderRanks(id: number): void {
+    const rows = this.queries()
+      .filter((q): q is { slot: number; ranking: Ranking } => q.ranking !== null && id < q.ranking.rankOf.length)
+      .map((q) => {
+        const rank = q.ranking.rankOf[id];
+        const el = line("preview-rank", `rank ${rank} · sim ${q.ranking.sims[rank].toFixed(3)}`);
+        el.style.borderLeftColor = queryStyle(q.slot).colour;
+        return el;
+      });
+    this.ranks.replaceChildren(...rows);
+  }
+}
+
+function line(cls: string, text: string): HTMLDivElement {
+  const d = document.createElement("div");
+  d.className = cls;
+  d.textContent = text;
+  return d;
+}

@@ -1,0 +1,184 @@
+// One query's row: the query image (128 px) with its controls, its similarity curve with a
+// brush choosing a rank window, and the strip of the images in that window.
+
+import { api } from "./api";
+import { queryStyle } from "./colors";
+import { CurveChart } from "./curve";
+import { RankBrush } from "./brush";
+import { defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
+import type { Highlight } from "./highlight";
+import type { RankingEntry } from "./rankings";
+import type { Ranking } from "./ranking";
+import { type Query, refKey } from "./state";
+import { Strip } from "./strip";
+
+export const STRIP_GAP = 3;
+const CHART_HEIGHT = 104;
+
+export interface RowActions {
+  pick(id: number): void;
+  brush(window: RankWindow, final: boolean): void;
+  remove(): void;
+  move(delta: -1 | 1): void;
+  activate(): void;
+}
+
+export interface RowView {
+  entry: RankingEntry;
+  window: RankWindow | null;
+  stripSize: number;
+  yDomain: [number, number];
+  index: number;
+  total: number;
+  active: boolean;
+}
+
+export class QueryRow {
+  readonly root: HTMLDivElement;
+  readonly key: string;
+  private readonly chart: CurveChart;
+  private readonly brush: RankBrush;
+  private readonly strip: Strip;
+  private readonly body: HTMLDivElement;
+  private readonly up: HTMLButtonElement;
+  private readonly down: HTMLButtonElement;
+  private readonly status: HTMLDivElement;
+  private ranking: Ranking | null = null;
+  /** The window in effect (the stored one, or the default top of the ranking). */
+  window: RankWindow | null = null;
+  /** Ids shown in the strip, for the links to the next row. */
+  shownIds: number[] = [];
+
+  constructor(
+    readonly query: Query,
+    highlight: Highlight,
+    actions: RowActions,
+  ) {
+    this.key = refKey(query.ref);
+    const style = queryStyle(query.slot);
+    this.root = document.createElement("div");
+    this.root.className = "query-row";
+    this.root.dataset.testid = "query-row";
+    this.root.dataset.ref = this.key;
+    this.root.dataset.slot = String(query.slot);
+    this.root.style.setProperty("--query-colour", style.colour);
+    this.root.addEventListener("pointerdown", () => actions.activate());
+
+    const head = document.createElement("div");
+    head.className = "query-head";
+    const img = document.createElement("img");
+    img.className = "query-image";
+    img.dataset.testid = "query-image";
+    img.width = 128;
+    img.height = 128;
+    img.alt = query.ref.kind === "image" ? `image ${query.ref.id}` : "uploaded image";
+    img.src = query.ref.kind === "image" ? api.thumbUrl(128, query.ref.id) : api.uploadThumbUrl(query.ref.key);
+    if (query.ref.kind === "image") {
+      const id = query.ref.id;
+      img.addEventListener("pointerenter", (e) => highlight.set({ id, source: "query", clientX: e.clientX, clientY: e.clientY }));
+      img.addEventListener("pointerleave", () => {
+        if (highlight.current?.source === "query") highlight.set(null);
+      });
+    }
+    const swatch = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    swatch.setAttribute("class", "swatch");
+    swatch.setAttribute("width", "40");
+    swatch.setAttribute("height", "8");
+    swatch.innerHTML = `<line x1="0" y1="4" x2="40" y2="4" stroke="${style.colour}" stroke-width="3" stroke-dasharray="${style.dash.join(" ")}"/>`;
+    const title = document.createElement("div");
+    title.className = "query-title";
+    title.textContent = query.ref.kind === "image" ? `id ${query.ref.id}` : `upload ${query.ref.key}`;
+    const controls = document.createElement("div");
+    controls.className = "row-controls";
+    this.up = button("↑", "move-up", "move this query up", () => actions.move(-1));
+    this.down = button("↓", "move-down", "move this query down", () => actions.move(1));
+    const del = button("✕", "delete-query", "delete this query", () => actions.remove());
+    controls.append(this.up, this.down, del);
+    const label = document.createElement("div");
+    label.className = "query-label";
+    label.append(swatch, title);
+    head.append(img, label, controls);
+
+    this.body = document.createElement("div");
+    this.body.className = "query-body";
+    this.chart = new CurveChart({ height: CHART_HEIGHT, testid: "row-chart", titles: false });
+    this.brush = new RankBrush(this.chart.plot, (w, final) => actions.brush(w, final));
+    this.strip = new Strip(highlight, (id) => actions.pick(id));
+    this.status = document.createElement("div");
+    this.status.className = "row-status";
+    this.body.append(this.chart.root, this.status, this.strip.root);
+    this.root.append(head, this.body);
+  }
+
+  /** Horizontal position of the rank axis in the page, for the links band. */
+  axis(): { left: number; width: number } {
+    const r = this.chart.root.getBoundingClientRect();
+    return { left: r.left + this.chart.plotLeft, width: this.chart.plotWidth };
+  }
+
+  get currentRanking(): Ranking | null {
+    return this.ranking;
+  }
+
+  update(v: RowView): void {
+    this.root.classList.toggle("active", v.active);
+    this.up.disabled = v.index === 0;
+    this.down.disabled = v.index === v.total - 1;
+    // Floor of the exact width: clientWidth rounds up, which could promise a strip one image too many.
+    const width = Math.floor(this.body.getBoundingClientRect().width);
+    this.chart.resize(width);
+    const style = queryStyle(this.query.slot);
+    if (v.entry.status !== "ready") {
+      this.ranking = null;
+      this.shownIds = [];
+      this.chart.setSeries([], 0, v.yDomain);
+      this.status.textContent = v.entry.status === "loading" ? "ranking every image…" : v.entry.message;
+      this.status.classList.toggle("error", v.entry.status === "error");
+      this.status.dataset.testid = v.entry.status === "error" ? "row-error" : "row-status";
+      this.strip.clear("");
+      return;
+    }
+    this.status.textContent = "";
+    this.status.classList.remove("error");
+    const ranking = v.entry.ranking;
+    const n = ranking.ids.length;
+    this.ranking = ranking;
+    this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain);
+    const capacity = stripCapacity(width, v.stripSize, STRIP_GAP);
+    const w = v.window ?? defaultWindow(capacity, n);
+    this.window = w;
+    this.brush.resize(this.chart.plotWidth, this.chart.plotHeight, n);
+    this.brush.sync(w);
+    const ranks = stripRanks(w, capacity);
+    this.shownIds = ranks.map((r) => ranking.ids[r]);
+    const count = w.hi - w.lo;
+    const sampled = count > ranks.length ? ` (${ranks.length} shown, evenly spaced)` : "";
+    const text = `ranks ${w.lo}–${w.hi - 1} of ${n}${sampled} · similarity ${ranking.sims[w.lo].toFixed(3)} to ${ranking.sims[w.hi - 1].toFixed(3)}`;
+    this.strip.show(ranking, ranks, v.stripSize, STRIP_GAP, text);
+  }
+
+  /** The ball of the hovered image on this row's curve. */
+  setHover(id: number): void {
+    const r = this.ranking;
+    if (!r || id < 0 || id >= r.rankOf.length) {
+      this.chart.setBalls([]);
+      return;
+    }
+    const rank = r.rankOf[id];
+    this.chart.setBalls([{ rank, sim: r.sims[rank], style: queryStyle(this.query.slot), slot: this.query.slot }]);
+  }
+}
+
+function button(text: string, testid: string, title: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.title = title;
+  b.setAttribute("aria-label", title);
+  b.dataset.testid = testid;
+  b.addEventListener("click", (e) => {
+    e.stopPropagation();
+    onClick();
+  });
+  return b;
+}
