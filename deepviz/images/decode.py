@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +70,23 @@ def _wide_grey_to_l(img: Image.Image) -> Image.Image:
         top = 65535.0 if a.max(initial=0) > 255 or img.mode.startswith("I;16") else 255.0
         scaled = a.astype(np.float64) * (255.0 / top)
     return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
+
+
+@contextmanager
+def pixel_limit(max_pixels: int | None) -> Iterator[None]:
+    """Let Pillow open images up to ``max_pixels`` while the block runs.
+
+    Pillow refuses, on its own, anything over twice its global limit before our check in
+    ``decode_crop`` can speak; a user who raises --max-pixels past that must be heard, so
+    the global is raised for the duration of a build and restored after.
+    """
+    previous = Image.MAX_IMAGE_PIXELS
+    if max_pixels is None or previous is None or max_pixels > previous:
+        Image.MAX_IMAGE_PIXELS = None if max_pixels is None else max_pixels
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 _SWAPS_AXES = {5, 6, 7, 8}  # EXIF orientations that rotate by 90 degrees

@@ -91,3 +91,17 @@ def test_truncated_and_fake_files_are_rejected_with_reasons(tmp_path: Path) -> N
         decode_crop(tmp_path / "cut.jpg", 8)
     with pytest.raises(ImageRejected, match="not a format"):
         decode_crop(tmp_path / "text.png", 8)
+
+
+def test_a_raised_pixel_limit_lets_big_images_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deepviz.images.decode import pixel_limit
+
+    # Pretend Pillow's own limit is tiny, so the image is over twice it (Pillow's hard refusal).
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50 * 50)
+    Image.new("RGB", (200, 200), (10, 200, 10)).save(tmp_path / "big.png")
+    with pytest.raises(ImageRejected):
+        decode_crop(tmp_path / "big.png", 8, max_pixels=300 * 300)
+    with pixel_limit(300 * 300):
+        crop = decode_crop(tmp_path / "big.png", 8, max_pixels=300 * 300).crop
+    assert crop[..., 1].mean() > 150
+    assert Image.MAX_IMAGE_PIXELS == 50 * 50
