@@ -21,62 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from deepviz import __version__
-from deepviz.core.grid import grid_shape
 from deepviz.core.similarity import rank
-from deepviz.storage import writer
-from deepviz.storage.atomic import save_npy
-from deepviz.storage.project import FORMAT, GRID, LAYOUT, SCHEMA_VERSION, THUMBS_DIR, feature_file
+
+from synthetic import FEATURE_SET, write_synthetic_project  # bench/ is on sys.path when run as a script
 
 CASES = {"demo": (785, 1280), "100k": (100_000, 1280), "1m": (1_000_000, 512)}
-FEATURE_SET = "synthetic"
-
-
-def write_synthetic_project(root: Path, n: int, d: int, seed: int = 0) -> Path:
-    """A project folder of ``n`` images with (n, d) random unit-norm float16 features."""
-    root.mkdir(parents=True)
-    _write_features(root / feature_file(FEATURE_SET), n, d, seed)
-    paths = [f"class{i % 10}/img_{i:07d}.jpg" for i in range(n)]
-    summary = writer.ChunkSummary(new=paths, width=[640] * n, height=[480] * n)
-    writer.write_images_table(root, writer.read_images_table(root, 0), summary, {p: p.split("/")[0] for p in paths})
-    writer.write_rejects(root, [])
-    rows, cols = grid_shape(n, 1.5)
-    save_npy(root / GRID, np.stack(np.divmod(np.arange(n, dtype=np.int32), cols), axis=1))
-    save_npy(root / LAYOUT, np.random.default_rng(seed).random((n, 2), dtype=np.float32))
-    # Empty thumbnails: every offset 0. Only rankings are measured here.
-    (root / THUMBS_DIR).mkdir()
-    (root / THUMBS_DIR / "32.bin").write_bytes(b"")
-    save_npy(root / THUMBS_DIR / "32.offsets.npy", np.zeros(n + 1, np.int64))
-    writer.write_manifest(root, _manifest(n, d, rows, cols))
-    return root
-
-
-def _write_features(path: Path, n: int, d: int, seed: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float16, shape=(n, d))
-    rng = np.random.default_rng(seed)
-    step = 1 << 16
-    for start in range(0, n, step):
-        block = rng.standard_normal((min(step, n - start), d), dtype=np.float32)
-        block /= np.linalg.norm(block, axis=1, keepdims=True)
-        out[start : start + len(block)] = block
-    out.flush()
-    del out
-
-
-def _manifest(n: int, d: int, rows: int, cols: int) -> dict[str, object]:
-    return {
-        "format": FORMAT, "schema_version": SCHEMA_VERSION, "deepviz_version": __version__,
-        "created": "bench", "updated": "bench", "source_root": "/nonexistent", "n_images": n,
-        "feature_sets": {
-            FEATURE_SET: {"dim": d, "extractor": None, "source": "synthetic", "dtype": "float16", "normalized": "l2",
-                          "file": feature_file(FEATURE_SET)},
-        },
-        "default_feature_set": FEATURE_SET,
-        "layout": {"method": "random"}, "grid": {"rows": rows, "cols": cols, "method": "row-major"},
-        "thumbnails": {"sizes": [32], "format": "jpeg", "quality": 88, "crop": "center-square"},
-        "scan": {"label_depth": None, "labels_csv": None},
-    }
 
 
 def median_ms(fn: Callable[[int], object], ids: list[int]) -> float:

@@ -8,6 +8,7 @@ memory map, and a million images make two files, not a million.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,35 @@ def encode_thumbnails(crop: np.ndarray, sizes: tuple[int, ...]) -> list[bytes]:
         thumb.save(buf, format="JPEG", quality=JPEG_QUALITY)
         out.append(buf.getvalue())
     return out
+
+
+def mean_color(crop: np.ndarray) -> np.ndarray:
+    """(S, S, 3) uint8 crop -> (3,) uint8 mean RGB, rounded."""
+    return np.round(crop.reshape(-1, 3).mean(axis=0)).astype(np.uint8)
+
+
+# Drawn where a thumbnail cannot be decoded (an empty or damaged entry): the map's neutral grey.
+NO_COLOR = (138, 138, 132)
+
+
+def mean_colors(store: ThumbnailStore, size: int, ids: Iterable[int]) -> np.ndarray:
+    """(len(ids), 3) uint8 mean RGB of the decoded ``size`` px thumbnails of ``ids``."""
+    return np.array([_decoded_mean(store.get(i, size)) for i in ids], dtype=np.uint8).reshape(-1, 3)
+
+
+def mean_colors_of_packed(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(K, 3) uint8 mean RGB of the K JPEGs packed in ``blob`` at ``offsets`` (see :func:`pack`)."""
+    data = blob.tobytes()
+    out = [_decoded_mean(data[int(a) : int(b)]) for a, b in zip(offsets[:-1], offsets[1:])]
+    return np.array(out, dtype=np.uint8).reshape(-1, 3)
+
+
+def _decoded_mean(jpeg: bytes) -> np.ndarray:
+    try:
+        with Image.open(io.BytesIO(jpeg)) as img:
+            return mean_color(np.asarray(img.convert("RGB")))
+    except (OSError, ValueError):
+        return np.array(NO_COLOR, np.uint8)
 
 
 def pack(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:

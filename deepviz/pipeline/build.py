@@ -21,7 +21,7 @@ from deepviz.pipeline.progress import Progress
 from deepviz.storage import writer
 from deepviz.storage.atomic import save_npy
 from deepviz.storage.chunks import ChunkStore, config_key
-from deepviz.storage.project import FORMAT, GRID, LAYOUT, MANIFEST, SCHEMA_VERSION, WORK_DIR, ProjectError, feature_file, read_manifest
+from deepviz.storage.project import COLORS, FORMAT, GRID, LAYOUT, MANIFEST, SCHEMA_VERSION, WORK_DIR, ProjectError, feature_file, read_manifest
 
 DEFAULT_MODEL = "mobilenet_v2"
 DEFAULT_ASPECT = 1.5  # a map pane beside a query pane on a laptop screen is wider than tall
@@ -123,6 +123,7 @@ def build(
         writer.write_feature_set(out, e.name, base_n, e.dim, blocks, len(summary.new))
     for size in sizes:
         writer.append_thumbnails(out, size, base_n, store.read_thumbs(size))
+    writer.write_colors(out, base_n, store.read_colors())
     feature_sets = {e.name: {"dim": e.dim, "extractor": e.name, "source": None} for e in extractors}
     for name, spec in imported.items():
         feature_sets[name] = _store_imported(out, name, spec, imported_rows[name], found, table.column("path").to_pylist())
@@ -293,5 +294,6 @@ def _manifest(
         "layout": layout,
         "grid": grid,
         "thumbnails": {"sizes": list(sizes), "format": "jpeg", "quality": JPEG_QUALITY, "crop": "center-square"},
+        "colors": {"file": COLORS, "of": "centre crop", "dtype": "uint8"},
         "scan": {"label_depth": label_depth, "labels_csv": str(labels_csv) if labels_csv else None},
     }

@@ -15,16 +15,17 @@ from PIL import Image
 
 from deepviz.features.base import Extractor
 from deepviz.images.decode import ImageRejected, decode_crop
-from deepviz.images.thumbs import encode_thumbnails, pack
+from deepviz.images.thumbs import encode_thumbnails, mean_color, pack
 from deepviz.storage.chunks import Chunk
 
 
 @dataclass(frozen=True)
 class _Decoded:
-    """One file after the worker: crops per input size and thumbnails, or a reject reason."""
+    """One file after the worker: crops per input size, thumbnails and mean colour, or a reject reason."""
 
     crops: dict[int, np.ndarray] | None
     thumbs: list[bytes] | None
+    color: np.ndarray | None
     width: int
     height: int
     reason: str
@@ -34,11 +35,13 @@ def _decode_one(path: Path, crop_size: int, input_sizes: set[int], thumb_sizes: 
     try:
         decoded = decode_crop(path, crop_size, max_pixels=max_pixels)
     except ImageRejected as err:
-        return _Decoded(None, None, 0, 0, err.reason)
+        return _Decoded(None, None, None, 0, 0, err.reason)
     crops = {crop_size: decoded.crop}
     for size in input_sizes - {crop_size}:
         crops[size] = np.asarray(Image.fromarray(decoded.crop).resize((size, size), Image.Resampling.BICUBIC))
-    return _Decoded(crops, encode_thumbnails(decoded.crop, thumb_sizes), decoded.width, decoded.height, "")
+    # The crop every thumbnail is made from: its mean is each thumbnail's mean within JPEG's error.
+    color = mean_color(decoded.crop)
+    return _Decoded(crops, encode_thumbnails(decoded.crop, thumb_sizes), color, decoded.width, decoded.height, "")
 
 
 def _batched(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -105,6 +108,7 @@ def _assemble(
         height=np.array([d.height for d in decoded], dtype=np.int32),
         features=features,
         thumbs=thumbs,
+        colors=np.array([d.color for d in good], dtype=np.uint8).reshape(-1, 3),
     )
 
 

@@ -62,6 +62,10 @@ class ServerState:
     def grid_bytes(self) -> bytes:
         return np.ascontiguousarray(self.project.grid, dtype="<i4").tobytes()
 
+    @cached_property
+    def colors_bytes(self) -> bytes:
+        return np.ascontiguousarray(self.project.colors, dtype=np.uint8).tobytes()
+
     def warm_up(self) -> None:
         """Load the default feature matrix and extractor now rather than on the first query."""
         default = self.project.default_feature_set
@@ -164,6 +168,12 @@ def get_grid(state: State) -> Response:
 def get_labels(state: State) -> Response:
     codes = np.ascontiguousarray(state.labels[1], dtype="<i4")
     return Response(codes.tobytes(), media_type=BINARY, headers={"X-Count": str(len(codes))})
+
+
+@router.get("/colors", response_class=Response, responses=_binary("N x 3 uint8 mean RGB of each image's centre crop, in id order"))
+def get_colors(state: State) -> Response:
+    """One colour per image: the map draws its zoomed-out overview from these instead of thumbnails."""
+    return Response(state.colors_bytes, media_type=BINARY, headers={"X-Count": str(state.project.n)})
 
 
 @router.get("/images/{image_id}", response_model=models.ImageInfo, responses=_errors(404))

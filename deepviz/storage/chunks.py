@@ -2,14 +2,14 @@
 
 A chunk holds, for a run of image files in processing order: which decoded (``ok``) and
 why the others did not (``reasons``), original sizes, each extractor's raw features for
-the decoded ones, and their packed thumbnails. A rerun reads the chunks that exist,
+the decoded ones, their packed thumbnails and mean colours. A rerun reads the chunks that exist,
 skips their files, and the commit streams them into the project one at a time.
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ class Chunk:
     ``width``, ``height``  (M,) int32 original size (0 where rejected)
     ``features``  {extractor name: (K, D) float32 raw features of the K ok rows}
     ``thumbs``    {size: ((B,) uint8 JPEG bytes back to back, (K + 1,) int64 offsets)}
+    ``colors``    (K, 3) uint8 mean RGB of the K ok rows' centre crops
     """
 
     paths: np.ndarray
@@ -38,6 +39,7 @@ class Chunk:
     height: np.ndarray
     features: dict[str, np.ndarray]
     thumbs: dict[int, tuple[np.ndarray, np.ndarray]]
+    colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
 
 
 def config_key(extractors: list[str], crop_size: int, thumb_sizes: tuple[int, ...]) -> str:
@@ -82,6 +84,7 @@ class ChunkStore:
             "reasons": chunk.reasons,
             "width": chunk.width,
             "height": chunk.height,
+            "colors": chunk.colors,
         }
         for name, feats in chunk.features.items():
             arrays[f"features/{name}"] = feats
@@ -114,6 +117,19 @@ class ChunkStore:
         for path in self.files():
             with np.load(path) as z:
                 yield z[f"thumbs/{size}"], z[f"thumb_offsets/{size}"]
+
+    def read_colors(self) -> Iterator[np.ndarray]:
+        """(K, 3) uint8 mean colours, chunk by chunk; a chunk written before colours were kept
+        gets them from its smallest thumbnails."""
+        from deepviz.images.thumbs import mean_colors_of_packed
+
+        for path in self.files():
+            with np.load(path) as z:
+                if "colors" in z.files:
+                    yield z["colors"]
+                    continue
+                smallest = min(int(k.split("/")[1]) for k in z.files if k.startswith("thumbs/"))
+                yield mean_colors_of_packed(z[f"thumbs/{smallest}"], z[f"thumb_offsets/{smallest}"])
 
     def clear(self) -> None:
         for path in self.files():

@@ -9,6 +9,8 @@ Layout of a project folder (schema version 1)::
     layout.npy                  (N, 2) float32 t-SNE coordinates
     grid.npy                    (N, 2) int32 [row, col] cell of each image, all cells distinct
     thumbs/SIZE.bin             JPEG thumbnails back to back; thumbs/SIZE.offsets.npy (N + 1,) int64
+    colors.npy                  (N, 3) uint8 mean RGB of each image's centre crop (optional: projects
+                                built before it existed get it computed from the thumbnails on read)
 
 Every array is memory-mapped on read, so opening a million-image project costs nothing.
 """
@@ -32,6 +34,7 @@ IMAGES = "images.parquet"
 REJECTS = "rejects.parquet"
 LAYOUT = "layout.npy"
 GRID = "grid.npy"
+COLORS = "colors.npy"
 FEATURES_DIR = "features"
 THUMBS_DIR = "thumbs"
 WORK_DIR = ".work"
@@ -94,6 +97,7 @@ class Project:
     ``layout``       (N, 2) float32 t-SNE coordinates
     ``grid``         (N, 2) int32 [row, col]; ``grid_shape`` is (rows, cols)
     ``thumbnail()``  JPEG bytes of one image at one size
+    ``colors``       (N, 3) uint8 mean RGB of each image's centre crop
     """
 
     def __init__(self, root: str | Path) -> None:
@@ -152,6 +156,23 @@ class Project:
     def grid_shape(self) -> tuple[int, int]:
         g = self.manifest["grid"]
         return int(g["rows"]), int(g["cols"])
+
+    @cached_property
+    def colors(self) -> np.ndarray:
+        """(N, 3) uint8 mean RGB of each image's centre crop: the map's overview, one pixel per image.
+
+        Read from colors.npy (memory-mapped); a project built before that file existed gets
+        it from its smallest thumbnails instead, decoded once here (about a minute per
+        million images) and kept in memory, not written: the project stays read-only.
+        """
+        path = self.root / COLORS
+        if "colors" in self.manifest and path.is_file():
+            stored = np.load(path, mmap_mode="r")
+            if stored.shape[0] >= self.n and stored.shape[1:] == (3,):
+                return stored[: self.n]
+        from deepviz.images.thumbs import mean_colors
+
+        return mean_colors(self.thumbnails, min(self.thumbnail_sizes), range(self.n))
 
     @property
     def thumbnail_sizes(self) -> tuple[int, ...]:

@@ -19,9 +19,9 @@ import pyarrow.parquet as pq
 
 from deepviz.core.normalize import l2_normalize
 from deepviz.images import thumbs as thumbfiles
-from deepviz.storage.atomic import atomic_path, save_json
+from deepviz.storage.atomic import atomic_path, save_json, save_npy
 from deepviz.storage.chunks import Chunk
-from deepviz.storage.project import IMAGES, REJECTS, THUMBS_DIR, feature_file
+from deepviz.storage.project import COLORS, IMAGES, REJECTS, THUMBS_DIR, feature_file, read_manifest
 
 FEATURE_DTYPE = np.float16  # halves disk and memory at 1M images; similarities stay within ~1e-3
 
@@ -163,6 +163,25 @@ def append_thumbnails(root: Path, size: int, base_n: int, packed: Iterable[tuple
     with atomic_path(off_path) as tmp:
         with open(tmp, "wb") as fo:
             np.save(fo, np.concatenate(offsets).astype(np.int64))
+
+
+def write_colors(root: Path, base_n: int, new_blocks: Iterable[np.ndarray]) -> None:
+    """colors.npy := its first ``base_n`` rows + ``new_blocks`` ((K, 3) uint8 each, in id order).
+
+    A project built before colours were kept has no file: its ``base_n`` rows are made from
+    its smallest thumbnails (already committed) instead.
+    """
+    target = root / COLORS
+    if base_n and target.exists():
+        old = np.load(target, mmap_mode="r")[:base_n]
+    elif base_n:
+        manifest = read_manifest(root)
+        sizes = tuple(int(s) for s in manifest["thumbnails"]["sizes"])
+        old = thumbfiles.mean_colors(thumbfiles.ThumbnailStore(root / THUMBS_DIR, sizes, base_n), min(sizes), range(base_n))
+    else:
+        old = np.zeros((0, 3), np.uint8)
+    blocks = [np.asarray(old, np.uint8), *(np.asarray(b, np.uint8).reshape(-1, 3) for b in new_blocks)]
+    save_npy(target, np.concatenate(blocks))
 
 
 def write_manifest(root: Path, manifest: dict[str, Any]) -> None:

@@ -107,6 +107,34 @@ def test_labels_index_the_project_label_list(client: TestClient, project: deepvi
     assert [names[c] for c in codes] == project.images["label"].tolist()
 
 
+def test_colors_are_each_images_mean_rgb_in_id_order(client: TestClient, project: deepviz.Project) -> None:
+    r = client.get("/api/colors")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
+    assert r.headers["x-count"] == str(N) and len(r.content) == 3 * N
+    colors = np.frombuffer(r.content, dtype=np.uint8).reshape(N, 3)
+    np.testing.assert_array_equal(colors, project.colors)
+    for image_id in (0, 9, N - 1):
+        thumb = np.asarray(Image.open(io.BytesIO(project.thumbnail(image_id, 32))).convert("RGB"))
+        np.testing.assert_allclose(colors[image_id], thumb.reshape(-1, 3).mean(axis=0), atol=4)
+
+
+def test_colors_of_a_project_without_the_file_come_from_its_thumbnails(tiny_project: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    old = tmp_path / "old.deepviz"
+    shutil.copytree(tiny_project, old)
+    (old / "colors.npy").unlink()
+    manifest = json.loads((old / "manifest.json").read_text())
+    del manifest["colors"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    with TestClient(create_app(old, embedder=ColourExtractor())) as c:
+        r = c.get("/api/colors")
+    assert r.status_code == 200 and len(r.content) == 3 * N
+    got = np.frombuffer(r.content, dtype=np.uint8).reshape(N, 3).astype(int)
+    np.testing.assert_allclose(got, deepviz.open_project(tiny_project).colors, atol=4)
+
+
 def test_image_info(client: TestClient, project: deepviz.Project) -> None:
     for image_id in (0, 13, N - 1):
         info = client.get(f"/api/images/{image_id}").json()

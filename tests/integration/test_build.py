@@ -166,6 +166,43 @@ def test_incremental_add_processes_only_new_images_and_keeps_ids(tmp_path: Path)
     assert report.n_new == 0 and third.images_seen == 0
 
 
+def test_build_keeps_the_mean_colour_of_each_crop(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=3, with_broken=False)
+    out = tmp_path / "proj"
+    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    p = deepviz.open_project(out)
+    assert p.colors.shape == (p.n, 3) and p.colors.dtype == np.uint8
+    for i in range(p.n):
+        # The crop the build decoded (128 px: the largest thumbnail) and the 32 px thumbnail made from it.
+        crop = deepviz.decode_crop(root / p.images.at[i, "path"], 128).crop
+        np.testing.assert_allclose(p.colors[i], crop.reshape(-1, 3).mean(axis=0), atol=1)
+        thumb = np.asarray(Image.open(io.BytesIO(p.thumbnail(i, 32))).convert("RGB"))
+        np.testing.assert_allclose(p.colors[i], thumb.reshape(-1, 3).mean(axis=0), atol=4)
+    # The generated classes are red, green and blue: their colours say so.
+    red = p.colors[(p.images["label"] == "red").to_numpy()]
+    assert (red[:, 0] > 150).all() and (red[:, 1:] < 80).all()
+
+
+def test_a_project_built_before_colours_gets_them_from_its_thumbnails(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=3, with_broken=False)
+    out = tmp_path / "proj"
+    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    stored = np.array(deepviz.open_project(out).colors)
+    # Make it look like a project from before colours were kept.
+    (out / "colors.npy").unlink()
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["colors"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    np.testing.assert_allclose(deepviz.open_project(out).colors, stored, atol=4)
+    # The next incremental build writes the file: old rows from thumbnails, new ones from their crops.
+    write_image(root / "yellow" / "a.png", (230, 230, 20))
+    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    after = deepviz.open_project(out)
+    assert (out / "colors.npy").is_file() and after.colors.shape == (10, 3)
+    np.testing.assert_allclose(after.colors[:9], stored, atol=4)
+    assert after.colors[9, 0] > 180 and after.colors[9, 1] > 180 and after.colors[9, 2] < 80
+
+
 def test_refuses_to_write_into_a_foreign_folder(image_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "mine"
     out.mkdir()

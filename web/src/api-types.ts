@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/colors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Colors
+         * @description One colour per image: the map draws its zoomed-out overview from these instead of thumbnails.
+         */
+        get: operations["get_colors_api_colors_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/grid": {
         parameters: {
             query?: never;
@@ -298,6 +318,35 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_colors_api_colors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description N x 3 uint8 mean RGB of each image's centre crop, in id order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
     get_grid_api_grid_get: {
         parameters: {
             query?: never;

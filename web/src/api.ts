@@ -84,6 +84,8 @@ export const api = {
   grid: (): Promise<Int32Array> => int32s(`${BASE}/grid`),
   /** (N,) label code per id, -1 for none; index into ProjectInfo.labels. */
   labels: (): Promise<Int32Array> => int32s(`${BASE}/labels`),
+  /** (N, 3) uint8 mean RGB per id, flattened. */
+  colours: async (): Promise<Uint8Array> => new Uint8Array(await (await request(`${BASE}/colors`)).arrayBuffer()),
   image: (id: number): Promise<ImageInfo> => json<ImageInfo>(`${BASE}/images/${id}`),
   /** `revision` (from ProjectInfo) lets the browser cache thumbnails for good. */
   thumbUrl: (size: number, id: number): string => `${BASE}/thumbs/${size}/${id}${revisionQuery}`,

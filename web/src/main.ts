@@ -20,6 +20,8 @@ function el<T extends HTMLElement>(id: string): T {
 }
 
 async function start(): Promise<void> {
+  // The colours only paint the overview: the map starts without them (neutral) rather than wait.
+  const colours = api.colours();
   const [project, grid, labels] = await Promise.all([api.project(), api.grid(), api.labels()]);
   api.setRevision(project.revision);
   document.title = `deepviz · ${project.name}`;
@@ -64,6 +66,10 @@ async function start(): Promise<void> {
     { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: project.thumbnail_sizes },
     highlight,
     addImage,
+  );
+  colours.then(
+    (c) => map.setColours(c),
+    () => undefined, // an old server without /api/colors: the overview stays neutral
   );
   const pane = new QueryPane(el("query-scroll"), store, rankings, highlight, project.n, addImage);
   const preview = new Preview(() =>

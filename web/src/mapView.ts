@@ -1,20 +1,33 @@
 // The map pane: every image's thumbnail at its grid cell on a canvas, panned and zoomed with
-// d3-zoom. Only visible cells are drawn; below a few pixels per cell an overview bitmap (one
-// pixel per cell) stands in for thumbnails, so a 1M-image map costs one drawImage per frame.
+// d3-zoom. Only visible cells are drawn; below a dozen pixels per cell an overview bitmap (one
+// pixel per cell, in each image's mean colour) stands in for thumbnails, so a 1M-image map
+// costs one drawImage per frame and never holds an object per image.
 
 import { select } from "d3-selection";
 import { type D3ZoomEvent, zoom, type ZoomBehavior, zoomIdentity } from "d3-zoom";
 import { labelColour, queryStyle } from "./colors";
 import { buildIdByCell, chooseThumbSize, fitTransform, idAt, type RankWindow, type Transform, visibleCells, zoomAboutCentre } from "./geometry";
 import type { Highlight } from "./highlight";
+import { hexWord, paintCells, paintWindow, rgbaWord } from "./overview";
+import { markFirst, recordMapFrame } from "./probe";
 import type { Ranking } from "./ranking";
 import type { MapSize } from "./state";
 import { ThumbCache } from "./thumbCache";
 
-/** Below this many CSS px per cell thumbnails are unreadable: draw the overview instead. */
-const MIN_THUMB_CELL_PX = 6;
-/** More visible cells than this and per-cell drawing would stutter. */
-const MAX_DRAWN_CELLS = 40_000;
+/** Below this many CSS px per cell a 32 px thumbnail shows little more than its mean colour:
+ * draw the overview instead of fetching thousands of thumbnails per screen. */
+const MIN_THUMB_CELL_PX = 12;
+/** More visible cells than this and per-cell drawing would stutter; it also stays below the
+ * thumbnail cache's size, so a screen never evicts its own thumbnails. */
+const MAX_DRAWN_CELLS = 6000;
+/** A brushed window of at most this many images is marked cell by cell on the overview, where
+ * a cell can be smaller than a pixel and would otherwise vanish. */
+const MAX_MARKED = 2000;
+/** Smallest marker, in CSS px, for a window image on the overview. */
+const MARK_PX = 5;
+const BACKGROUND = "#f4f4f2";
+const NEUTRAL = rgbaWord(0x8a, 0x8a, 0x84);
+const FADE = rgbaWord(244, 244, 242, 191);
 
 export interface MapData {
   rows: number;
@@ -23,6 +36,8 @@ export interface MapData {
   grid: Int32Array;
   /** (N,) label codes, -1 for none. */
   labels: Int32Array;
+  /** (N, 3) uint8 mean RGB of each image, flattened; null until it arrives. */
+  colours?: Uint8Array | null;
   thumbnailSizes: readonly number[];
 }
 
@@ -45,9 +60,10 @@ export class MapView {
   private height = 0;
   private frame = 0;
   private overview: HTMLCanvasElement | null = null;
-  private overviewLabels: boolean | null = null;
+  private overviewKey = "";
   private mask: HTMLCanvasElement | null = null;
   private maskFor: MapWindow | null = null;
+  private colours: Uint8Array | null;
   private hovered = -1;
   private labelBorders = false;
   private mapSize: MapSize = "fit";
@@ -67,6 +83,7 @@ export class MapView {
     if (!ctx) throw new Error("this browser cannot draw on a canvas");
     this.ctx = ctx;
     this.sizes = [...data.thumbnailSizes].sort((a, b) => a - b);
+    this.colours = data.colours ?? null;
     this.idByCell = buildIdByCell(data.grid, data.rows, data.cols);
     this.thumbs = new ThumbCache(() => this.requestDraw());
 
@@ -158,6 +175,12 @@ export class MapView {
     this.requestDraw();
   }
 
+  /** Each image's mean colour ((N, 3) uint8 flattened): the overview and placeholders use it. */
+  setColours(colours: Uint8Array): void {
+    this.colours = colours;
+    this.requestDraw();
+  }
+
   setWindow(w: MapWindow | null): void {
     this.lit = w;
     this.requestDraw();
@@ -181,17 +204,21 @@ export class MapView {
   }
 
   private draw(): void {
+    const started = performance.now();
     const { ctx, transform: t } = this;
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = "#f4f4f2";
+    ctx.fillStyle = BACKGROUND;
     ctx.fillRect(0, 0, this.width, this.height);
     const { rows, cols } = this.data;
     const v = visibleCells(t, this.width, this.height, rows, cols);
     const count = (v.r1 - v.r0) * (v.c1 - v.c0);
-    if (t.k < MIN_THUMB_CELL_PX || count > MAX_DRAWN_CELLS) this.drawOverview(t);
+    const overview = t.k < MIN_THUMB_CELL_PX || count > MAX_DRAWN_CELLS;
+    if (overview) this.drawOverview(t);
     else this.drawCells(t, v.r0, v.r1, v.c0, v.c1, dpr);
     this.drawHovered(t);
+    recordMapFrame(performance.now() - started, overview ? "overview" : "cells", overview ? 0 : count, t.k);
+    markFirst("map");
   }
 
   private drawCells(t: Transform, r0: number, r1: number, c0: number, c1: number, dpr: number): void {
@@ -200,6 +227,7 @@ export class MapView {
     const size = chooseThumbSize(t.k, dpr, this.sizes);
     const gap = t.k >= 16 ? 1 : 0;
     const wanted = new Set<number>();
+    const colours = this.colours;
     const lit = this.lit;
     const style = lit ? queryStyle(lit.slot) : null;
     ctx.imageSmoothingEnabled = true;
@@ -214,7 +242,8 @@ export class MapView {
         const img = this.thumbs.get(size, id) ?? this.thumbs.any(this.sizes, id);
         if (img) ctx.drawImage(img, x, y, s, s);
         else {
-          ctx.fillStyle = "#d8d8d4";
+          // Until the thumbnail arrives its mean colour holds the place: the map does not flash grey.
+          ctx.fillStyle = colours ? `rgb(${colours[3 * id]},${colours[3 * id + 1]},${colours[3 * id + 2]})` : "#d8d8d4";
           ctx.fillRect(x, y, s, s);
         }
         if (lit && style) {
@@ -241,48 +270,75 @@ export class MapView {
     this.thumbs.dropQueued((sz, id) => sz === size && wanted.has(id));
   }
 
-  /** One pixel per cell, label-coloured or neutral, scaled up without smoothing. */
+  /** One pixel per cell in each image's mean colour (label colours while borders are on), scaled. */
   private drawOverview(t: Transform): void {
     const { ctx } = this;
-    if (!this.overview || this.overviewLabels !== this.labelBorders) {
-      this.overview = this.cellBitmap((id) => (this.labelBorders && this.data.labels[id] >= 0 ? labelColour(this.data.labels[id]) : "#8a8a84"));
-      this.overviewLabels = this.labelBorders;
+    const { rows, cols, grid, labels } = this.data;
+    const key = this.labelBorders ? "labels" : this.colours ? "colours" : "neutral";
+    if (!this.overview || this.overviewKey !== key) {
+      const palette = new Map<number, number>();
+      const labelWord = (code: number): number => {
+        let w = palette.get(code);
+        if (w === undefined) palette.set(code, (w = code >= 0 ? hexWord(labelColour(code)) : NEUTRAL));
+        return w;
+      };
+      this.overview = this.cellBitmap(this.overview, (px) =>
+        paintCells(px, grid, cols, key === "colours" ? this.colours : null, (id) => (key === "labels" ? labelWord(labels[id]) : NEUTRAL)),
+      );
+      this.overviewKey = key;
     }
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(this.overview, t.x, t.y, this.data.cols * t.k, this.data.rows * t.k);
+    // Shrunk below a pixel per cell, averaging keeps the regions' colours instead of a random
+    // subset of cells; enlarged, every cell stays a crisp square.
+    ctx.imageSmoothingEnabled = t.k < 1;
+    ctx.imageSmoothingQuality = "high";
+    const w = cols * t.k;
+    const h = rows * t.k;
+    ctx.drawImage(this.overview, t.x, t.y, w, h);
     const lit = this.lit;
-    if (lit) {
-      if (this.maskFor !== lit) {
-        const colour = queryStyle(lit.slot).colour;
-        const inWindow = new Set<number>();
-        for (let r = lit.window.lo; r < lit.window.hi; r++) inWindow.add(lit.ranking.ids[r]);
-        this.mask = this.cellBitmap((id) => (inWindow.has(id) ? colour : "rgba(244,244,242,0.75)"));
-        this.maskFor = lit;
-      }
-      if (this.mask) ctx.drawImage(this.mask, t.x, t.y, this.data.cols * t.k, this.data.rows * t.k);
+    if (!lit) return;
+    const colour = queryStyle(lit.slot).colour;
+    if (this.maskFor !== lit) {
+      const { ids } = lit.ranking;
+      this.mask = this.cellBitmap(this.mask, (px) => paintWindow(px, grid, cols, ids, lit.window.lo, lit.window.hi, FADE, hexWord(colour)));
+      this.maskFor = lit;
     }
+    if (this.mask) ctx.drawImage(this.mask, t.x, t.y, w, h);
+    if (t.k < MARK_PX && lit.window.hi - lit.window.lo <= MAX_MARKED) this.markWindow(t, lit, colour);
   }
 
-  /** A cols×rows canvas with each image's cell filled by `colour(id)`. */
-  private cellBitmap(colour: (id: number) => string): HTMLCanvasElement {
-    const { rows, cols, grid } = this.data;
-    const c = document.createElement("canvas");
-    c.width = cols;
-    c.height = rows;
+  /** The window's images as markers of at least MARK_PX, outlined, so a handful stays visible at 1M. */
+  private markWindow(t: Transform, lit: MapWindow, colour: string): void {
+    const { ctx } = this;
+    const { grid } = this.data;
+    const { ids } = lit.ranking;
+    const s = Math.max(t.k, MARK_PX);
+    ctx.beginPath();
+    for (let r = lit.window.lo; r < lit.window.hi && r < ids.length; r++) {
+      const id = ids[r];
+      const x = t.x + (grid[2 * id + 1] + 0.5) * t.k - s / 2;
+      const y = t.y + (grid[2 * id] + 0.5) * t.k - s / 2;
+      if (x > -s && y > -s && x < this.width && y < this.height) ctx.rect(x, y, s, s);
+    }
+    ctx.fillStyle = colour;
+    ctx.fill();
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = "#fff";
+    ctx.stroke();
+  }
+
+  /** A cols×rows canvas (reusing `reuse` when it has that size) whose pixels `paint` writes. */
+  private cellBitmap(reuse: HTMLCanvasElement | null, paint: (px: Uint32Array) => void): HTMLCanvasElement {
+    const { rows, cols } = this.data;
+    let c = reuse;
+    if (!c || c.width !== cols || c.height !== rows) {
+      c = document.createElement("canvas");
+      c.width = cols;
+      c.height = rows;
+    }
     const g = c.getContext("2d");
     if (!g) return c;
     const img = g.createImageData(cols, rows);
-    const px = new Uint32Array(img.data.buffer);
-    const cache = new Map<string, number>();
-    for (let id = 0; id < grid.length / 2; id++) {
-      const css = colour(id);
-      let v = cache.get(css);
-      if (v === undefined) {
-        v = cssToAbgr(css);
-        cache.set(css, v);
-      }
-      px[grid[2 * id] * cols + grid[2 * id + 1]] = v;
-    }
+    paint(new Uint32Array(img.data.buffer));
     g.putImageData(img, 0, 0);
     return c;
   }
@@ -303,17 +359,4 @@ export class MapView {
     ctx.strokeStyle = "#fff";
     ctx.strokeRect(x - 3.75, y - 3.75, s + 7.5, s + 7.5);
   }
-}
-
-/** A CSS colour as the little-endian RGBA word ImageData stores. */
-function cssToAbgr(css: string): number {
-  const probe = document.createElement("canvas").getContext("2d");
-  if (!probe) return 0;
-  probe.fillStyle = css;
-  probe.fillRect(0, 0, 1, 1);
-  probe.clearRect(0, 0, 1, 1);
-  probe.fillStyle = css;
-  probe.fillRect(0, 0, 1, 1);
-  const [r, g, b, a] = probe.getImageData(0, 0, 1, 1).data;
-  return ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }

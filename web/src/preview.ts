@@ -18,6 +18,9 @@ export class Preview {
   private readonly ranks: HTMLDivElement;
   private readonly info = new Map<number, ImageInfo | Promise<void>>();
   private shownId = -1;
+  /** Image infos kept for hovering back over an image; older ones are dropped (a long session
+   * over a 1M map must not keep one object per image it ever crossed). */
+  private static readonly KEEP_INFO = 500;
 
   constructor(private readonly queries: () => PreviewQuery[]) {
     this.root = document.createElement("div");
@@ -75,6 +78,10 @@ export class Preview {
         api.image(id).then(
           (info) => {
             this.info.set(id, info);
+            if (this.info.size > Preview.KEEP_INFO) {
+              const oldest = this.info.keys().next().value;
+              if (oldest !== undefined && oldest !== id) this.info.delete(oldest);
+            }
             if (this.shownId === id) this.renderInfo(id);
           },
           () => {

@@ -4,6 +4,7 @@
 import { api } from "./api";
 import { queryStyle } from "./colors";
 import { CurveChart } from "./curve";
+import { markFirst } from "./probe";
 import { RankBrush } from "./brush";
 import { defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
 import type { Highlight } from "./highlight";
@@ -144,6 +145,7 @@ export class QueryRow {
     const n = ranking.ids.length;
     this.ranking = ranking;
     this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain);
+    markFirst(`curve ${this.key}`);
     const capacity = stripCapacity(width, v.stripSize, STRIP_GAP);
     const w = v.window ?? defaultWindow(capacity, n);
     this.window = w;

@@ -1,0 +1,332 @@
+"""Benchmark the app in a browser at 1k, 100k and 1M images: does the page stay usable?
+
+    python bench/bench_page.py [--cases 1k,100k,1m] [--keep DIR] [--shots DIR] [--static DIR]
+
+Each case is a synthetic project (bench/synthetic.py: random 128-d float16 features, a
+row-major grid, a dozen distinct tiny JPEGs repeated in smooth regions, their mean colours)
+served by a real uvicorn on 127.0.0.1 and opened in Debian's Chromium (Playwright) at
+1600x1000. Measured in the page (``window.__deepviz``, see web/src/probe.ts) and over CDP:
+
+    first draw    ms from navigation start to the first map frame
+    heap          JS heap used after a forced GC (MB), and ArrayBuffer backing stores where
+                  Chromium reports them
+    DOM           elements in the document
+    click->curve  ms from a click on a map cell to that query's curve drawn (median of 3);
+                  "fetch" is the part spent on GET /api/rank (server + transfer)
+    zoom, pan     ms of map drawing per frame (median / max) while wheel-zooming from the
+                  overview in to thumbnails, and while dragging there; "interval" is the wall
+                  time from one wheel event to the frame after it (the vsync wait included)
+    hover         ms to handle one pointermove over the map and draw its frame (median)
+    brush         ms per step of dragging out a new brush on a row's chart (wall, from
+                  Playwright), and the map's drawing per frame meanwhile (max)
+    bytes         transferred until the page settled, and per query
+
+Ratios are against the first case, measured in this same run (after one untimed visit, so
+the browser's own start-up is not in it). ``--static DIR`` serves another build of the front
+end (e.g. one made from an older commit) for a before/after comparison. Screenshots go to
+test-artifacts/screenshots/scale-*.png. Prints figures only; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench_query import RealServer  # bench/ is on sys.path when run as a script
+from synthetic import write_synthetic_project
+
+CASES = {"1k": 1_000, "100k": 100_000, "1m": 1_000_000}
+DIM = 128
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+VIEWPORT = {"width": 1600, "height": 1000}
+
+# In-page helpers: each returns timings measured with performance.now() inside the page.
+CLICK_JS = """([fx, fy]) => {
+  const c = document.querySelector('[data-testid=map-canvas]');
+  const r = c.getBoundingClientRect();
+  const at = { clientX: r.left + r.width * fx, clientY: r.top + r.height * fy, bubbles: true };
+  const t0 = performance.now();
+  c.dispatchEvent(new MouseEvent('click', at));
+  return t0;
+}"""
+WHEEL_JS = """async ([steps, deltaY, fx, fy, untilPx]) => {
+  const c = document.querySelector('[data-testid=map-canvas]');
+  const r = c.getBoundingClientRect();
+  const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
+  const start = window.__deepviz.mapFrames.length;
+  const intervals = [];
+  for (let i = 0; i < steps && window.__deepviz.mapCellPx < untilPx; i++) {
+    const t0 = performance.now();
+    c.dispatchEvent(new WheelEvent('wheel', { deltaY, clientX: r.left + r.width * fx, clientY: r.top + r.height * fy, bubbles: true, cancelable: true }));
+    await frame();
+    intervals.push(performance.now() - t0);
+  }
+  await frame();
+  const p = window.__deepviz;
+  return { intervals, draws: p.mapFrames.slice(start), mode: p.mapMode, cells: p.mapCells, cellPx: p.mapCellPx };
+}"""
+HOVER_JS = """async (steps) => {
+  const c = document.querySelector('[data-testid=map-canvas]');
+  const r = c.getBoundingClientRect();
+  const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
+  const out = [];
+  for (let i = 0; i < steps; i++) {
+    const at = { clientX: r.left + r.width * (0.3 + 0.4 * i / steps), clientY: r.top + r.height * (0.35 + 0.3 * ((i * 7) % steps) / steps), bubbles: true };
+    const t0 = performance.now();
+    c.dispatchEvent(new PointerEvent('pointermove', at));
+    const handled = performance.now() - t0;
+    const before = window.__deepviz.mapFrames.length;
+    await frame();
+    const drawn = window.__deepviz.mapFrames.slice(before);
+    out.push(handled + drawn.reduce((a, b) => a + b, 0));
+  }
+  c.dispatchEvent(new PointerEvent('pointerleave', { bubbles: true }));
+  return out;
+}"""
+
+
+class Traffic:
+    """Bytes and requests over CDP's Network domain (what the page really fetched, headers included)."""
+
+    def __init__(self, cdp: Any) -> None:
+        self.bytes = 0
+        self.requests = 0
+        self.in_flight: set[str] = set()
+        self.last_change = time.monotonic()
+        cdp.send("Network.enable")
+        cdp.on("Network.requestWillBeSent", self._sent)
+        cdp.on("Network.loadingFinished", self._finished)
+        cdp.on("Network.loadingFailed", self._failed)
+
+    def _sent(self, e: dict[str, Any]) -> None:
+        self.in_flight.add(e["requestId"])
+        self.requests += 1
+        self.last_change = time.monotonic()
+
+    def _finished(self, e: dict[str, Any]) -> None:
+        self.in_flight.discard(e["requestId"])
+        self.bytes += int(e.get("encodedDataLength", 0))
+        self.last_change = time.monotonic()
+
+    def _failed(self, e: dict[str, Any]) -> None:
+        self.in_flight.discard(e["requestId"])
+        self.last_change = time.monotonic()
+
+    def settle(self, page: Any, quiet_s: float = 0.6, timeout_s: float = 120.0) -> float:
+        """Wait until nothing has been in flight for ``quiet_s``; returns seconds waited."""
+        t = time.monotonic()
+        while time.monotonic() - t < timeout_s:
+            page.wait_for_timeout(100)
+            if not self.in_flight and time.monotonic() - self.last_change > quiet_s:
+                break
+        return time.monotonic() - t
+
+
+def heap_mb(cdp: Any) -> tuple[float, float | None]:
+    """(JS heap used, ArrayBuffer backing stores or None) in MB, after a forced GC."""
+    cdp.send("HeapProfiler.collectGarbage")
+    usage = cdp.send("Runtime.getHeapUsage")
+    backing = usage.get("backingStorageSize")
+    return usage["usedSize"] / 1e6, (backing / 1e6 if backing is not None else None)
+
+
+def ready_project(tmp: Path, label: str, n: int) -> Path:
+    root = tmp / f"page-{label}.deepviz"
+    if (root / "manifest.json").is_file():
+        return root
+    if root.exists():
+        import shutil
+
+        shutil.rmtree(root)
+    t = time.perf_counter()
+    write_synthetic_project(root, n, DIM, thumbs=True)
+    print(f"   wrote {root} in {time.perf_counter() - t:.0f} s", flush=True)
+    return root
+
+
+def bench_case(
+    browser: Any, label: str, n: int, tmp: Path, shots: Path, static: Path | None, prefix: str
+) -> dict[str, Any]:
+    from deepviz.server.app import create_app
+
+    app = create_app(ready_project(tmp, label, n), static_dir=static)
+    t = time.perf_counter()
+    app.state.deepviz.warm_up()  # as `deepviz serve` does in the background
+    warm = time.perf_counter() - t
+    out: dict[str, Any] = {"case": f"{label} ({n:,})", "warm_s": warm}
+    with RealServer(app) as url:
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        # Thumbnails alone overflow the default 250 entries before the rankings are fetched.
+        page.add_init_script("performance.setResourceTimingBufferSize(1e6)")
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        cdp = context.new_cdp_session(page)
+        traffic = Traffic(cdp)
+        page.goto(url + "/")
+        page.wait_for_function("() => window.__deepviz && 'map' in window.__deepviz.marks", timeout=300_000)
+        out["first_draw"] = page.evaluate("() => window.__deepviz.marks.map")
+        traffic.settle(page)
+        out["bytes_load"] = traffic.bytes
+        out["requests_load"] = traffic.requests
+        out["heap"], out["backing"] = heap_mb(cdp)
+        out["dom"] = page.evaluate("() => document.getElementsByTagName('*').length")
+        out["mode"] = page.evaluate("() => window.__deepviz.mapMode")
+        page.screenshot(path=str(shots / f"{prefix}-{label}-map.png"))
+
+        clicks = []
+        before = traffic.bytes
+        for fx, fy in [(0.5, 0.5), (0.3, 0.7), (0.72, 0.25)]:
+            marks_before = page.evaluate("() => Object.keys(window.__deepviz.marks).filter((k) => k.startsWith('curve ')).length")
+            t0 = page.evaluate(CLICK_JS, [fx, fy])
+            page.wait_for_function(
+                f"() => Object.keys(window.__deepviz.marks).filter((k) => k.startsWith('curve ')).length > {marks_before}",
+                timeout=120_000,
+            )
+            latest = page.evaluate(
+                "() => Math.max(...Object.entries(window.__deepviz.marks).filter(([k]) => k.startsWith('curve ')).map(([, v]) => v))"
+            )
+            clicks.append(latest - t0)
+        traffic.settle(page)
+        out["click_curve"] = statistics.median(clicks)
+        fetches = page.evaluate(
+            "() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/rank/')).map((e) => e.duration)"
+        )
+        out["rank_fetch"] = statistics.median(fetches) if fetches else float("nan")
+        out["bytes_query"] = (traffic.bytes - before) / 3
+        out["heap_q"], out["backing_q"] = heap_mb(cdp)
+        out["dom_q"] = page.evaluate("() => document.getElementsByTagName('*').length")
+        page.screenshot(path=str(shots / f"{prefix}-{label}-queries.png"))
+
+        # Brush: drag out a new window on the active (last) row's chart, wider at every step.
+        overlay = page.get_by_test_id("query-row").last.locator(".brush .overlay")
+        if overlay.count():
+            box = overlay.bounding_box()
+            y = box["y"] + box["height"] / 2
+            start = page.evaluate("() => window.__deepviz.mapFrames.length")
+            page.mouse.move(box["x"] + 4, y)
+            page.mouse.down()
+            t = time.perf_counter()
+            page.mouse.move(box["x"] + box["width"] * 0.3, y, steps=20)
+            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+            out["brush_wall"] = (time.perf_counter() - t) * 1e3 / 20
+            page.mouse.up()
+            drawn = page.evaluate(f"() => window.__deepviz.mapFrames.slice({start})")
+            out["brush_draw"] = max(drawn) if drawn else float("nan")
+        else:
+            out["brush_wall"] = out["brush_draw"] = float("nan")
+        page.screenshot(path=str(shots / f"{prefix}-{label}-brushed.png"))
+
+        hovers = page.evaluate(HOVER_JS, 40)
+        out["hover"] = statistics.median(hovers)
+        out["hover_max"] = max(hovers)
+
+        # Zoom in from the fitted overview until cells are thumbnail-sized (about 40 px).
+        zoom = page.evaluate(WHEEL_JS, [200, -50, 0.5, 0.5, 40])
+        requests_before = traffic.requests
+        traffic.settle(page)
+        out["zoom_draw"] = statistics.median(zoom["draws"]) if zoom["draws"] else float("nan")
+        out["zoom_max"] = max(zoom["draws"]) if zoom["draws"] else float("nan")
+        out["zoom_interval"] = statistics.median(zoom["intervals"])
+        out["zoom_mode"] = f"{zoom['mode']} {zoom['cells']} cells of {zoom['cellPx']:.0f} px after {len(zoom['intervals'])} wheel steps"
+        page.screenshot(path=str(shots / f"{prefix}-{label}-zoomed.png"))
+
+        # Pan: drag across the canvas with the real mouse.
+        box = page.get_by_test_id("map-canvas").bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        start = page.evaluate("() => window.__deepviz.mapFrames.length")
+        t = time.perf_counter()
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        page.mouse.move(cx - 300, cy - 200, steps=30)
+        page.mouse.up()
+        pan_wall = (time.perf_counter() - t) * 1e3 / 30
+        pan = page.evaluate(f"() => window.__deepviz.mapFrames.slice({start})")
+        out["pan_draw"] = statistics.median(pan) if pan else float("nan")
+        out["pan_max"] = max(pan) if pan else float("nan")
+        out["pan_wall"] = pan_wall
+        traffic.settle(page)
+        out["thumb_requests"] = traffic.requests - requests_before
+        page.screenshot(path=str(shots / f"{prefix}-{label}-panned.png"))
+        out["heap_end"], out["backing_end"] = heap_mb(cdp)
+        out["errors"] = errors
+        context.close()
+    return out
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    base = rows[0]
+
+    def ratio(r: dict[str, Any], key: str) -> str:
+        b = float(base[key])
+        return f"x{float(r[key]) / b:.1f}" if b > 0 else "-"
+
+    def mb(v: float | None) -> str:
+        return "-" if v is None else f"{v:.1f}"
+
+    print("\nTimes in ms (medians unless 'max'), sizes in MB; ratio = against the first row.")
+    print("draw = the map's own drawing per frame; interval = wheel event to next frame (vsync included).\n")
+    head = (
+        f"{'case':<18}{'first draw':>11}{'ratio':>7}{'heap':>7}{'+bufs':>7}{'heap q':>8}{'+bufs':>7}{'DOM':>6}{'DOM q':>7}"
+        f"{'click->curve':>13}{'ratio':>7}{'fetch':>6}{'hover':>7}{'brush':>6}{'max':>6}{'zoom draw':>10}{'max':>7}{'interval':>9}{'pan draw':>9}{'max':>7}"
+        f"{'load MB':>9}{'ratio':>7}{'query MB':>9}{'thumbs':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(
+            f"{r['case']:<18}{r['first_draw']:>11.0f}{ratio(r, 'first_draw'):>7}{r['heap']:>7.1f}{mb(r['backing']):>7}"
+            f"{r['heap_q']:>8.1f}{mb(r['backing_q']):>7}{r['dom']:>6}{r['dom_q']:>7}{r['click_curve']:>13.0f}"
+            f"{ratio(r, 'click_curve'):>7}{r['rank_fetch']:>6.0f}{r['hover']:>7.1f}{r['brush_wall']:>6.0f}{r['brush_draw']:>6.1f}{r['zoom_draw']:>10.1f}{r['zoom_max']:>7.1f}"
+            f"{r['zoom_interval']:>9.1f}{r['pan_draw']:>9.1f}{r['pan_max']:>7.1f}{r['bytes_load'] / 1e6:>9.2f}"
+            f"{ratio(r, 'bytes_load'):>7}{r['bytes_query'] / 1e6:>9.2f}{r['thumb_requests']:>7}"
+        )
+    print()
+    for r in rows:
+        extra = f"; page errors: {r['errors']}" if r["errors"] else ""
+        print(
+            f"{r['case']}: server warm-up {r['warm_s']:.1f} s; map at load: {r['mode']}; after zoom: {r['zoom_mode']}; "
+            f"hover max {r['hover_max']:.1f} ms; pan {r['pan_wall']:.0f} ms/step wall; heap at end {r['heap_end']:.1f} MB"
+            f" (+{mb(r['backing_end'])} buffers){extra}"
+        )
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", default="1k,100k,1m", help=f"comma-separated, from {list(CASES)}; the first is the baseline")
+    parser.add_argument("--keep", type=Path, help="write (and reuse) the synthetic projects here instead of a temp dir")
+    parser.add_argument("--shots", type=Path, default=ROOT / "test-artifacts" / "screenshots")
+    parser.add_argument("--static", type=Path, help="serve this built front end instead of the package's")
+    parser.add_argument("--prefix", default="scale", help="screenshot names start with this")
+    args = parser.parse_args()
+    args.shots.mkdir(parents=True, exist_ok=True)
+    if not (ROOT / "deepviz" / "server" / "static" / "index.html").is_file():
+        sys.exit("the front end is not built: cd web && npm ci && npm run build")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="deepviz-bench-page-") as tmp_dir, sync_playwright() as p:
+        tmp = args.keep or Path(tmp_dir)
+        tmp.mkdir(parents=True, exist_ok=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        labels = args.cases.split(",")
+        print(f"== warming up the browser on {labels[0]} (not timed) ...", flush=True)
+        bench_case(browser, labels[0], CASES[labels[0]], tmp, Path(tmp_dir), args.static, "warm-up")
+        for label in labels:
+            print(f"== {label}: {CASES[label]:,} images ...", flush=True)
+            rows.append(bench_case(browser, label, CASES[label], tmp, args.shots, args.static, args.prefix))
+        browser.close()
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
