@@ -249,7 +249,8 @@ def _layout_and_grid(
         bar.note(f"t-SNE layout of {n} images ({default_set}) ...")
         # Threads only pay off for big sets; on small ones they were 20x slower here.
         jobs = (os.cpu_count() or 1) if n >= FFT_THRESHOLD else 1
-        xy = tsne_layout(np.asarray(feats, dtype=np.float32), seed=seed, n_jobs=jobs)
+        previous = _previous_layout(out, manifest, default_set, n)
+        xy = tsne_layout(np.asarray(feats, dtype=np.float32), seed=seed, n_jobs=jobs, previous=previous)
         save_npy(cached, xy)
     seconds["layout"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -268,6 +269,16 @@ def _layout_and_grid(
         {"method": "tsne", "feature_set": default_set, "seed": seed},
         {"rows": shape[0], "cols": shape[1], "aspect": aspect, "method": method, **quality},
     )
+
+
+def _previous_layout(out: Path, manifest: dict[str, Any] | None, default_set: str, n: int) -> np.ndarray | None:
+    """The committed layout of the old images, when the new one can start from it."""
+    if not manifest or manifest["layout"].get("feature_set") != default_set:
+        return None
+    old_n = int(manifest["n_images"])
+    if not 4 <= old_n < n or not (out / LAYOUT).exists():
+        return None
+    return np.load(out / LAYOUT)[:old_n].astype(np.float64)
 
 
 def _manifest(

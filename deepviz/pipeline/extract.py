@@ -5,7 +5,7 @@ so the CPU decodes chunk k+1 while the model embeds chunk k.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from deepviz.features.base import Extractor
-from deepviz.images.decode import ImageRejected, decode_crop
+from deepviz.images.decode import ImageRejected, decode_crop, pixel_limit
 from deepviz.images.thumbs import encode_thumbnails, mean_color, pack
 from deepviz.storage.chunks import Chunk
 
@@ -59,7 +59,6 @@ def extract_chunks(
     batch_size: int = 32,
     workers: int = 2,
     max_pixels: int | None = None,
-    on_file: Callable[[int], None] = lambda n: None,
 ) -> Iterator[Chunk]:
     """Yield one ``Chunk`` per ``chunk_size`` files of ``paths`` (relative to ``root``).
 
@@ -67,7 +66,7 @@ def extract_chunks(
     """
     input_sizes = {e.input_size for e in extractors}
     crop_size = max([*input_sizes, *thumb_sizes])
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with pixel_limit(max_pixels), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
 
         def submit(batch: Sequence[str]) -> list[Future[_Decoded]]:
             return [pool.submit(_decode_one, root / p, crop_size, input_sizes, thumb_sizes, max_pixels) for p in batch]
@@ -81,7 +80,6 @@ def extract_chunks(
             decoded = [f.result() for f in pending]
             pending = submit(upcoming) if upcoming is not None else []
             yield _assemble(current, decoded, extractors, thumb_sizes, batch_size)
-            on_file(len(current))
             current = upcoming
 
 

@@ -1,6 +1,10 @@
 """The 2-D map: t-SNE (openTSNE) of the L2-normalised features, PCA first for wide features."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 # Below a few thousand points Barnes-Hut gradients are faster than FFT here (9 s vs 1.6 s
@@ -31,8 +35,13 @@ def tsne_layout(
     perplexity: float = 30.0,
     n_jobs: int = 1,
     verbose: bool = False,
+    previous: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N, D) L2-normalised features -> (N, 2) float32 t-SNE coordinates, deterministic for a seed.
+
+    ``previous`` ((M, 2), M <= N) is the layout of the first M rows from an earlier run:
+    the optimisation then starts from it, with each new row placed among its nearest old
+    neighbours, so adding images to a project moves the map as little as t-SNE allows.
 
     Fewer than 4 images cannot make a t-SNE; they get their first two principal
     components instead (a line or a point), which is honest and still drawable.
@@ -53,13 +62,49 @@ def tsne_layout(
         # Euclidean distance between unit rows is a monotone function of cosine, and PCA
         # keeps Euclidean geometry (it would not keep cosine: it centres the data).
         metric="euclidean",
-        initialization="pca",
+        initialization="pca" if previous is None else _initial_from(previous, x),
+        # Continuing from a converged map needs no early exaggeration: that phase exists to
+        # untangle a random start, and here it would shuffle the map the user already knows
+        # (measured on the demo set, 40 images added: 10-NN kept 0.88 without it, 0.72 with it).
+        early_exaggeration_iter=250 if previous is None else 0,
         negative_gradient_method="fft" if n >= FFT_THRESHOLD else "bh",
         random_state=seed,
         n_jobs=n_jobs,
         verbose=verbose,
     )
-    return np.asarray(tsne.fit(x), dtype=np.float32)
+    with _quiet_openTSNE_init_warning():
+        return np.asarray(tsne.fit(x), dtype=np.float32)
+
+
+@contextmanager
+def _quiet_openTSNE_init_warning() -> Iterator[None]:
+    """openTSNE warns about any initialisation wider than its default; a previous map is
+    wide on purpose (its scale is the converged one), so the warning would only alarm."""
+    logger = logging.getLogger("openTSNE.tsne")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _initial_from(previous: np.ndarray, x: np.ndarray, k: int = 5) -> np.ndarray:
+    """(N, 2) starting positions: ``previous`` for the old rows, and for each new row the mean
+    position of its ``k`` nearest old rows in the (reduced) feature space ``x`` (N, d)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    m = previous.shape[0]
+    init = np.empty((x.shape[0], 2), np.float64)
+    init[:m] = previous
+    if x.shape[0] > m:
+        nn = NearestNeighbors(n_neighbors=min(k, m)).fit(x[:m])
+        idx = nn.kneighbors(x[m:], return_distance=False)
+        init[m:] = previous[idx].mean(axis=1)
+        # Tiny seeded jitter: new rows that share neighbours must not start on one point.
+        spread = previous.std() * 1e-3 or 1e-3
+        init[m:] += np.random.default_rng(0).normal(scale=spread, size=(x.shape[0] - m, 2))
+    return init
 
 
 def _tiny_layout(x: np.ndarray) -> np.ndarray:
