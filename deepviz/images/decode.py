@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,3 +130,16 @@ def decode_crop(path: str | Path, size: int, *, max_pixels: int | None = DEFAULT
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         # Pillow reports truncated and corrupt data as OSError/SyntaxError/ValueError.
         raise ImageRejected(f"cannot decode: {err}") from None
+
+
+def decode_size(input_sizes: Iterable[int], thumb_sizes: Iterable[int]) -> int:
+    """Side of the one crop decoded per image: the largest any model or thumbnail needs
+    (the others are resized down from it, never up)."""
+    return max([*input_sizes, *thumb_sizes])
+
+
+def resize_square(crop: np.ndarray, size: int) -> np.ndarray:
+    """(S, S, 3) uint8 crop -> (size, size, 3) uint8, as the build feeds models of another input size."""
+    if crop.shape[0] == size:
+        return crop
+    return np.asarray(Image.fromarray(crop).resize((size, size), Image.Resampling.BICUBIC))

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from deepviz.features.base import Extractor
-from deepviz.images.decode import DEFAULT_MAX_PIXELS
+from deepviz.images.decode import DEFAULT_MAX_PIXELS, decode_size
 from deepviz.images.scan import ScanResult, scan
 from deepviz.images.thumbs import DEFAULT_SIZES, JPEG_QUALITY
 from deepviz.pipeline.extract import extract_chunks
@@ -96,7 +96,8 @@ def build(
     # Imported files are read (and checked) before any image is decoded: a wrong file fails fast.
     imported_rows = {name: _load_imported(spec, found) for name, spec in imported.items()}
     extractors = _make_extractors(model_names, given, extractor_options or {})
-    store = ChunkStore(out / WORK_DIR, config_key(model_names, max([*(e.input_size for e in extractors), *sizes]), sizes))
+    decode_at = decode_size((e.input_size for e in extractors), sizes)
+    store = ChunkStore(out / WORK_DIR, config_key(model_names, decode_at, sizes))
     out.mkdir(parents=True, exist_ok=True)
     store.discard_stale()
     done = store.done_paths()
@@ -133,7 +134,9 @@ def build(
     default_set = _default_feature_set(manifest, model_names, imported)
     layout_info, grid_info = _layout_and_grid(out, store, manifest, default_set, n, summary, aspect, grid_method, seed, seconds, bar)
 
-    writer.write_manifest(out, _manifest(manifest, found, n, feature_sets, default_set, layout_info, grid_info, sizes, label_depth, labels_csv))
+    writer.write_manifest(out, _manifest(
+        manifest, found, n, feature_sets, default_set, layout_info, grid_info, sizes, decode_at, label_depth, labels_csv
+    ))
     store.clear()
     return BuildReport(
         project=out, n_images=n, n_new=len(summary.new), n_scanned=len(found.paths), rejects=summary.rejects,
@@ -283,7 +286,7 @@ def _previous_layout(out: Path, manifest: dict[str, Any] | None, default_set: st
 
 def _manifest(
     old: dict[str, Any] | None, found: ScanResult, n: int, feature_sets: dict[str, dict[str, Any]], default_set: str,
-    layout: dict[str, Any], grid: dict[str, Any], sizes: tuple[int, ...], label_depth: int | None,
+    layout: dict[str, Any], grid: dict[str, Any], sizes: tuple[int, ...], decode_at: int, label_depth: int | None,
     labels_csv: str | os.PathLike[str] | None,
 ) -> dict[str, Any]:
     from deepviz import __version__
@@ -304,7 +307,10 @@ def _manifest(
         "default_feature_set": default_set,
         "layout": layout,
         "grid": grid,
-        "thumbnails": {"sizes": list(sizes), "format": "jpeg", "quality": JPEG_QUALITY, "crop": "center-square"},
+        "thumbnails": {
+            "sizes": list(sizes), "format": "jpeg", "quality": JPEG_QUALITY, "crop": "center-square",
+            "decode_size": decode_at,
+        },
         "colors": {"file": COLORS, "of": "centre crop", "dtype": "uint8"},
         "scan": {"label_depth": label_depth, "labels_csv": str(labels_csv) if labels_csv else None},
     }

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from deepviz.features.base import Extractor
-from deepviz.images.decode import ImageRejected, decode_crop, pixel_limit
+from deepviz.images.decode import ImageRejected, decode_crop, decode_size, pixel_limit, resize_square
 from deepviz.images.thumbs import encode_thumbnails, mean_color, pack
 from deepviz.storage.chunks import Chunk
 
@@ -36,9 +35,7 @@ def _decode_one(path: Path, crop_size: int, input_sizes: set[int], thumb_sizes: 
         decoded = decode_crop(path, crop_size, max_pixels=max_pixels)
     except ImageRejected as err:
         return _Decoded(None, None, None, 0, 0, err.reason)
-    crops = {crop_size: decoded.crop}
-    for size in input_sizes - {crop_size}:
-        crops[size] = np.asarray(Image.fromarray(decoded.crop).resize((size, size), Image.Resampling.BICUBIC))
+    crops = {size: resize_square(decoded.crop, size) for size in input_sizes}
     # The crop every thumbnail is made from: its mean is each thumbnail's mean within JPEG's error.
     color = mean_color(decoded.crop)
     return _Decoded(crops, encode_thumbnails(decoded.crop, thumb_sizes), color, decoded.width, decoded.height, "")
@@ -65,7 +62,7 @@ def extract_chunks(
     A file that cannot be decoded becomes a reject with its reason; nothing aborts the run.
     """
     input_sizes = {e.input_size for e in extractors}
-    crop_size = max([*input_sizes, *thumb_sizes])
+    crop_size = decode_size(input_sizes, thumb_sizes)
     with pixel_limit(max_pixels), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
 
         def submit(batch: Sequence[str]) -> list[Future[_Decoded]]:

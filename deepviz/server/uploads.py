@@ -9,11 +9,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from deepviz.core.normalize import l2_normalize
 from deepviz.features.base import Extractor
-from deepviz.images.decode import decode_crop
+from deepviz.images.decode import decode_crop, decode_size, resize_square
 from deepviz.images.thumbs import encode_thumbnails
 from deepviz.storage.project import Project
 
@@ -111,19 +110,17 @@ class Upload:
     height: int
 
 
-def embed_upload(data: bytes, extractor: Extractor, thumb_sizes: tuple[int, ...]) -> tuple[np.ndarray, bytes, int, int]:
+def embed_upload(
+    data: bytes, extractor: Extractor, thumb_sizes: tuple[int, ...], decode_at: int | None = None
+) -> tuple[np.ndarray, bytes, int, int]:
     """Image file bytes -> ((D,) float32 unit vector, 128 px JPEG of the crop, width, height).
 
+    ``decode_at`` is the crop size the build decoded at (its manifest says); the upload goes
+    through the same decode and resize, so a project image uploaded gets exactly its features.
     Raises ImageRejected for anything that is not a usable image.
     """
-    # The build decodes at the largest of input and thumbnail sizes and resizes down to the
-    # input size (pipeline.extract), so an upload of a project image gets exactly its features.
-    crop_size = max(extractor.input_size, *thumb_sizes)
-    decoded = decode_crop(io.BytesIO(data), crop_size)
-    crop = decoded.crop
-    if extractor.input_size != crop_size:
-        crop = np.asarray(Image.fromarray(crop).resize((extractor.input_size,) * 2, Image.Resampling.BICUBIC))
-    raw = extractor.embed(crop[None])
+    decoded = decode_crop(io.BytesIO(data), decode_at or decode_size([extractor.input_size], thumb_sizes))
+    raw = extractor.embed(resize_square(decoded.crop, extractor.input_size)[None])
     vector = l2_normalize(np.asarray(raw, dtype=np.float32).reshape(1, -1))[0]
     (thumb,) = encode_thumbnails(decoded.crop, (QUERY_THUMB_SIZE,))
     return vector, thumb, decoded.width, decoded.height
