@@ -20,6 +20,11 @@ served by a real uvicorn on 127.0.0.1 and opened in Debian's Chromium (Playwrigh
     brush         ms per step of dragging out a new brush on a row's chart (wall, from
                   Playwright), and the map's drawing per frame meanwhile (max)
     bytes         transferred until the page settled, and per query
+    fill          in a fresh page (empty caches): ms from the last wheel event that zooms the
+                  map about its centre to ~13 px and then ~40 px per cell until every visible
+                  cell shows its thumbnail at the size that zoom wants ("50%": until half do),
+                  with the requests and bytes it took ("n/a" for a front end whose probe
+                  lacks mapMissing, i.e. one built before this metric)
 
 Ratios are against the first case, measured in this same run (after one untimed visit, so
 the browser's own start-up is not in it). ``--static DIR`` serves another build of the front
@@ -73,6 +78,30 @@ WHEEL_JS = """async ([steps, deltaY, fx, fy, untilPx]) => {
   await frame();
   const p = window.__deepviz;
   return { intervals, draws: p.mapFrames.slice(start), mode: p.mapMode, cells: p.mapCells, cellPx: p.mapCellPx };
+}"""
+FILL_JS = """async ([targetPx, timeoutMs]) => {
+  const c = document.querySelector('[data-testid=map-canvas]');
+  const r = c.getBoundingClientRect();
+  const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
+  const p = window.__deepviz;
+  // A front end older than the probe's mapMissing cannot say when it is filled.
+  if (!('mapMissing' in p)) return { ms: null, half: null, cells: p.mapCells, cellPx: p.mapCellPx, missing: null };
+  const deltaY = p.mapCellPx < targetPx ? -50 : 50;
+  let t0 = performance.now();
+  for (let i = 0; i < 400 && (deltaY < 0 ? p.mapCellPx < targetPx : p.mapCellPx > targetPx); i++) {
+    t0 = performance.now();
+    c.dispatchEvent(new WheelEvent('wheel', { deltaY, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, cancelable: true }));
+    await frame();
+  }
+  let half = null;
+  while (performance.now() - t0 < timeoutMs) {
+    if (p.mapMode === 'cells') {
+      if (half === null && p.mapMissing <= p.mapCells / 2) half = performance.now() - t0;
+      if (p.mapMissing === 0) return { ms: performance.now() - t0, half, cells: p.mapCells, cellPx: p.mapCellPx, missing: 0 };
+    }
+    await frame();
+  }
+  return { ms: null, half, cells: p.mapCells, cellPx: p.mapCellPx, missing: p.mapMissing };
 }"""
 HOVER_JS = """async (steps) => {
   const c = document.querySelector('[data-testid=map-canvas]');
@@ -260,7 +289,30 @@ def bench_case(
         out["heap_end"], out["backing_end"] = heap_mb(cdp)
         out["errors"] = errors
         context.close()
+        out["fill"] = measure_fill(browser, url, shots, f"{prefix}-{label}")
     return out
+
+
+def measure_fill(browser: Any, url: str, shots: Path, name: str, timeout_s: float = 120.0) -> list[dict[str, Any]]:
+    """Fill times after zooming to ~13 and then ~40 px per cell, in a fresh context (no cached thumbnails)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    traffic = Traffic(cdp)
+    page.goto(url + "/")
+    page.wait_for_function("() => window.__deepviz && 'map' in window.__deepviz.marks", timeout=300_000)
+    traffic.settle(page)
+    fills = []
+    for px in (13, 40):
+        requests, sent = traffic.requests, traffic.bytes
+        fill = page.evaluate(FILL_JS, [px, timeout_s * 1e3])
+        traffic.settle(page)
+        fill["requests"] = traffic.requests - requests
+        fill["bytes"] = traffic.bytes - sent
+        fills.append(fill)
+        page.screenshot(path=str(shots / f"{name}-fill{px}.png"))
+    context.close()
+    return fills
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -290,6 +342,16 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{r['zoom_interval']:>9.1f}{r['pan_draw']:>9.1f}{r['pan_max']:>7.1f}{r['bytes_load'] / 1e6:>9.2f}"
             f"{ratio(r, 'bytes_load'):>7}{r['bytes_query'] / 1e6:>9.2f}{r['thumb_requests']:>7}"
         )
+    print("\nFill: ms from the last zoom step until every visible cell shows its thumbnail (fresh page, empty caches).\n")
+    head = f"{'case':<18}{'cell px':>8}{'cells':>7}{'50% ms':>8}{'fill ms':>9}{'requests':>9}{'MB':>7}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        for f in r["fill"]:
+            left = "n/a" if f["missing"] is None else f"{f['missing']} left"
+            done = f"{f['ms']:>9.0f}" if f["ms"] is not None else f"{left:>9}"
+            half = f"{f['half']:>8.0f}" if f["half"] is not None else f"{'-':>8}"
+            print(f"{r['case']:<18}{f['cellPx']:>8.1f}{f['cells']:>7}{half}{done}{f['requests']:>9}{f['bytes'] / 1e6:>7.2f}")
     print()
     for r in rows:
         extra = f"; page errors: {r['errors']}" if r["errors"] else ""

@@ -104,6 +104,20 @@ class ThumbnailStore:
         data, offsets = self._open(size)
         return bytes(data[offsets[image_id] : offsets[image_id + 1]])
 
+    def get_many(self, ids: np.ndarray, size: int) -> tuple[np.ndarray, bytes]:
+        """(K,) int ids (any order, repeats allowed) -> ((K + 1,) int64 offsets starting at 0, the
+        K thumbnails' JPEG bytes back to back in that order): one slice of the blob per id, as
+        :func:`pack` would lay them out. Raises IndexError for a bad id."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) and not (0 <= ids.min() and ids.max() < self._n):
+            bad = int(ids[(ids < 0) | (ids >= self._n)][0])
+            raise IndexError(f"image id {bad} is out of range; this project has ids 0..{self._n - 1}")
+        data, offsets = self._open(size)
+        starts, stops = offsets[ids], offsets[ids + 1]
+        out = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(stops - starts, out=out[1:])
+        return out, b"".join(data[a:b] for a, b in zip(starts.tolist(), stops.tolist()))
+
     def nearest_size(self, size: int) -> int:
         """The stored size closest to ``size`` from above (or the largest), for crisp drawing."""
         bigger = [s for s in self.sizes if s >= size]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +20,7 @@ from deepviz.core.normalize import ZeroFeatureError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import ImageRejected
 from deepviz.server import models
+from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.ranking import DEFAULT_CACHE_BYTES, Ranking, Rankings
 from deepviz.server.uploads import DEFAULT_KEEP, CannotEmbed, Embedders, Upload, Uploads, embed_upload
 from deepviz.storage.project import Project, open_project
@@ -138,6 +139,10 @@ RANKING_DOC = (
     "X-Count little-endian int32 ids, most similar first (ties by lower id), then X-Count little-endian "
     "float32 similarities. With start/stop: ranks start..stop-1 only; X-Total is N, X-Start is start."
 )
+BATCH_DOC = (
+    "Little-endian uint32 K (= X-Count), then K + 1 uint32 byte offsets starting at 0, then the K JPEGs back "
+    "to back in the order asked: JPEG i is bytes 4(K+2)+offsets[i] .. 4(K+2)+offsets[i+1]-1 of the body."
+)
 
 
 @router.get("/project", response_model=models.ProjectInfo)
@@ -192,6 +197,35 @@ def get_image(image_id: int, state: State) -> models.ImageInfo:
     )
 
 
+# Declared before /thumbs/{size}/{image_id}, which would otherwise take "batch" for an id.
+@router.get("/thumbs/{size}/batch", response_class=Response, responses={**_binary(BATCH_DOC), **_errors(400, 404)})
+def get_thumbs_batch(
+    size: int,
+    state: State,
+    ids: Annotated[
+        str,
+        Query(
+            description=f"Comma-separated image ids and inclusive ranges, in the order wanted, repeats allowed "
+            f"(e.g. 7,3,10-12); at most {MAX_IDS} ids",
+        ),
+    ],
+    v: str | None = None,
+) -> Response:
+    """Many thumbnails of one size in one answer, for the map: one request per screenful of
+    cells instead of one per cell. Cached for good when ``v`` is the project's revision."""
+    _check_size(state, size)
+    try:
+        wanted = parse_ids(ids)
+    except BadIdList as err:
+        raise HTTPException(400, str(err)) from None
+    try:
+        offsets, jpegs = state.project.thumbnails.get_many(wanted, size)
+    except IndexError as err:
+        raise HTTPException(404, str(err)) from None
+    headers = {"X-Count": str(len(wanted)), "Cache-Control": IMMUTABLE if v == state.revision else "no-cache"}
+    return Response(encode_batch(offsets, jpegs), media_type=BINARY, headers=headers)
+
+
 @router.get(
     "/thumbs/{size}/{image_id}",
     response_class=Response,
@@ -200,9 +234,7 @@ def get_image(image_id: int, state: State) -> models.ImageInfo:
 def get_thumb(size: int, image_id: int, state: State, request: Request, v: str | None = None) -> Response:
     """JPEG centre crop. Cached for good when ``v`` is the project's revision, else revalidated by ETag."""
     _check_id(state, image_id)
-    sizes = sorted(state.project.thumbnail_sizes)
-    if size not in sizes:
-        raise HTTPException(404, f"no {size}px thumbnails in this project; its sizes are {sizes}")
+    _check_size(state, size)
     etag = f'"{state.revision}-{size}-{image_id}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE if v == state.revision else "no-cache"}
     if request.headers.get("if-none-match") == etag:
@@ -250,7 +282,9 @@ def upload_query(
     except CannotEmbed as err:
         raise HTTPException(err.status, err.message) from None
     try:
-        vector, thumb, width, height = embed_upload(data, extractor, state.project.thumbnail_sizes)
+        vector, thumb, width, height = embed_upload(
+            data, extractor, state.project.thumbnail_sizes, state.project.manifest["thumbnails"].get("decode_size")
+        )
     except ImageRejected as err:
         raise HTTPException(
             415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
@@ -276,6 +310,12 @@ def _check_id(state: ServerState, image_id: int) -> None:
     n = state.project.n
     if not 0 <= image_id < n:
         raise HTTPException(404, f"image id {image_id} is out of range; this project has ids 0..{n - 1}")
+
+
+def _check_size(state: ServerState, size: int) -> None:
+    sizes = sorted(state.project.thumbnail_sizes)
+    if size not in sizes:
+        raise HTTPException(404, f"no {size}px thumbnails in this project; its sizes are {sizes}")
 
 
 def _feature_set(state: ServerState, name: str | None) -> str:

@@ -17,7 +17,9 @@ class ProjectInfo(BaseModel):
     name: str = Field(description="Project folder name, for the page title")
     n: int = Field(description="Number of images; ids are 0..n-1")
     grid: GridShape
-    thumbnail_sizes: list[int] = Field(description="Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id}")
+    thumbnail_sizes: list[int] = Field(
+        description="Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id} and /api/thumbs/{size}/batch"
+    )
     feature_sets: list[str]
     default_feature_set: str
     feature_dims: dict[str, int] = Field(description="Dimensions D of each feature set")

@@ -182,6 +182,72 @@ def test_thumbnail_of_bad_id_is_404(client: TestClient) -> None:
     assert client.get("/api/thumbs/32/-3").status_code == 404
 
 
+def split_batch(body: bytes) -> list[bytes]:
+    """The K JPEGs of a /api/thumbs/{size}/batch body, decoded from its documented layout."""
+    count = int(np.frombuffer(body[:4], dtype="<u4")[0])
+    offsets = np.frombuffer(body[4 : 4 * (count + 2)], dtype="<u4").astype(np.int64)
+    jpegs = body[4 * (count + 2) :]
+    assert offsets[0] == 0 and offsets[-1] == len(jpegs) and np.all(np.diff(offsets) >= 0)
+    return [jpegs[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+@pytest.mark.parametrize("size", [32, 128])
+def test_thumbnail_batch_equals_the_single_thumbnails_in_the_order_asked(client: TestClient, size: int) -> None:
+    ids = [17, 3, 3, 0, N - 1, 9, 10, 11, 3]
+    r = client.get(f"/api/thumbs/{size}/batch", params={"ids": ",".join(map(str, ids))})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
+    assert r.headers["x-count"] == str(len(ids))
+    got = split_batch(r.content)
+    assert got == [client.get(f"/api/thumbs/{size}/{i}").content for i in ids]
+    assert len(set(got)) > 1  # distinct images, not one repeated
+
+
+def test_thumbnail_batch_ranges_expand_in_order(client: TestClient, project: deepviz.Project) -> None:
+    r = client.get("/api/thumbs/64/batch", params={"ids": "20-23,2,5-5,0-1"})
+    assert r.headers["x-count"] == "8"
+    assert split_batch(r.content) == [project.thumbnails.get(i, 64) for i in (20, 21, 22, 23, 2, 5, 0, 1)]
+
+
+def test_thumbnail_batch_caching_follows_the_revision(client: TestClient) -> None:
+    revision = client.get("/api/project").json()["revision"]
+    cached = client.get("/api/thumbs/32/batch", params={"ids": "1,2", "v": revision})
+    assert "immutable" in cached.headers["cache-control"]
+    assert client.get("/api/thumbs/32/batch", params={"ids": "1,2", "v": "old"}).headers["cache-control"] == "no-cache"
+
+
+def test_thumbnail_batch_of_the_most_ids_allowed(client: TestClient) -> None:
+    ids = ",".join(str(i % N) for i in range(1024))
+    got = split_batch(client.get("/api/thumbs/32/batch", params={"ids": ids}).content)
+    assert len(got) == 1024 and got[N] == got[0]
+
+
+@pytest.mark.parametrize(
+    ("size", "ids", "status", "says"),
+    [
+        (32, f"1,{N},2", 404, f"0..{N - 1}"),
+        (48, "1,2", 404, "[32, 64, 128]"),
+        (32, "1,,2", 400, "ids=7,3,10-12"),
+        (32, "", 400, "ids=7,3,10-12"),
+        (32, "1,-3", 400, "'-3'"),
+        (32, "a,b", 400, "'a'"),
+        (32, "1, 2", 400, "' 2'"),
+        (32, "9-4", 400, "4-9"),
+        (32, ",".join(["1"] * 1025), 400, "at most 1024"),
+        (32, "0-999999999999", 400, "at most 1024"),
+    ],
+)
+def test_bad_thumbnail_batch_is_4xx_with_a_message(client: TestClient, size: int, ids: str, status: int, says: str) -> None:
+    r = client.get(f"/api/thumbs/{size}/batch", params={"ids": ids})
+    assert r.status_code == status
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and says in detail
+
+
+def test_thumbnail_batch_without_ids_is_422(client: TestClient) -> None:
+    r = client.get("/api/thumbs/32/batch")
+    assert r.status_code == 422 and "ids" in r.json()["detail"]
+
+
 # --- rankings ------------------------------------------------------------------------------
 
 
@@ -394,7 +460,7 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
     assert set(spec["paths"]) >= {
         "/api/project", "/api/grid", "/api/labels", "/api/images/{image_id}", "/api/thumbs/{size}/{image_id}",
-        "/api/rank/{image_id}", "/api/rank/upload/{query}", "/api/queries/upload", "/api/queries/{query}/thumb",
+        "/api/thumbs/{size}/batch", "/api/rank/{image_id}", "/api/rank/upload/{query}", "/api/queries/upload", "/api/queries/{query}/thumb",
     }
     assert {"ProjectInfo", "ImageInfo", "UploadedQuery", "ErrorDetail"} <= set(spec["components"]["schemas"])
 

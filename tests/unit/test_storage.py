@@ -32,6 +32,14 @@ def test_pack_and_store_round_trip(tmp_path: Path) -> None:
         store.get(0, 32)
     assert store.nearest_size(20) == 64 and store.nearest_size(200) == 64 and store.nearest_size(16) == 16
 
+    ids = np.array([2, 0, 0, 1])
+    offsets, data = store.get_many(ids, 64)
+    assert offsets[0] == 0 and offsets[-1] == len(data)
+    assert [data[a:b] for a, b in zip(offsets[:-1], offsets[1:])] == [store.get(int(i), 64) for i in ids]
+    assert store.get_many(np.array([], np.int64), 16)[1] == b""
+    with pytest.raises(IndexError, match="image id 3 is out of range"):
+        store.get_many(np.array([0, 3]), 16)
+
 
 def test_atomic_write_leaves_old_file_when_writer_fails(tmp_path: Path) -> None:
     target = tmp_path / "a.npy"

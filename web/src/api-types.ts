@@ -166,6 +166,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/thumbs/{size}/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Thumbs Batch
+         * @description Many thumbnails of one size in one answer, for the map: one request per screenful of
+         *     cells instead of one per cell. Cached for good when ``v`` is the project's revision.
+         */
+        get: operations["get_thumbs_batch_api_thumbs__size__batch_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/thumbs/{size}/{image_id}": {
         parameters: {
             query?: never;
@@ -282,7 +303,7 @@ export interface components {
             revision: string;
             /**
              * Thumbnail Sizes
-             * @description Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id}
+             * @description Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id} and /api/thumbs/{size}/batch
              */
             thumbnail_sizes: number[];
         };
@@ -672,6 +693,59 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description X-Count little-endian int32 ids, most similar first (ties by lower id), then X-Count little-endian float32 similarities. With start/stop: ranks start..stop-1 only; X-Total is N, X-Start is start. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_thumbs_batch_api_thumbs__size__batch_get: {
+        parameters: {
+            query: {
+                /** @description Comma-separated image ids and inclusive ranges, in the order wanted, repeats allowed (e.g. 7,3,10-12); at most 1024 ids */
+                ids: string;
+                v?: string | null;
+            };
+            header?: never;
+            path: {
+                size: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Little-endian uint32 K (= X-Count), then K + 1 uint32 byte offsets starting at 0, then the K JPEGs back to back in the order asked: JPEG i is bytes 4(K+2)+offsets[i] .. 4(K+2)+offsets[i+1]-1 of the body. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -3,6 +3,7 @@
 
 import type { paths } from "./api-types";
 import { decodeRanking, type Ranking } from "./ranking";
+import { encodeIds, splitBatch } from "./thumbBatch";
 
 type JsonOf<P extends keyof paths, M extends string> =
   paths[P] extends Record<M, infer Op>
@@ -38,7 +39,7 @@ export class ApiError extends Error {
 
 /** Relative URLs: the app works wherever the server mounts it. */
 const BASE = "api";
-let revisionQuery = "";
+let revision = "";
 
 async function request(url: string, init?: RequestInit): Promise<Response> {
   let res: Response;
@@ -88,9 +89,14 @@ export const api = {
   colours: async (): Promise<Uint8Array> => new Uint8Array(await (await request(`${BASE}/colors`)).arrayBuffer()),
   image: (id: number): Promise<ImageInfo> => json<ImageInfo>(`${BASE}/images/${id}`),
   /** `revision` (from ProjectInfo) lets the browser cache thumbnails for good. */
-  thumbUrl: (size: number, id: number): string => `${BASE}/thumbs/${size}/${id}${revisionQuery}`,
-  setRevision: (revision: string): void => {
-    revisionQuery = `?v=${encodeURIComponent(revision)}`;
+  thumbUrl: (size: number, id: number): string => `${BASE}/thumbs/${size}/${id}${revision ? `?v=${revision}` : ""}`,
+  /** The JPEG bytes of `ids` at `size` px, in that order, from one request (at most MAX_BATCH_IDS ids). */
+  thumbBatch: async (size: number, ids: readonly number[], signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>[]> => {
+    const url = `${BASE}/thumbs/${size}/batch?ids=${encodeIds(ids)}${revision ? `&v=${revision}` : ""}`;
+    return splitBatch(await (await request(url, { signal })).arrayBuffer(), ids.length);
+  },
+  setRevision: (value: string): void => {
+    revision = encodeURIComponent(value);
   },
   uploadThumbUrl: (key: string): string => `${BASE}/queries/${encodeURIComponent(key)}/thumb`,
   rank: async (id: number, features: string | null): Promise<Ranking> => {

@@ -214,19 +214,26 @@ export class MapView {
     const v = visibleCells(t, this.width, this.height, rows, cols);
     const count = (v.r1 - v.r0) * (v.c1 - v.c0);
     const overview = t.k < MIN_THUMB_CELL_PX || count > MAX_DRAWN_CELLS;
+    let missing = 0;
     if (overview) this.drawOverview(t);
-    else this.drawCells(t, v.r0, v.r1, v.c0, v.c1, dpr);
+    else missing = this.drawCells(t, v.r0, v.r1, v.c0, v.c1, dpr);
+    // Fetches what this frame lacked; drops fetches for cells no longer shown (none in the overview).
+    this.thumbs.request();
     this.drawHovered(t);
-    recordMapFrame(performance.now() - started, overview ? "overview" : "cells", overview ? 0 : count, t.k);
+    recordMapFrame(performance.now() - started, overview ? "overview" : "cells", overview ? 0 : count, t.k, missing);
     markFirst("map");
   }
 
-  private drawCells(t: Transform, r0: number, r1: number, c0: number, c1: number, dpr: number): void {
+  /** Draws the visible cells; returns how many still lack their thumbnail at the wanted size. */
+  private drawCells(t: Transform, r0: number, r1: number, c0: number, c1: number, dpr: number): number {
     const { ctx, idByCell } = this;
     const { cols } = this.data;
     const size = chooseThumbSize(t.k, dpr, this.sizes);
     const gap = t.k >= 16 ? 1 : 0;
-    const wanted = new Set<number>();
+    // Thumbnails nearest the centre of the pane, where the eye is, are fetched first.
+    const cx = this.width / 2;
+    const cy = this.height / 2;
+    let missing = 0;
     const colours = this.colours;
     const lit = this.lit;
     const style = lit ? queryStyle(lit.slot) : null;
@@ -238,8 +245,14 @@ export class MapView {
         const x = t.x + c * t.k;
         const y = t.y + r * t.k;
         const s = t.k - gap;
-        wanted.add(id);
-        const img = this.thumbs.get(size, id) ?? this.thumbs.any(this.sizes, id);
+        let img = this.thumbs.get(size, id);
+        if (!img) {
+          missing++;
+          const dx = x + s / 2 - cx;
+          const dy = y + s / 2 - cy;
+          this.thumbs.want(size, id, dx * dx + dy * dy);
+          img = this.thumbs.any(this.sizes, id);
+        }
         if (img) ctx.drawImage(img, x, y, s, s);
         else {
           // Until the thumbnail arrives its mean colour holds the place: the map does not flash grey.
@@ -267,7 +280,7 @@ export class MapView {
         }
       }
     }
-    this.thumbs.dropQueued((sz, id) => sz === size && wanted.has(id));
+    return missing;
   }
 
   /** One pixel per cell in each image's mean colour (label colours while borders are on), scaled. */

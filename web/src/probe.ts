@@ -12,6 +12,9 @@ export interface Probe {
   mapCells: number;
   /** CSS px per grid cell in the latest map frame. */
   mapCellPx: number;
+  /** Cells of the latest "cells" frame drawn without their thumbnail at the wanted size (a
+   * placeholder instead): 0 when the view is filled. */
+  mapMissing: number;
 }
 
 declare global {
@@ -22,7 +25,7 @@ declare global {
 
 const MAX_FRAMES = 2000;
 
-export const probe: Probe = { marks: {}, mapFrames: [], mapMode: "", mapCells: 0, mapCellPx: 0 };
+export const probe: Probe = { marks: {}, mapFrames: [], mapMode: "", mapCells: 0, mapCellPx: 0, mapMissing: 0 };
 if (typeof window !== "undefined") window.__deepviz = probe;
 
 /** Record the first time `name` was drawn (later calls keep the first time). */
@@ -30,10 +33,11 @@ export function markFirst(name: string): void {
   if (!(name in probe.marks)) probe.marks[name] = performance.now();
 }
 
-export function recordMapFrame(ms: number, mode: string, cells: number, cellPx: number): void {
+export function recordMapFrame(ms: number, mode: string, cells: number, cellPx: number, missing = 0): void {
   if (probe.mapFrames.length >= MAX_FRAMES) probe.mapFrames.splice(0, MAX_FRAMES / 2);
   probe.mapFrames.push(ms);
   probe.mapMode = mode;
   probe.mapCells = cells;
   probe.mapCellPx = cellPx;
+  probe.mapMissing = missing;
 }
