@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,8 @@ def colour_extractor() -> ColourExtractor:
 
 def write_image(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (40, 30), fmt: str | None = None, mode: str = "RGB") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(abs(hash(path.name)) % (1 << 32))
+    # crc32, not hash(): str hashes change with every process, and test data must not.
+    rng = np.random.default_rng(zlib.crc32(path.name.encode()))
     arr = np.clip(np.array(colour)[None, None, :] + rng.integers(-20, 20, (size[1], size[0], 3)), 0, 255).astype(np.uint8)
     Image.fromarray(arr).convert(mode).save(path, format=fmt)
 

@@ -218,9 +218,10 @@ def test_hovering_a_strip_image_puts_a_ball_on_every_curve(page: Any, server_url
 
 def test_click_in_strip_adds_a_query_and_delete_removes_one(page: Any, server_url: str) -> None:
     add_two_queries(page, server_url, 0, 20)
-    image = page.get_by_test_id("query-row").nth(1).get_by_test_id("strip-image").nth(3)
-    picked = image.get_attribute("data-id")
-    image.click()
+    # Pick a strip image that is not already a query (clicking a query only activates its row).
+    shown = [i for i, _ in strip(page, 1) if i not in (0, 20)]
+    picked = str(shown[2])
+    page.get_by_test_id("query-row").nth(1).locator(f'[data-testid="strip-image"][data-id="{picked}"]').click()
     rows = page.get_by_test_id("query-row")
     playwright_api.expect(rows).to_have_count(3)
     assert rows.nth(2).get_attribute("data-ref") == f"i{picked}"
