@@ -86,6 +86,11 @@ def build(
     names = None if models is None else [m if isinstance(m, str) else m.name for m in models]
     model_names, sizes, imported = _settings(manifest, names, features, features_key, features_name, thumb_sizes)
 
+    # Label options given now relabel every image; left out, an existing project keeps its
+    # labels and labels new images the way it was built.
+    relabel_all = manifest is None or label_depth is not None or labels_csv is not None
+    if manifest and not relabel_all:
+        label_depth, labels_csv = _label_settings(manifest)
     t = time.perf_counter()
     found = scan(root, label_depth=label_depth, labels_csv=labels_csv, skip=(out,))
     old_table = writer.read_images_table(out, base_n)
@@ -117,7 +122,8 @@ def build(
     t = time.perf_counter()
     summary = writer.summarize_chunks(store.read())
     labels = dict(zip(found.paths, found.labels))
-    table = writer.write_images_table(out, writer.relabel(old_table, labels), summary, labels)
+    kept = writer.relabel(old_table, labels) if relabel_all else old_table
+    table = writer.write_images_table(out, kept, summary, labels)
     n = table.num_rows
     for e in extractors:
         blocks = store.read_features(e.name)
@@ -142,6 +148,13 @@ def build(
         project=out, n_images=n, n_new=len(summary.new), n_scanned=len(found.paths), rejects=summary.rejects,
         feature_sets=list(feature_sets), grid=grid_info, seconds=seconds, resumed_files=resumed,
     )
+
+
+def _label_settings(manifest: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The label depth and CSV an existing project was built with (a CSV that is gone is dropped)."""
+    scan_settings = manifest.get("scan", {})
+    csv = scan_settings.get("labels_csv")
+    return scan_settings.get("label_depth"), csv if csv and Path(csv).is_file() else None
 
 
 def _existing_manifest(out: Path) -> dict[str, Any] | None:
@@ -312,5 +325,5 @@ def _manifest(
             "decode_size": decode_at,
         },
         "colors": {"file": COLORS, "of": "centre crop", "dtype": "uint8"},
-        "scan": {"label_depth": label_depth, "labels_csv": str(labels_csv) if labels_csv else None},
+        "scan": {"label_depth": label_depth, "labels_csv": str(Path(labels_csv).resolve()) if labels_csv else None},
     }

@@ -297,3 +297,18 @@ def test_adding_images_keeps_the_map_where_it_was(tmp_path: Path) -> None:
     assert after.shape == (48, 2)
     moved = np.abs(after[: len(before)] - before).mean() / before.std()
     assert moved < 0.3
+
+
+def test_incremental_build_keeps_the_label_settings_of_the_project(tmp_path: Path) -> None:
+    root = tmp_path / "images"
+    for k in range(4):
+        write_image(root / "animals" / "birds" / f"b{k}.png", (20, 20, 200))
+        write_image(root / "animals" / "cats" / f"c{k}.png", (200, 20, 20))
+    out = tmp_path / "proj"
+    deepviz.build(root, out, models=[ColourExtractor()], label_depth=1, progress=False)
+    write_image(root / "animals" / "cats" / "late.png", (200, 30, 30))
+    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    assert set(deepviz.open_project(out).images["label"]) == {"animals"}
+    # Asked for explicitly, new label options relabel every image.
+    deepviz.build(root, out, models=[ColourExtractor()], label_depth=2, progress=False)
+    assert set(deepviz.open_project(out).images["label"]) == {"animals/birds", "animals/cats"}
