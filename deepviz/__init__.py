@@ -55,7 +55,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from deepviz.core.grid import displacement, gridify, grid_shape, neighbourhood_preservation
+    from deepviz.core.grid import displacement, grid_shape, gridify, neighbourhood_preservation
     from deepviz.core.normalize import l2_normalize
     from deepviz.features.importers import load_features
     from deepviz.features.registry import available_extractors, get_extractor

@@ -37,7 +37,9 @@ def colour_extractor() -> ColourExtractor:
     return ColourExtractor()
 
 
-def write_image(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (40, 30), fmt: str | None = None, mode: str = "RGB") -> None:
+def write_image(
+    path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (40, 30), fmt: str | None = None, mode: str = "RGB"
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # crc32, not hash(): str hashes change with every process, and test data must not.
     rng = np.random.default_rng(zlib.crc32(path.name.encode()))

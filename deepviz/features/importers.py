@@ -386,7 +386,9 @@ def _parquet_feature_columns(schema: Any, key: str | None, name: str, identifier
     """Pick one list column of floats, or else all numeric columns other than the identifiers."""
     import pyarrow as pa
 
-    numeric = lambda t: pa.types.is_integer(t) or pa.types.is_floating(t)
+    def numeric(t: Any) -> bool:
+        return bool(pa.types.is_integer(t) or pa.types.is_floating(t))
+
     lists = [f.name for f in schema if _is_arrow_list(f.type)]
     if key is not None:
         if key not in schema.names:

@@ -21,7 +21,18 @@ from deepviz.pipeline.progress import Progress
 from deepviz.storage import writer
 from deepviz.storage.atomic import save_npy
 from deepviz.storage.chunks import ChunkStore, config_key
-from deepviz.storage.project import COLORS, FORMAT, GRID, LAYOUT, MANIFEST, SCHEMA_VERSION, WORK_DIR, ProjectError, feature_file, read_manifest
+from deepviz.storage.project import (
+    COLORS,
+    FORMAT,
+    GRID,
+    LAYOUT,
+    MANIFEST,
+    SCHEMA_VERSION,
+    WORK_DIR,
+    ProjectError,
+    feature_file,
+    read_manifest,
+)
 
 DEFAULT_MODEL = "mobilenet_v2"
 DEFAULT_ASPECT = 1.5  # a map pane beside a query pane on a laptop screen is wider than tall

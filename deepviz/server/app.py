@@ -290,7 +290,9 @@ def upload_query(
             415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
         ) from None
     except ZeroFeatureError:
-        raise HTTPException(422, "the extractor gives all-zero features for this image, so it has no similarities; try another image") from None
+        raise HTTPException(
+            422, "the extractor gives all-zero features for this image, so it has no similarities; try another image"
+        ) from None
     query = state.uploads.add(name, vector, thumb, width, height)
     return models.UploadedQuery(query=query.key, width=width, height=height, feature_set=name)
 

@@ -41,8 +41,12 @@ CHROMIUM_ARGS = [
 # Outside CI a developer without Chromium may skip these; in CI (.ci/run installs it) they must run.
 _MAY_SKIP = not os.environ.get("CI")
 pytestmark = [
-    pytest.mark.skipif(_MAY_SKIP and not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
-    pytest.mark.skipif(_MAY_SKIP and not (STATIC / "index.html").is_file(), reason="front end not built (cd web && npm ci && npm run build)"),
+    pytest.mark.skipif(
+        _MAY_SKIP and not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+    ),
+    pytest.mark.skipif(
+        _MAY_SKIP and not (STATIC / "index.html").is_file(), reason="front end not built (cd web && npm ci && npm run build)"
+    ),
 ]
 
 
@@ -202,7 +206,8 @@ def test_hovering_a_strip_image_puts_a_ball_on_every_curve(page: Any, server_url
     balls = page.get_by_test_id("curve-ball")
     playwright_api.expect(balls).to_have_count(4)  # one per curve: 2 on the overlay, 1 in each row
     rank_in = {q: int(np.flatnonzero(server_ranking(server_url, q)[0] == hovered)[0]) for q in ("0", "20")}
-    overlay = {int(b.get_attribute("data-slot")): int(b.get_attribute("data-rank")) for b in page.locator('[data-chart="overlay-chart"]').all()}
+    balls = page.locator('[data-chart="overlay-chart"]').all()
+    overlay = {int(b.get_attribute("data-slot")): int(b.get_attribute("data-rank")) for b in balls}
     assert overlay == {0: rank_in["0"], 1: rank_in["20"]}
     rows = page.get_by_test_id("query-row")
     for row, query in ((0, "0"), (1, "20")):

@@ -196,7 +196,7 @@ def test_displacement_in_cell_units() -> None:
 
 
 def test_neighbourhood_preservation_range_and_extremes() -> None:
-    rows, cols = 10, 10
+    cols = 10
     r, c = np.divmod(np.arange(100), cols)
     cells = np.column_stack([r, c])
     # jitter breaks the layout's own ties; grid ties then follow the layout exactly

@@ -17,8 +17,8 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from deepviz.features.runtime import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 from deepviz.features.registry import MissingDependency, get_extractor  # noqa: E402
+from deepviz.features.runtime import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 
 SIZE = 32
 
