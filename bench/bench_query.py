@@ -20,10 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from synthetic import FEATURE_SET, write_synthetic_project  # bench/ is on sys.path when run as a script
 
 from deepviz.core.similarity import rank
-
-from synthetic import FEATURE_SET, write_synthetic_project  # bench/ is on sys.path when run as a script
 
 CASES = {"demo": (785, 1280), "100k": (100_000, 1280), "1m": (1_000_000, 512)}
 

@@ -41,7 +41,16 @@ def cli() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Project folder to create or update [default: IMAGES.deepviz beside IMAGES].",
 )
-@click.option("-m", "--model", "models", multiple=True, help="Feature extractor (repeatable). Default: mobilenet_v2. See `deepviz models`.")
+@click.option(
+    "-m",
+    "--model",
+    "models",
+    multiple=True,
+    help=(
+        "Feature extractor (repeatable) [default: mobilenet_v2]; naming one an existing project lacks adds it "
+        "for every image. See `deepviz models`."
+    ),
+)
 @click.option(
     "--features",
     "features",

@@ -1,6 +1,7 @@
 """The one-liner: an image folder becomes (or grows) a deepviz project, resumably."""
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Sequence
@@ -115,6 +116,14 @@ def build(
     decode_at = decode_size((e.input_size for e in extractors), sizes)
     store = ChunkStore(out / WORK_DIR, config_key(model_names, decode_at, sizes))
     out.mkdir(parents=True, exist_ok=True)
+    have = set(manifest["feature_sets"]) if manifest else set()
+    added = [e for e in extractors if e.name not in have]
+    backfill = None
+    if manifest and added:
+        old_paths = old_table.column("path").to_pylist()
+        t = time.perf_counter()
+        backfill = _backfill(out, root, added, old_paths, decode_at, workers, chunk_size, batch_size, max_pixels, bar)
+        seconds["backfill"] = time.perf_counter() - t
     store.discard_stale()
     done = store.done_paths()
     resumed = len(done.intersection(todo))
@@ -137,8 +146,12 @@ def build(
     table = writer.write_images_table(out, kept, summary, labels)
     n = table.num_rows
     for e in extractors:
-        blocks = store.read_features(e.name)
-        writer.write_feature_set(out, e.name, base_n, e.dim, blocks, len(summary.new))
+        if backfill is not None and e in added:
+            # A model new to the project: every row is written, the old images' from the backfill.
+            blocks = itertools.chain(backfill.read_features(e.name), store.read_features(e.name))
+            writer.write_feature_set(out, e.name, 0, e.dim, blocks, base_n + len(summary.new))
+        else:
+            writer.write_feature_set(out, e.name, base_n, e.dim, store.read_features(e.name), len(summary.new))
     for size in sizes:
         writer.append_thumbnails(out, size, base_n, store.read_thumbs(size))
     writer.write_colors(out, base_n, store.read_colors())
@@ -154,11 +167,45 @@ def build(
     writer.write_manifest(out, _manifest(
         manifest, found, n, feature_sets, default_set, layout_info, grid_info, sizes, decode_at, label_depth, labels_csv
     ))
+    if backfill is not None:
+        backfill.clear()
     store.clear()
     return BuildReport(
         project=out, n_images=n, n_new=len(summary.new), n_scanned=len(found.paths), rejects=summary.rejects,
         feature_sets=list(feature_sets), grid=grid_info, seconds=seconds, resumed_files=resumed,
     )
+
+
+def _backfill(
+    out: Path, root: Path, added: list[Extractor], old_paths: list[str], decode_at: int, workers: int | None,
+    chunk_size: int, batch_size: int, max_pixels: int | None, bar: Progress,
+) -> ChunkStore:
+    """Embed the project's existing images with models it did not have, resumably, in id order."""
+    names = [e.name for e in added]
+    store = ChunkStore(out / WORK_DIR / "backfill", config_key(names, decode_at, ()))
+    store.discard_stale()
+    done = store.done_paths()
+    remaining = [p for p in old_paths if p not in done]
+    with bar.bar(len(remaining), f"features of existing images ({', '.join(names)})", "img") as tick:
+        for chunk in extract_chunks(
+            root, remaining, added, thumb_sizes=(), crop_size=decode_at, chunk_size=chunk_size, batch_size=batch_size,
+            workers=workers or os.cpu_count() or 1, max_pixels=max_pixels,
+        ):
+            store.write(chunk)
+            tick(len(chunk.paths))
+    processed = [p for c in store.read() for p in c.paths.tolist()]
+    failed = [(p, r) for c in store.read() for p, ok, r in zip(c.paths.tolist(), c.ok.tolist(), c.reasons.tolist()) if not ok]
+    if failed:
+        store.discard_failed()  # the rest is kept: a rerun after restoring the files resumes
+        path, reason = failed[0]
+        raise ProjectError(
+            f"{len(failed)} image(s) of the project cannot be decoded again to add {names} (first: {path}: {reason}); "
+            "restore the original files or build a new project"
+        )
+    if processed != old_paths:
+        store.clear()
+        raise ProjectError(f"the image list changed while adding {names}; run the same command again")
+    return store
 
 
 def _label_settings(manifest: dict[str, Any]) -> tuple[int | None, str | None]:
@@ -191,11 +238,9 @@ def _settings(
     imported: dict[str, dict[str, Any]] = {}
     if manifest:
         have = [n for n, s in manifest["feature_sets"].items() if s.get("extractor")]
-        if models is not None and list(models) != have:
-            raise ProjectError(
-                f"this project's feature sets come from {have}; build a new project to use {list(models)}"
-            )
-        model_names = have
+        # Models named now that the project lacks are added (existing images are embedded
+        # too); models left out keep their feature sets: nothing is deleted by omission.
+        model_names = have + [m for m in models or () if m not in have]
         sizes = tuple(manifest["thumbnails"]["sizes"])
         if thumb_sizes is not None and tuple(thumb_sizes) != sizes:
             raise ProjectError(f"this project stores thumbnails at {list(sizes)} px; build a new project for other sizes")

@@ -56,13 +56,15 @@ def extract_chunks(
     batch_size: int = 32,
     workers: int = 2,
     max_pixels: int | None = None,
+    crop_size: int | None = None,
 ) -> Iterator[Chunk]:
     """Yield one ``Chunk`` per ``chunk_size`` files of ``paths`` (relative to ``root``).
 
     A file that cannot be decoded becomes a reject with its reason; nothing aborts the run.
     """
     input_sizes = {e.input_size for e in extractors}
-    crop_size = decode_size(input_sizes, thumb_sizes)
+    # A caller may pin the decode size (the project's), so models added later see the same crops.
+    crop_size = crop_size or decode_size(input_sizes, thumb_sizes)
     with pixel_limit(max_pixels), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
 
         def submit(batch: Sequence[str]) -> list[Future[_Decoded]]:

@@ -67,6 +67,17 @@ class ChunkStore:
                     stale += 1
         return stale
 
+    def discard_failed(self) -> int:
+        """Delete chunks holding any file that did not decode (so a rerun retries them); returns how many."""
+        failed = 0
+        for path in self.files():
+            with np.load(path) as z:
+                bad = not z["ok"].all()
+            if bad:
+                path.unlink()
+                failed += 1
+        return failed
+
     def done_paths(self) -> set[str]:
         done: set[str] = set()
         for path in self.files():

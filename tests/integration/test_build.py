@@ -315,3 +315,34 @@ def test_incremental_build_keeps_the_label_settings_of_the_project(tmp_path: Pat
     # Asked for explicitly, new label options relabel every image.
     deepviz.build(root, out, models=[ColourExtractor()], label_depth=2, progress=False)
     assert set(deepviz.open_project(out).images["label"]) == {"animals/birds", "animals/cats"}
+
+
+def test_a_model_named_later_is_added_for_every_image(tmp_path: Path, colour_registry: ColourExtractor) -> None:
+    root = make_folder(tmp_path / "images", per_class=4, with_broken=False)
+    out = tmp_path / "proj"
+    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    write_image(root / "red" / "late.png", (205, 35, 35))
+    grey = GreyExtractor()
+    report = deepviz.build(root, out, models=[ColourExtractor(), grey], progress=False)
+    assert report.n_new == 1 and grey.images_seen == 13  # 12 existing images backfilled + the new one
+    p = deepviz.open_project(out)
+    assert p.feature_sets == ["colour", "grey"] and p.features("grey").shape == (13, 4)
+    fresh = tmp_path / "fresh"
+    deepviz.build(root, fresh, models=[ColourExtractor(), GreyExtractor()], progress=False)
+    q = deepviz.open_project(fresh)
+    by_path = dict(zip(q.images["path"], np.asarray(q.features("grey"))))
+    expected = np.stack([by_path[path] for path in p.images["path"]])
+    np.testing.assert_array_equal(np.asarray(p.features("grey")), expected)
+    # Naming fewer models later deletes nothing (the others are rebuilt from the registry by name).
+    deepviz.build(root, out, models=[GreyExtractor()], progress=False)
+    assert deepviz.open_project(out).feature_sets == ["colour", "grey"]
+
+
+def test_adding_a_model_needs_the_original_files(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=3, with_broken=False)
+    out = tmp_path / "proj"
+    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    (root / "blue" / "img_0.jpg").write_text("overwritten by mistake")
+    with pytest.raises(deepviz.ProjectError, match="blue/img_0.jpg"):
+        deepviz.build(root, out, models=[ColourExtractor(), GreyExtractor()], progress=False)
+    assert deepviz.open_project(out).feature_sets == ["colour"]
