@@ -7,13 +7,14 @@ folders (``animals/birds``) become labels. The licence text is copied beside the
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from deepviz.cache import cache_root
 
 if TYPE_CHECKING:
     from deepviz.pipeline.build import BuildReport
@@ -28,13 +29,9 @@ class DemoUnavailable(RuntimeError):
     """The demo images could not be fetched here; the message says how to proceed."""
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("DEEPVIZ_CACHE") or Path.home() / ".cache" / "deepviz")
-
-
 def demo_images(echo: Callable[[str], None] = print) -> Path:
     """Folder of demo PNGs, fetching them on first use."""
-    target = cache_dir() / "demo" / "tuxpaint-stamps"
+    target = cache_root() / "demo" / "tuxpaint-stamps"
     if (target / ".complete").exists():
         return target
     for tool in ("apt-get", "dpkg-deb"):
@@ -87,7 +84,7 @@ def ensure_demo_project(
     from deepviz.pipeline.build import build
 
     source = images or demo_images(echo)
-    project = cache_dir() / "demo" / ("custom.deepviz" if images else "tuxpaint.deepviz")
+    project = cache_root() / "demo" / ("custom.deepviz" if images else "tuxpaint.deepviz")
     if rebuild:
         shutil.rmtree(project, ignore_errors=True)
     if not (project / "manifest.json").exists() or rebuild or images:

@@ -58,13 +58,10 @@ def package_file(package: str, relative: str, pip_command: str) -> Path:
 
 
 def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    """Folder for converted models: ``override``, else ``$DEEPVIZ_CACHE``, else ~/.cache/deepviz/models."""
-    if override is not None:
-        return Path(override)
-    env = os.environ.get("DEEPVIZ_CACHE")
-    if env:
-        return Path(env)
-    return Path.home() / ".cache" / "deepviz" / "models"
+    """Folder for converted models: ``override``, else the ``models`` folder of the deepviz cache."""
+    from deepviz.cache import cache_root
+
+    return Path(override) if override is not None else cache_root() / "models"
 
 
 def export_onnx(

@@ -22,7 +22,7 @@ from deepviz.images.decode import ImageRejected
 from deepviz.server import models
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.ranking import DEFAULT_CACHE_BYTES, Ranking, Rankings
-from deepviz.server.uploads import DEFAULT_KEEP, CannotEmbed, Embedders, Upload, Uploads, embed_upload
+from deepviz.server.uploads import DEFAULT_KEEP, CannotEmbed, Embedders, Upload, UploadFiles, Uploads, embed_upload, upload_key
 from deepviz.storage.project import Project, open_project
 
 DEFAULT_MAX_UPLOAD_BYTES = 20_000_000
@@ -43,6 +43,7 @@ class ServerState:
     uploads: Uploads
     embedders: Embedders
     max_upload_bytes: int
+    upload_files: UploadFiles | None = None
 
     @cached_property
     def revision(self) -> str:
@@ -82,6 +83,7 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     cache_bytes: int = DEFAULT_CACHE_BYTES,
     keep_uploads: int = DEFAULT_KEEP,
+    uploads_dir: Path | None = None,
 ) -> FastAPI:
     """The app serving the project at ``project_path``.
 
@@ -90,6 +92,8 @@ def create_app(
     ``static_dir``        the built front end (default: the copy inside the package)
     ``max_upload_bytes``  larger uploads are refused with 413
     ``cache_bytes``       bound on the rankings kept in memory
+    ``uploads_dir``       where uploaded files are kept (a subfolder per project revision) so
+                          upload queries in saved URLs survive a restart; None keeps them in memory only
     """
     project = project_path if isinstance(project_path, Project) else open_project(project_path)
     state = ServerState(
@@ -99,6 +103,8 @@ def create_app(
         embedders=Embedders(project, embedder),
         max_upload_bytes=max_upload_bytes,
     )
+    if uploads_dir is not None:
+        state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
     app = FastAPI(
         title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None
     )
@@ -282,9 +288,7 @@ def upload_query(
     except CannotEmbed as err:
         raise HTTPException(err.status, err.message) from None
     try:
-        vector, thumb, width, height = embed_upload(
-            data, extractor, state.project.thumbnail_sizes, state.project.manifest["thumbnails"].get("decode_size")
-        )
+        vector, thumb, width, height = _embed(state, data, extractor)
     except ImageRejected as err:
         raise HTTPException(
             415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
@@ -293,7 +297,10 @@ def upload_query(
         raise HTTPException(
             422, "the extractor gives all-zero features for this image, so it has no similarities; try another image"
         ) from None
-    query = state.uploads.add(name, vector, thumb, width, height)
+    key = upload_key(name, data)
+    query = state.uploads.add(key, name, vector, thumb, width, height)
+    if state.upload_files is not None:
+        state.upload_files.save(key, name, data)
     return models.UploadedQuery(query=query.key, width=width, height=height, feature_set=name)
 
 
@@ -329,11 +336,25 @@ def _feature_set(state: ServerState, name: str | None) -> str:
     return name
 
 
+def _embed(state: ServerState, data: bytes, extractor: Extractor) -> tuple[np.ndarray, bytes, int, int]:
+    decode_at = state.project.manifest["thumbnails"].get("decode_size")
+    return embed_upload(data, extractor, state.project.thumbnail_sizes, decode_at)
+
+
 def _upload(state: ServerState, key: str) -> Upload:
+    """Upload ``key`` from memory, or embedded again from its kept file (after a restart)."""
+    found = state.uploads.get(key)
+    if found is not None:
+        return found
+    kept = state.upload_files.load(key) if state.upload_files is not None else None
+    if kept is None or kept[0] not in state.project.feature_sets:
+        raise HTTPException(404, f"no uploaded query {key!r} on this server; upload the image again")
+    feature_set, data = kept
     try:
-        return state.uploads.get(key)
-    except KeyError as err:
-        raise HTTPException(404, str(err.args[0])) from None
+        vector, thumb, width, height = _embed(state, data, state.embedders.get(feature_set))
+    except CannotEmbed as err:
+        raise HTTPException(err.status, err.message) from None
+    return state.uploads.add(key, feature_set, vector, thumb, width, height)
 
 
 def _ranking_response(ranking: Ranking, start: int, stop: int | None) -> Response:

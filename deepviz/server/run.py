@@ -26,9 +26,10 @@ def serve(
     """Serve the app for ``project`` until Ctrl+C. A taken ``port`` is replaced by a free one (0 = any)."""
     import uvicorn
 
+    from deepviz.cache import cache_root
     from deepviz.server.app import create_app
 
-    app = create_app(project)
+    app = create_app(project, uploads_dir=cache_root() / "uploads")
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     if port and bound != port:

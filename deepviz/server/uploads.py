@@ -1,12 +1,12 @@
 """Queries by uploaded image: the extractor of each feature set, the build's centre crop, and the last uploads kept."""
 from __future__ import annotations
 
+import hashlib
 import io
-import itertools
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from deepviz.core.normalize import l2_normalize
 from deepviz.features.base import Extractor
 from deepviz.images.decode import decode_crop, decode_size, resize_square
 from deepviz.images.thumbs import encode_thumbnails
+from deepviz.storage.atomic import atomic_path
 from deepviz.storage.project import Project
 
 QUERY_THUMB_SIZE = 128
@@ -126,34 +127,60 @@ def embed_upload(
     return vector, thumb, decoded.width, decoded.height
 
 
-class Uploads:
-    """The last ``keep`` uploaded queries, by key ``u<k>``.
+def upload_key(feature_set: str, data: bytes) -> str:
+    """The key of an upload: a hash of its bytes and feature set, so the same image uploaded again,
+    or asked for by a URL saved before a restart, is the same query."""
+    return "u" + hashlib.sha256(feature_set.encode() + b"\0" + data).hexdigest()[:20]
 
-    Keys count up from the server's start time in milliseconds, so a key in a URL saved from
-    an earlier run is not mistaken for a different upload of this run.
-    """
+
+class UploadFiles:
+    """The uploaded files themselves, kept in a folder so a shared URL outlives a server restart;
+    the oldest beyond ``keep`` are deleted."""
+
+    def __init__(self, folder: Path, keep: int = 256) -> None:
+        self.folder = folder
+        self.keep = keep
+
+    def save(self, key: str, feature_set: str, data: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.folder / f"{key}.upload") as tmp:
+            tmp.write_bytes(feature_set.encode() + b"\0" + data)
+        files = sorted(self.folder.glob("*.upload"), key=lambda p: p.stat().st_mtime)
+        for old in files[: max(0, len(files) - self.keep)]:
+            old.unlink(missing_ok=True)
+
+    def load(self, key: str) -> tuple[str, bytes] | None:
+        """(feature set, file bytes) of upload ``key``, or None if it was never kept here."""
+        if not key.startswith("u") or not key[1:].isalnum():
+            return None
+        try:
+            raw = (self.folder / f"{key}.upload").read_bytes()
+        except OSError:
+            return None
+        feature_set, _, data = raw.partition(b"\0")
+        return feature_set.decode(), data
+
+
+class Uploads:
+    """The last ``keep`` uploaded queries in memory, by key (see ``upload_key``)."""
 
     def __init__(self, keep: int = DEFAULT_KEEP) -> None:
         self.keep = keep
         self._items: OrderedDict[str, Upload] = OrderedDict()
-        self._counter = itertools.count(int(time.time() * 1000))
         self._lock = threading.Lock()
 
-    def add(self, feature_set: str, vector: np.ndarray, thumb: bytes, width: int, height: int) -> Upload:
+    def add(self, key: str, feature_set: str, vector: np.ndarray, thumb: bytes, width: int, height: int) -> Upload:
         with self._lock:
-            query = Upload(f"u{next(self._counter)}", feature_set, vector, thumb, width, height)
+            query = Upload(key, feature_set, vector, thumb, width, height)
             self._items[query.key] = query
             while len(self._items) > self.keep:
                 self._items.popitem(last=False)
         return query
 
-    def get(self, key: str) -> Upload:
-        """The upload ``key``, or KeyError with a message saying what to do."""
+    def get(self, key: str) -> Upload | None:
+        """The upload ``key`` if it is in memory."""
         with self._lock:
             found = self._items.get(key)
-        if found is None:
-            raise KeyError(
-                f"no uploaded query {key!r} here: the server keeps the last {self.keep} uploads of this run; "
-                "upload the image again"
-            )
+            if found is not None:
+                self._items.move_to_end(key)
         return found

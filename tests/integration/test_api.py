@@ -522,3 +522,19 @@ def test_committed_openapi_matches_the_server(tiny_project) -> None:
     committed = json.loads((Path(__file__).resolve().parents[2] / "web" / "openapi.json").read_text())
     assert committed == openapi_schema(), "run `cd web && npm run gen:types` and commit the result"
     assert create_app(tiny_project).openapi() == openapi_schema()
+
+
+def test_upload_queries_survive_a_restart_when_files_are_kept(tiny_project: Path, project: deepviz.Project, tmp_path: Path) -> None:
+    """A URL saved with an upload query still works after `deepviz serve` restarts."""
+    data = image_bytes(project, 3)
+    with TestClient(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:
+        key = upload(c, data).json()["query"]
+        assert upload(c, data).json()["query"] == key  # the same image is the same query
+        before = c.get(f"/api/rank/upload/{key}").content
+    with TestClient(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:
+        assert c.get(f"/api/rank/upload/{key}").content == before
+        assert c.get(f"/api/queries/{key}/thumb").status_code == 200
+        r = c.get("/api/rank/upload/u0123456789abcdef0123")
+        assert r.status_code == 404 and "upload the image again" in r.json()["detail"]
+    with TestClient(create_app(tiny_project, embedder=ColourExtractor())) as c:  # files not kept
+        assert c.get(f"/api/rank/upload/{key}").status_code == 404

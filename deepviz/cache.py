@@ -1,0 +1,11 @@
+"""Where deepviz keeps what it can make again: converted models, the demo set, uploaded queries."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_root() -> Path:
+    """``$DEEPVIZ_CACHE`` if set, else ``~/.cache/deepviz``; subfolders: models/, demo/, uploads/."""
+    env = os.environ.get("DEEPVIZ_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "deepviz"
