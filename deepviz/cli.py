@@ -98,6 +98,12 @@ def cli() -> None:
     help="Refuse images with more pixels (decompression-bomb guard) [default: Pillow's, ~89M].",
 )
 @click.option("--list-files", is_flag=True, help="Only print the image files found, in the row order a bare feature matrix must follow.")
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="Where models run: cpu (ONNX Runtime), or cuda, cuda:N, mps, auto (a GPU if torch sees one) to run them in torch.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def build(
     images: Path,
@@ -116,6 +122,7 @@ def build(
     batch_size: int,
     max_pixels: int | None,
     list_files: bool,
+    device: str,
     quiet: bool,
 ) -> None:
     """Turn the image folder IMAGES into a deepviz project (or bring one up to date).
@@ -152,6 +159,7 @@ def build(
             workers=workers,
             batch_size=batch_size,
             max_pixels=max_pixels or DEFAULT_MAX_PIXELS,
+            extractor_options={"device": device} if device != "cpu" else None,
             progress=not quiet,
         )
     except _USER_ERRORS as err:

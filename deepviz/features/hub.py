@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from deepviz.features.runtime import IMAGENET_MEAN, IMAGENET_STD, require, to_nchw
+from deepviz.features.runtime import IMAGENET_MEAN, IMAGENET_STD, TorchRunner, check_crops, require
 
 if TYPE_CHECKING:
     import torch
@@ -65,31 +65,21 @@ class HubExtractor:
         mean: Sequence[float] | np.ndarray,
         std: Sequence[float] | np.ndarray,
         intra_op_num_threads: int | None = None,
+        device: str = "cpu",
     ) -> None:
         self.name = name
-        self.net = net.eval()
         self.input_size = input_size
-        self._features = features
+        self._runner = TorchRunner(net, intra_op_num_threads, device, call=lambda x: _pool(features(x)))
         self._mean = np.asarray(mean, dtype=np.float32)
         self._std = np.asarray(std, dtype=np.float32)
-        self._threads = intra_op_num_threads
         # One dummy image tells D for any layer, without a per-architecture table.
         self.dim = int(self.embed(np.zeros((1, input_size, input_size, 3), np.uint8)).shape[1])
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """(B, S, S, 3) uint8 RGB -> (B, D) float32, spatial maps globally average-pooled."""
-        import torch
-
-        x = torch.from_numpy(to_nchw(crops, self.input_size, self._mean, self._std))
-        previous = torch.get_num_threads()
-        if self._threads is not None:
-            torch.set_num_threads(self._threads)
-        try:
-            with torch.inference_mode():
-                out = self._features(x)
-        finally:
-            torch.set_num_threads(previous)
-        return _pool(out).numpy().astype(np.float32, copy=False)
+        check_crops(crops, self.input_size)
+        (features,) = self._runner.run_images(crops, self._mean, self._std)
+        return features
 
 
 def _pool(out: torch.Tensor) -> torch.Tensor:
@@ -132,6 +122,7 @@ def torchvision_extractor(
     weights: str | os.PathLike[str] | None = None,
     input_size: int = 224,
     intra_op_num_threads: int | None = None,
+    device: str = "cpu",
 ) -> HubExtractor:
     """torchvision ``model`` with ImageNet weights (or ``weights``), features taken at ``layer``.
 
@@ -153,11 +144,12 @@ def torchvision_extractor(
     chosen = layer if layer is not None else _default_layer(model, net)
     name = f"torchvision:{model}" if layer is None else f"torchvision:{model}/{layer}"
     features = _layer_output(net, VGG_LAYERS.get(chosen, chosen))
-    return HubExtractor(name, net, features, input_size, IMAGENET_MEAN, IMAGENET_STD, intra_op_num_threads)
+    return HubExtractor(name, net, features, input_size, IMAGENET_MEAN, IMAGENET_STD, intra_op_num_threads, device)
 
 
 def timm_extractor(
-    model: str, weights: str | os.PathLike[str] | None = None, intra_op_num_threads: int | None = None
+    model: str, weights: str | os.PathLike[str] | None = None, intra_op_num_threads: int | None = None,
+    device: str = "cpu",
 ) -> HubExtractor:
     """timm ``model`` with its classifier removed (``num_classes=0``): pooled pre-logit features."""
     from deepviz.features.registry import pip_command
@@ -173,11 +165,12 @@ def timm_extractor(
     size = int(cfg.get("input_size", (3, 224, 224))[-1])
     mean = cfg.get("mean", tuple(IMAGENET_MEAN))
     std = cfg.get("std", tuple(IMAGENET_STD))
-    return HubExtractor(f"timm:{model}", net, net, size, mean, std, intra_op_num_threads)
+    return HubExtractor(f"timm:{model}", net, net, size, mean, std, intra_op_num_threads, device)
 
 
 def open_clip_extractor(
-    model: str, weights: str | os.PathLike[str] | None = None, intra_op_num_threads: int | None = None
+    model: str, weights: str | os.PathLike[str] | None = None, intra_op_num_threads: int | None = None,
+    device: str = "cpu",
 ) -> HubExtractor:
     """open_clip ``ARCH/PRETRAINED``: the image tower's embedding (before L2 normalisation)."""
     from deepviz.features.registry import pip_command
@@ -194,7 +187,7 @@ def open_clip_extractor(
     size = int(size[0] if isinstance(size, (tuple, list)) else size)
     mean = getattr(visual, "image_mean", None) or CLIP_MEAN
     std = getattr(visual, "image_std", None) or CLIP_STD
-    return HubExtractor(f"open_clip:{model}", net, net.encode_image, size, mean, std, intra_op_num_threads)
+    return HubExtractor(f"open_clip:{model}", net, net.encode_image, size, mean, std, intra_op_num_threads, device)
 
 
 _SOURCES: dict[str, Callable[..., HubExtractor]] = {

@@ -110,12 +110,17 @@ def export_onnx(
     return target
 
 
-def to_nchw(crops: np.ndarray, input_size: int, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """(B, S, S, 3) uint8 RGB -> (B, 3, S, S) float32, scaled to [0, 1] then standardised per channel."""
+def check_crops(crops: np.ndarray, input_size: int) -> None:
+    """Refuse anything but (B, S, S, 3) uint8 RGB crops of the model's input size."""
     if crops.ndim != 4 or crops.shape[1:] != (input_size, input_size, 3):
         raise ValueError(f"expected crops of shape (B, {input_size}, {input_size}, 3), got {crops.shape}")
     if crops.dtype != np.uint8:
         raise ValueError(f"expected uint8 crops, got {crops.dtype}")
+
+
+def to_nchw(crops: np.ndarray, input_size: int, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """(B, S, S, 3) uint8 RGB -> (B, 3, S, S) float32, scaled to [0, 1] then standardised per channel."""
+    check_crops(crops, input_size)
     x = (crops.astype(np.float32) / 255.0 - mean) / std
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
@@ -123,11 +128,12 @@ def to_nchw(crops: np.ndarray, input_size: int, mean: np.ndarray, std: np.ndarra
 class OnnxRunner:
     """An onnxruntime session over a cached model file; (B, 3, S, S) -> {output name: array}."""
 
-    def __init__(self, path: Path, intra_op_num_threads: int = 1) -> None:
+    def __init__(self, path: Path, intra_op_num_threads: int | None = 1) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_num_threads
+        # None lets onnxruntime use every core (0 is its own word for that).
+        options.intra_op_num_threads = 0 if intra_op_num_threads is None else intra_op_num_threads
         # One thread between operators too: the pipeline overlaps image decoding with inference,
         # so extra threads here would only fight the decoder for the same cores.
         options.inter_op_num_threads = 1
@@ -140,16 +146,47 @@ class OnnxRunner:
         return result
 
 
+def resolve_device(device: str) -> str:
+    """'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (a GPU if torch sees one) -> a device torch can use,
+    or ValueError saying why the one asked for cannot be."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"--device {device} needs a CUDA build of torch and a GPU, and this torch ({torch.__version__}) sees none; "
+            "use --device cpu"
+        )
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("--device mps needs Apple's Metal backend, which this torch does not have; use --device cpu")
+    return device
+
+
 class TorchRunner:
-    """A torch module in eval mode; (B, 3, S, S) -> tuple of arrays, under a chosen thread count."""
+    """A torch module in eval mode on a device: uint8 crops in, tuple of arrays out, under a chosen
+    thread count. ``call`` picks what to run on the (B, 3, S, S) input (default: the module)."""
 
-    def __init__(self, net: torch.nn.Module, num_threads: int | None = 1) -> None:
-        self.net = net.eval()
+    def __init__(
+        self,
+        net: torch.nn.Module,
+        num_threads: int | None = 1,
+        device: str = "cpu",
+        call: Callable[[torch.Tensor], Any] | None = None,
+    ) -> None:
+        self.device = resolve_device(device)
+        self.net = net.eval().to(self.device)
         self.num_threads = num_threads
+        self._call = call or self.net
 
-    def run(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    def run_images(self, crops: np.ndarray, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(B, S, S, 3) uint8 crops -> outputs, standardised like ``to_nchw`` but on the device:
+        a GPU then receives a quarter of the bytes and does the arithmetic itself (measured on an
+        H200, preprocessing on the host was what held the GPU back)."""
         import torch
 
+        m = torch.as_tensor(mean, device=self.device).view(1, 3, 1, 1)
+        s = torch.as_tensor(std, device=self.device).view(1, 3, 1, 1)
         # torch's thread count is process-wide; restore it so one extractor does not change
         # the speed of unrelated torch code in the same process.
         previous = torch.get_num_threads()
@@ -157,10 +194,13 @@ class TorchRunner:
             torch.set_num_threads(self.num_threads)
         try:
             with torch.inference_mode():
-                out = self.net(torch.from_numpy(x))
+                x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device)
+                x = (x.permute(0, 3, 1, 2).float().div_(255.0) - m) / s
+                out = self._call(x)
         finally:
             torch.set_num_threads(previous)
-        return tuple(o.numpy() for o in out)
+        outputs = out if isinstance(out, tuple) else (out,)
+        return tuple(o.float().cpu().numpy() for o in outputs)
 
 
 def cached_onnx(
@@ -222,12 +262,17 @@ class BundledImageNetModel:
 
     def __init__(
         self,
-        backend: Backend = "onnx",
-        intra_op_num_threads: int = 1,
+        backend: Backend | None = None,
+        intra_op_num_threads: int | None = 1,
         cache: str | os.PathLike[str] | None = None,
+        device: str = "cpu",
     ) -> None:
         from deepviz.features.registry import pip_command
 
+        # ONNX Runtime's CPU build is the fastest here; a GPU is driven through torch.
+        backend = backend or ("onnx" if device == "cpu" else "torch")
+        if backend == "onnx" and device != "cpu":
+            raise ValueError(f"the onnx backend runs on the CPU; use backend='torch' for device {device!r}")
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
         self.backend = backend
@@ -237,14 +282,14 @@ class BundledImageNetModel:
             self.onnx_path = cached_onnx(f"{self.name}-{self.weights_tag}", self.build_net, self.input_size, cache)
             self._onnx = OnnxRunner(self.onnx_path, intra_op_num_threads)
         else:
-            self._torch = TorchRunner(self.build_net(), intra_op_num_threads)
+            self._torch = TorchRunner(self.build_net(), intra_op_num_threads, device)
 
     def _run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = to_nchw(crops, self.input_size, self.mean, self.std)
         if self.backend == "onnx":
-            features, logits = self._onnx.run(x, ONNX_OUTPUTS)
+            features, logits = self._onnx.run(to_nchw(crops, self.input_size, self.mean, self.std), ONNX_OUTPUTS)
         else:
-            features, logits = self._torch.run(x)
+            check_crops(crops, self.input_size)
+            features, logits = self._torch.run_images(crops, self.mean, self.std)
         return features.astype(np.float32, copy=False), logits.astype(np.float32, copy=False)
 
     def embed(self, crops: np.ndarray) -> np.ndarray:

@@ -346,3 +346,14 @@ def test_adding_a_model_needs_the_original_files(tmp_path: Path) -> None:
     with pytest.raises(deepviz.ProjectError, match="blue/img_0.jpg"):
         deepviz.build(root, out, models=[ColourExtractor(), GreyExtractor()], progress=False)
     assert deepviz.open_project(out).feature_sets == ["colour"]
+
+
+def test_cli_device_without_a_gpu_is_a_clear_error(tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():  # pragma: no cover - the GPU path is checked on a GPU machine
+        pytest.skip("this machine has a GPU")
+    root = make_folder(tmp_path / "images", per_class=2, with_broken=False)
+    result = _build_cli(str(root), "-o", str(tmp_path / "p"), "--device", "cuda")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "--device cpu" in result.output
