@@ -1,6 +1,8 @@
 """Benchmark gridify methods: time, displacement and neighbourhood preservation (prints a table).
 
-    python bench/bench_grid.py                  # t-SNE layouts (1k, 5k) + 2-D blobs (100k, 1M)
+    python bench/bench_grid.py                  # t-SNE layouts (1k, 5k); t-SNE-like maps and
+                                                # 2-D blobs (100k, 1M)
+    python bench/bench_grid.py --small --large 100000 --layout tsne-like   # one large table
     python bench/bench_grid.py --xy layout.npy  # a real (N, 2) project layout instead of 1k/5k
     python bench/bench_grid.py --large 100000   # skip the 1M row
 
@@ -40,6 +42,64 @@ def blobs(n: int, seed: int = 0) -> np.ndarray:
     return centres[label] + rng.normal(size=(n, 2)) * rng.uniform(0.3, 1.5, k)[label, None]
 
 
+def tsne_like(n: int, seed: int = 0) -> np.ndarray:
+    """(n, 2) synthetic map shaped like a t-SNE one, for sizes t-SNE is too slow to run.
+
+    60 clusters of very unequal size (Dirichlet shares), each a soft-edged disk of nearly
+    even density (as t-SNE makes them), stretched and turned; 30% split into 4 satellite
+    sub-clusters, 20% drawn out into thin curved filaments; 1% of the points scattered as
+    dust over the whole map. Clusters are placed apart, with gaps of varying width, over
+    about half of a disk; areas follow sizes within a factor of 3 of density.
+    """
+    rng = np.random.default_rng(seed)
+    k = 60
+    share = rng.dirichlet(np.full(k, 0.6))
+    n_dust = n // 100
+    label = rng.choice(k, size=n - n_dust, p=share)
+    # area roughly proportional to size (t-SNE evens out density), within a factor of 3
+    radius = np.sqrt(share) * rng.uniform(0.6, 1.7, k) * 17
+    # centres in a disk of radius 30, kept apart (a few overlaps slip through)
+    centres = np.empty((k, 2))
+    placed = 0
+    while placed < k:
+        c = rng.uniform(-30, 30, 2)
+        if np.hypot(*c) > 30:
+            continue
+        gap = np.hypot(*(centres[:placed] - c).T) - (radius[:placed] + radius[placed]) * 1.1
+        if placed and (gap < 0).any() and rng.random() < 0.995:
+            continue
+        centres[placed] = c
+        placed += 1
+    kind = rng.choice(3, size=k, p=[0.5, 0.3, 0.2])  # 0 disk, 1 sub-clusters, 2 filament
+    m = label.size
+    # unit disk, even inside with a soft edge
+    u = rng.random(m)
+    ang = rng.uniform(0, 2 * np.pi, m)
+    r = np.sqrt(u) * (1 + 0.15 * rng.standard_normal(m))
+    local = np.column_stack([r * np.cos(ang), r * np.sin(ang)])
+    stretch = rng.uniform(0.6, 1.6, k)
+    turn = rng.uniform(0, np.pi, k)
+    # sub-clusters: each point shrunk into one of its cluster's 4 satellite disks
+    sub = rng.integers(0, 4, m)
+    sub_offset = rng.uniform(-0.8, 0.8, size=(k, 4, 2))
+    sub_scale = rng.uniform(0.25, 0.5, size=(k, 4))
+    is_sub = kind[label] == 1
+    ls, ss = label[is_sub], sub[is_sub]
+    local[is_sub] = local[is_sub] * sub_scale[ls, ss, None] + sub_offset[ls, ss]
+    # filaments: a parabolic arc 4.4 radii long and 0.06-0.2 radii thick
+    is_fil = kind[label] == 2
+    t = rng.uniform(-1, 1, is_fil.sum())
+    bend = rng.uniform(-1.5, 1.5, k)[label[is_fil]]
+    width = rng.uniform(0.06, 0.2, k)[label[is_fil]]
+    local[is_fil] = np.column_stack([2.2 * t, bend * (t**2 - 0.3) + width * rng.standard_normal(t.size)])
+    sx, sy = local[:, 0] * stretch[label], local[:, 1] / stretch[label]
+    cos, sin = np.cos(turn[label]), np.sin(turn[label])
+    out = np.empty((n, 2))
+    out[:m] = centres[label] + radius[label, None] * np.column_stack([cos * sx - sin * sy, sin * sx + cos * sy])
+    out[m:] = rng.uniform(-35, 35, size=(n_dust, 2))  # dust
+    return out[rng.permutation(n)]
+
+
 def measure(xy: np.ndarray, method: str, k_np: int) -> tuple[float, float, float]:
     shape = grid_shape(xy.shape[0])
     start = time.perf_counter()
@@ -67,6 +127,12 @@ def main() -> None:
     ap.add_argument("--xy", help="(N, 2) .npy layout to use instead of the generated 1k/5k ones")
     ap.add_argument("--small", type=int, nargs="*", default=[1000, 5000])
     ap.add_argument("--large", type=int, nargs="*", default=[100_000, 1_000_000])
+    ap.add_argument(
+        "--layout",
+        choices=("tsne-like", "blobs", "both"),
+        default="both",
+        help="synthetic layout for the --large sizes (default both)",
+    )
     ap.add_argument("--k", type=int, default=10, help="neighbours for neighbourhood preservation")
     args = ap.parse_args()
     if args.xy:
@@ -75,7 +141,10 @@ def main() -> None:
         for n in args.small:
             table("openTSNE layout of 50-D clusters", tsne_layout(n), SMALL_METHODS, args.k)
     for n in args.large:
-        table("2-D Gaussian blobs", blobs(n), LARGE_METHODS, args.k)
+        if args.layout in ("tsne-like", "both"):
+            table("synthetic t-SNE-like map", tsne_like(n), LARGE_METHODS, args.k)
+        if args.layout in ("blobs", "both"):
+            table("2-D Gaussian blobs", blobs(n), LARGE_METHODS, args.k)
     print("\ndispl. = mean distance point -> cell centre in cell widths (layout min-max scaled)")
     print("NP@10  = mean share of 10 nearest layout neighbours among the 10 nearest cells")
 
