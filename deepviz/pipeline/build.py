@@ -193,8 +193,13 @@ def _backfill(
         ):
             store.write(chunk)
             tick(len(chunk.paths))
-    processed = [p for c in store.read() for p in c.paths.tolist()]
-    failed = [(p, r) for c in store.read() for p, ok, r in zip(c.paths.tolist(), c.ok.tolist(), c.reasons.tolist()) if not ok]
+    processed: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for c in store.read():  # one pass: chunk order is the order the features will be written in
+        for path, ok, reason in zip(c.paths.tolist(), c.ok.tolist(), c.reasons.tolist()):
+            processed.append(path)
+            if not ok:
+                failed.append((path, reason))
     if failed:
         store.discard_failed()  # the rest is kept: a rerun after restoring the files resumes
         path, reason = failed[0]

@@ -21,7 +21,7 @@ from deepviz.core.normalize import l2_normalize
 from deepviz.images import thumbs as thumbfiles
 from deepviz.storage.atomic import atomic_path, save_json, save_npy
 from deepviz.storage.chunks import Chunk
-from deepviz.storage.project import COLORS, IMAGES, REJECTS, THUMBS_DIR, feature_file, read_manifest
+from deepviz.storage.project import COLORS, IMAGES, REJECTS, THUMBS_DIR, Project, feature_file
 
 FEATURE_DTYPE = np.float16  # halves disk and memory at 1M images; similarities stay within ~1e-3
 
@@ -175,9 +175,7 @@ def write_colors(root: Path, base_n: int, new_blocks: Iterable[np.ndarray]) -> N
     if base_n and target.exists():
         old = np.load(target, mmap_mode="r")[:base_n]
     elif base_n:
-        manifest = read_manifest(root)
-        sizes = tuple(int(s) for s in manifest["thumbnails"]["sizes"])
-        old = thumbfiles.mean_colors(thumbfiles.ThumbnailStore(root / THUMBS_DIR, sizes, base_n), min(sizes), range(base_n))
+        old = Project(root).colors  # no file yet: the project's own fallback, from its thumbnails
     else:
         old = np.zeros((0, 3), np.uint8)
     blocks = [np.asarray(old, np.uint8), *(np.asarray(b, np.uint8).reshape(-1, 3) for b in new_blocks)]
