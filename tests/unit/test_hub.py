@@ -17,7 +17,8 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from deepviz.features.registry import MissingDependency, get_extractor  # noqa: E402
+from deepviz.errors import MissingDependency  # noqa: E402
+from deepviz.features.registry import get_extractor  # noqa: E402
 from deepviz.features.runtime import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 
 SIZE = 32
@@ -257,5 +258,5 @@ def test_missing_hub_package_names_its_pip_command(
     monkeypatch.setitem(sys.modules, f"{module}.models", None)
     with pytest.raises(MissingDependency) as info:
         get_extractor(name)
-    assert str(info.value) == command
+    assert info.value.command == command
     assert isinstance(info.value, ImportError)

