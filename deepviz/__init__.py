@@ -23,7 +23,10 @@ _EXPORTS = {
     "BuildReport": "deepviz.pipeline.build",
     "open_project": "deepviz.storage.project",
     "Project": "deepviz.storage.project",
-    "ProjectError": "deepviz.storage.project",
+    "ProjectError": "deepviz.errors",
+    "DeepvizError": "deepviz.errors",
+    "BuildSettings": "deepviz.settings",
+    "ServeSettings": "deepviz.settings",
     "scan": "deepviz.images.scan",
     "decode_crop": "deepviz.images.decode",
     "ImageRejected": "deepviz.images.decode",
@@ -57,10 +60,12 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from deepviz.core.grid import displacement, grid_shape, gridify, neighbourhood_preservation
     from deepviz.core.normalize import l2_normalize
+    from deepviz.errors import DeepvizError, ProjectError
     from deepviz.features.importers import load_features
     from deepviz.features.registry import available_extractors, get_extractor
     from deepviz.images.decode import ImageRejected, decode_crop
     from deepviz.images.scan import scan
     from deepviz.pipeline.build import BuildReport, build
     from deepviz.pipeline.layout import tsne_layout
-    from deepviz.storage.project import Project, ProjectError, open_project
+    from deepviz.settings import BuildSettings, ServeSettings
+    from deepviz.storage.project import Project, open_project

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deepviz.cache import cache_root
+from deepviz.errors import DeepvizError
 
 if TYPE_CHECKING:
     from deepviz.pipeline.build import BuildReport
@@ -25,7 +26,7 @@ _COPYRIGHT = Path(f"usr/share/doc/{PACKAGE}/copyright")
 LABEL_DEPTH = 2  # 'animals/birds' rather than 'animals' or 'symbols/money/us/coins'
 
 
-class DemoUnavailable(RuntimeError):
+class DemoUnavailable(DeepvizError, RuntimeError):
     """The demo images could not be fetched here; the message says how to proceed."""
 
 
@@ -89,5 +90,7 @@ def ensure_demo_project(
         shutil.rmtree(project, ignore_errors=True)
     if not (project / "manifest.json").exists() or rebuild or images:
         echo(f"Building the demo project in {project} ...")
-        return project, build(source, project, label_depth=None if images else LABEL_DEPTH, progress=progress)
+        # The stamps' labels are their first folder level; a user's folder keeps every level.
+        depth: dict[str, object] = {} if images else {"label_depth": LABEL_DEPTH}
+        return project, build(source, project, progress=progress, **depth)
     return project, None

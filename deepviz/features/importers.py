@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from deepviz.errors import DeepvizError
+
 __all__ = ["FeatureFileError", "ROW_ORDER_RULE", "SUPPORTED_EXTENSIONS", "load_features"]
 
 ROW_ORDER_RULE = (
@@ -49,7 +51,7 @@ _BLOCK_VALUES = 1 << 24
 _SHOW = 5  # how many offending paths or keys a message lists
 
 
-class FeatureFileError(ValueError):
+class FeatureFileError(DeepvizError, ValueError):
     """A feature file that cannot be used as it is; the message says what to change."""
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Pillow's own default (about 89 Mpx); a bigger image is refused as a possible decompression bomb.
-DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+from deepviz.settings import DEFAULT_MAX_PIXELS  # Pillow's own limit; a bigger image may be a decompression bomb
 
 
 class ImageRejected(Exception):

@@ -7,6 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from deepviz.errors import DeepvizError, UsageError
+
+
+class NotAFolder(DeepvizError, NotADirectoryError):
+    """The image folder given is not a folder."""
+
+
 # Leading bytes of the formats Pillow decodes that photos and datasets actually use.
 _MAGIC: tuple[bytes, ...] = (
     b"\xff\xd8\xff",  # JPEG
@@ -90,7 +97,7 @@ def read_label_csv(csv_path: str | os.PathLike[str]) -> dict[str, str]:
             if not row or (lineno == 1 and [c.strip().lower() for c in row[:2]] == ["path", "label"]):
                 continue
             if len(row) < 2:
-                raise ValueError(
+                raise UsageError(
                     f"{csv_path}:{lineno}: expected 'path,label', got {row!r}; "
                     "each line needs an image path relative to the image folder and a label"
                 )
@@ -121,7 +128,7 @@ def scan(
     """
     root = Path(root)
     if not root.is_dir():
-        raise NotADirectoryError(f"{root} is not a folder; pass the folder that holds your images")
+        raise NotAFolder(f"{root} is not a folder; pass the folder that holds your images")
     skip_set = frozenset(Path(s).resolve() for s in skip)
     paths = sorted(_walk(root, skip_set))
     labels = [label_from_folder(p, label_depth) for p in paths]

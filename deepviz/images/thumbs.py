@@ -1,22 +1,12 @@
-"""Thumbnails: encoded from the centre crop, packed per size into one blob with an offset index.
-
-A size ``s`` lives in two files: ``{s}.bin`` (every thumbnail's JPEG bytes, back to back,
-in id order) and ``{s}.offsets.npy`` ((N + 1,) int64; thumbnail ``i`` is
-``bin[offsets[i]:offsets[i + 1]]``). A server hands out any thumbnail with one slice of a
-memory map, and a million images make two files, not a million.
-"""
+"""Thumbnails and mean colours, encoded from each image's decoded centre crop (packed by storage/thumbs.py)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-DEFAULT_SIZES: tuple[int, ...] = (32, 64, 128)
 JPEG_QUALITY = 88
-MEDIA_TYPE = "image/jpeg"
 
 
 def encode_thumbnails(crop: np.ndarray, sizes: tuple[int, ...]) -> list[bytes]:
@@ -34,91 +24,3 @@ def encode_thumbnails(crop: np.ndarray, sizes: tuple[int, ...]) -> list[bytes]:
 def mean_color(crop: np.ndarray) -> np.ndarray:
     """(S, S, 3) uint8 crop -> (3,) uint8 mean RGB, rounded."""
     return np.round(crop.reshape(-1, 3).mean(axis=0)).astype(np.uint8)
-
-
-# Drawn where a thumbnail cannot be decoded (an empty or damaged entry): the map's neutral grey.
-NO_COLOR = (138, 138, 132)
-
-
-def mean_colors(store: ThumbnailStore, size: int, ids: Iterable[int]) -> np.ndarray:
-    """(len(ids), 3) uint8 mean RGB of the decoded ``size`` px thumbnails of ``ids``."""
-    return np.array([_decoded_mean(store.get(i, size)) for i in ids], dtype=np.uint8).reshape(-1, 3)
-
-
-def mean_colors_of_packed(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """(K, 3) uint8 mean RGB of the K JPEGs packed in ``blob`` at ``offsets`` (see :func:`pack`)."""
-    data = blob.tobytes()
-    out = [_decoded_mean(data[int(a) : int(b)]) for a, b in zip(offsets[:-1], offsets[1:])]
-    return np.array(out, dtype=np.uint8).reshape(-1, 3)
-
-
-def _decoded_mean(jpeg: bytes) -> np.ndarray:
-    try:
-        with Image.open(io.BytesIO(jpeg)) as img:
-            return mean_color(np.asarray(img.convert("RGB")))
-    except (OSError, ValueError):
-        return np.array(NO_COLOR, np.uint8)
-
-
-def pack(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Byte strings -> (M,) uint8 concatenation and (len + 1,) int64 offsets starting at 0."""
-    lengths = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
-    offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return np.frombuffer(b"".join(blobs), dtype=np.uint8), offsets
-
-
-def bin_path(folder: Path, size: int) -> Path:
-    return folder / f"{size}.bin"
-
-
-def offsets_path(folder: Path, size: int) -> Path:
-    return folder / f"{size}.offsets.npy"
-
-
-class ThumbnailStore:
-    """Read-only access to one project's packed thumbnails, memory-mapped, by id and size."""
-
-    def __init__(self, folder: str | Path, sizes: tuple[int, ...], n: int) -> None:
-        self.folder = Path(folder)
-        self.sizes = tuple(sizes)
-        self._n = n
-        self._bins: dict[int, np.ndarray] = {}
-        self._offsets: dict[int, np.ndarray] = {}
-
-    def _open(self, size: int) -> tuple[np.ndarray, np.ndarray]:
-        if size not in self._bins:
-            if size not in self.sizes:
-                raise KeyError(f"no {size}px thumbnails in this project; it has {list(self.sizes)}")
-            offsets = np.load(offsets_path(self.folder, size), mmap_mode="r")
-            path = bin_path(self.folder, size)
-            # A zero-length file cannot be memory-mapped; an empty project has no thumbnails.
-            data = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0, np.uint8)
-            self._offsets[size], self._bins[size] = offsets, data
-        return self._bins[size], self._offsets[size]
-
-    def get(self, image_id: int, size: int) -> bytes:
-        """JPEG bytes of image ``image_id`` at ``size`` px (raises IndexError for a bad id)."""
-        if not 0 <= image_id < self._n:
-            raise IndexError(f"image id {image_id} is out of range; this project has ids 0..{self._n - 1}")
-        data, offsets = self._open(size)
-        return bytes(data[offsets[image_id] : offsets[image_id + 1]])
-
-    def get_many(self, ids: np.ndarray, size: int) -> tuple[np.ndarray, bytes]:
-        """(K,) int ids (any order, repeats allowed) -> ((K + 1,) int64 offsets starting at 0, the
-        K thumbnails' JPEG bytes back to back in that order): one slice of the blob per id, as
-        :func:`pack` would lay them out. Raises IndexError for a bad id."""
-        ids = np.asarray(ids, dtype=np.int64)
-        if len(ids) and not (0 <= ids.min() and ids.max() < self._n):
-            bad = int(ids[(ids < 0) | (ids >= self._n)][0])
-            raise IndexError(f"image id {bad} is out of range; this project has ids 0..{self._n - 1}")
-        data, offsets = self._open(size)
-        starts, stops = offsets[ids], offsets[ids + 1]
-        out = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum(stops - starts, out=out[1:])
-        return out, b"".join(data[a:b] for a, b in zip(starts.tolist(), stops.tolist()))
-
-    def nearest_size(self, size: int) -> int:
-        """The stored size closest to ``size`` from above (or the largest), for crisp drawing."""
-        bigger = [s for s in self.sizes if s >= size]
-        return min(bigger) if bigger else max(self.sizes)

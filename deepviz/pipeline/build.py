@@ -1,42 +1,39 @@
-"""The one-liner: an image folder becomes (or grows) a deepviz project, resumably."""
+"""The one-liner: an image folder becomes (or grows) a deepviz project, resumably.
+
+``build`` is a short chain of steps, each taking the values it needs and returning new ones:
+plan (settings merged with the project's, extractors, imports) → scan → extract new images
+into chunks → commit the chunks into the project's files → layout and grid → manifest last.
+"""
 from __future__ import annotations
 
 import itertools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
+from deepviz.errors import ProjectError, UsageError
 from deepviz.features.base import Extractor
-from deepviz.images.decode import DEFAULT_MAX_PIXELS, decode_size
+from deepviz.images.decode import decode_size
 from deepviz.images.scan import ScanResult, scan
-from deepviz.images.thumbs import DEFAULT_SIZES, JPEG_QUALITY
+from deepviz.images.thumbs import JPEG_QUALITY
 from deepviz.pipeline.extract import extract_chunks
 from deepviz.pipeline.layout import FFT_THRESHOLD, tsne_layout
 from deepviz.pipeline.progress import Progress
+from deepviz.settings import DEFAULT_MODEL, DEFAULT_THUMB_SIZES, BuildSettings, ProjectSettings, validated
 from deepviz.storage import writer
 from deepviz.storage.atomic import save_npy
 from deepviz.storage.chunks import ChunkStore, config_key
-from deepviz.storage.project import (
-    COLORS,
-    FORMAT,
-    GRID,
-    LAYOUT,
-    MANIFEST,
-    SCHEMA_VERSION,
-    WORK_DIR,
-    ProjectError,
-    feature_file,
-    read_manifest,
-)
+from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo, Manifest, ThumbnailInfo
+from deepviz.storage.project import GRID, LAYOUT, WORK_DIR, feature_file
 
-DEFAULT_MODEL = "mobilenet_v2"
-DEFAULT_ASPECT = 1.5  # a map pane beside a query pane on a laptop screen is wider than tall
+__all__ = ["BuildReport", "build"]
+
 OPTIMAL_GRID_LIMIT = 2500  # exact assignment stays within seconds up to here (lapjv)
 
 
@@ -50,7 +47,7 @@ class BuildReport:
     n_scanned: int
     rejects: list[tuple[str, str]]
     feature_sets: list[str]
-    grid: dict[str, Any]
+    grid: GridInfo
     seconds: dict[str, float] = field(default_factory=dict)
     resumed_files: int = 0
 
@@ -60,139 +57,218 @@ class BuildReport:
         return self.n_new / total if total else 0.0
 
 
+@dataclass(frozen=True)
+class _Import:
+    """A feature file to import: ``file`` (absolute) and the ``key`` of the array in it."""
+
+    file: str
+    key: str | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What this run builds, once the given settings are merged with the existing project's.
+
+    ``given`` names the settings the caller set explicitly (the rest are defaults or the project's).
+    """
+
+    root: Path
+    out: Path
+    settings: BuildSettings
+    given: frozenset[str]
+    previous: Manifest | None
+    extractors: list[Extractor]
+    imported: dict[str, _Import]
+    sizes: tuple[int, ...]
+    decode_at: int
+    default_set: str
+
+    @property
+    def base_n(self) -> int:
+        return self.previous.n_images if self.previous else 0
+
+    @property
+    def model_names(self) -> list[str]:
+        return [e.name for e in self.extractors]
+
+    @property
+    def added(self) -> list[Extractor]:
+        """Models the existing project lacks: every old image is embedded with them too."""
+        have = set(self.previous.feature_sets) if self.previous else set()
+        return [e for e in self.extractors if e.name not in have] if self.previous else []
+
+
+def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: Sequence[Extractor], bar: Progress,
+             what: str, thumbs: bool) -> None:
+    """Decode, embed (and thumbnail) ``paths`` into ``store``, one committed chunk at a time."""
+    s = plan.settings
+    with bar.bar(len(paths), what, "img") as tick:
+        for chunk in extract_chunks(
+            plan.root, paths, extractors, thumb_sizes=plan.sizes if thumbs else (), crop_size=plan.decode_at,
+            chunk_size=s.chunk_size, batch_size=s.batch_size, workers=s.workers or os.cpu_count() or 1,
+            max_pixels=s.max_pixels,
+        ):
+            store.write(chunk)
+            tick(len(chunk.paths))
+
+
+class _Timer:
+    """Wall time of each named step, in the order they ran."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = time.perf_counter() - start
+
+
 def build(
     images: str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
     models: Sequence[str | Extractor] | None = None,
-    features: str | os.PathLike[str] | None = None,
-    features_key: str | None = None,
-    features_name: str | None = None,
-    label_depth: int | None = None,
-    labels_csv: str | os.PathLike[str] | None = None,
-    thumb_sizes: Sequence[int] | None = None,
-    aspect: float = DEFAULT_ASPECT,
-    grid_method: str = "auto",
-    seed: int = 0,
-    workers: int | None = None,
-    chunk_size: int = 256,
-    batch_size: int = 32,
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
-    extractor_options: dict[str, Any] | None = None,
     progress: bool = True,
+    **settings: object,
 ) -> BuildReport:
     """Build ``out`` from the image folder ``images``, or bring an existing project up to date.
 
     Rerunning after an interruption resumes from the last finished chunk; rerunning after
     adding images processes only the new ones (ids of existing images never change).
-    ``models`` are extractor registry names; ``features`` imports a precomputed feature
-    file instead of (or besides) running a model; an ``Extractor`` object may stand in
-    for a name (its ``name`` is stored). See ``deepviz build --help``.
+    ``models`` are extractor registry names, or ``Extractor`` objects (their ``name`` is
+    stored); ``settings`` are the fields of :class:`deepviz.settings.BuildSettings`
+    (``features=FILE`` imports precomputed features, ``thumb_sizes``, ``aspect``, ``seed``, ...;
+    see ``deepviz build --help``). Settings that shape the project (labels, grid, seed) are
+    kept from the existing project unless given again.
     """
-    root, out = Path(images), Path(out)
-    bar = Progress(enabled=progress)
-    seconds: dict[str, float] = {}
-    manifest = _existing_manifest(out)
-    base_n = int(manifest["n_images"]) if manifest else 0
-    given = [m for m in models or () if not isinstance(m, str)]
-    names = None if models is None else [m if isinstance(m, str) else m.name for m in models]
-    model_names, sizes, imported = _settings(manifest, names, features, features_key, features_name, thumb_sizes)
+    objects = {m.name: m for m in models or () if not isinstance(m, str)}
+    if models is not None:
+        settings["models"] = tuple(m if isinstance(m, str) else m.name for m in models)
+    given = validated(BuildSettings, dict(settings))
+    bar, timer = Progress(enabled=progress), _Timer()
+    plan = _plan(Path(images), Path(out), given, objects)
 
-    # Label options given now relabel every image; left out, an existing project keeps its
-    # labels and labels new images the way it was built.
-    relabel_all = manifest is None or label_depth is not None or labels_csv is not None
-    if manifest and not relabel_all:
-        label_depth, labels_csv = _label_settings(manifest)
-    t = time.perf_counter()
-    found = scan(root, label_depth=label_depth, labels_csv=labels_csv, skip=(out,))
-    old_table = writer.read_images_table(out, base_n)
-    known = set(old_table.column("path").to_pylist())
-    todo = [p for p in found.paths if p not in known]
-    seconds["scan"] = time.perf_counter() - t
-
+    with timer.step("scan"):
+        found = _scan(plan)
+        old_table = writer.read_images_table(plan.out, plan.base_n)
+        known = set(old_table.column("path").to_pylist())
+        todo = [p for p in found.paths if p not in known]
     # Imported files are read (and checked) before any image is decoded: a wrong file fails fast.
-    imported_rows = {name: _load_imported(spec, found) for name, spec in imported.items()}
-    extractors = _make_extractors(model_names, given, extractor_options or {})
-    decode_at = decode_size((e.input_size for e in extractors), sizes)
-    store = ChunkStore(out / WORK_DIR, config_key(model_names, decode_at, sizes))
-    out.mkdir(parents=True, exist_ok=True)
-    have = set(manifest["feature_sets"]) if manifest else set()
-    added = [e for e in extractors if e.name not in have]
+    imported_rows = {name: _load_imported(spec, found) for name, spec in plan.imported.items()}
+    plan.out.mkdir(parents=True, exist_ok=True)
     backfill = None
-    if manifest and added:
-        old_paths = old_table.column("path").to_pylist()
-        t = time.perf_counter()
-        backfill = _backfill(out, root, added, old_paths, decode_at, workers, chunk_size, batch_size, max_pixels, bar)
-        seconds["backfill"] = time.perf_counter() - t
+    if plan.added:
+        with timer.step("backfill"):
+            backfill = _backfill(plan, old_table.column("path").to_pylist(), bar)
+    store = ChunkStore(plan.out / WORK_DIR, config_key(plan.model_names, plan.decode_at, plan.sizes))
     store.discard_stale()
     done = store.done_paths()
-    resumed = len(done.intersection(todo))
-    remaining = [p for p in todo if p not in done]
+    with timer.step("extract"):
+        _extract(plan, store, [p for p in todo if p not in done], plan.extractors, bar, "decode + features + thumbnails", True)
 
-    t = time.perf_counter()
-    with bar.bar(len(remaining), "decode + features + thumbnails", "img") as tick:
-        for chunk in extract_chunks(
-            root, remaining, extractors, thumb_sizes=sizes, chunk_size=chunk_size, batch_size=batch_size,
-            workers=workers or os.cpu_count() or 1, max_pixels=max_pixels,
-        ):
-            store.write(chunk)
-            tick(len(chunk.paths))
-    seconds["extract"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    summary = writer.summarize_chunks(store.read())
-    labels = dict(zip(found.paths, found.labels))
-    kept = writer.relabel(old_table, labels) if relabel_all else old_table
-    table = writer.write_images_table(out, kept, summary, labels)
-    n = table.num_rows
-    for e in extractors:
-        if backfill is not None and e in added:
-            # A model new to the project: every row is written, the old images' from the backfill.
-            blocks = itertools.chain(backfill.read_features(e.name), store.read_features(e.name))
-            writer.write_feature_set(out, e.name, 0, e.dim, blocks, base_n + len(summary.new))
-        else:
-            writer.write_feature_set(out, e.name, base_n, e.dim, store.read_features(e.name), len(summary.new))
-    for size in sizes:
-        writer.append_thumbnails(out, size, base_n, store.read_thumbs(size))
-    writer.write_colors(out, base_n, store.read_colors())
-    feature_sets = {e.name: {"dim": e.dim, "extractor": e.name, "source": None} for e in extractors}
-    for name, spec in imported.items():
-        feature_sets[name] = _store_imported(out, name, spec, imported_rows[name], found, table.column("path").to_pylist())
-    writer.write_rejects(out, summary.rejects)
-    seconds["commit"] = time.perf_counter() - t
-
-    default_set = _default_feature_set(manifest, model_names, imported)
-    layout_info, grid_info = _layout_and_grid(out, store, manifest, default_set, n, summary, aspect, grid_method, seed, seconds, bar)
-
-    writer.write_manifest(out, _manifest(
-        manifest, found, n, feature_sets, default_set, layout_info, grid_info, sizes, decode_at, label_depth, labels_csv
-    ))
+    with timer.step("commit"):
+        summary, table, feature_sets = _commit(plan, store, backfill, found, old_table, imported_rows)
+    layout, grid = _layout_and_grid(plan, store, table.num_rows, bool(summary.new), bar, timer)
+    _write_manifest(plan, found, table.num_rows, feature_sets, layout, grid)
     if backfill is not None:
         backfill.clear()
     store.clear()
     return BuildReport(
-        project=out, n_images=n, n_new=len(summary.new), n_scanned=len(found.paths), rejects=summary.rejects,
-        feature_sets=list(feature_sets), grid=grid_info, seconds=seconds, resumed_files=resumed,
+        project=plan.out, n_images=table.num_rows, n_new=len(summary.new), n_scanned=len(found.paths),
+        rejects=summary.rejects, feature_sets=list(feature_sets), grid=grid, seconds=timer.seconds,
+        resumed_files=len(done.intersection(todo)),
     )
 
 
-def _backfill(
-    out: Path, root: Path, added: list[Extractor], old_paths: list[str], decode_at: int, workers: int | None,
-    chunk_size: int, batch_size: int, max_pixels: int | None, bar: Progress,
-) -> ChunkStore:
-    """Embed the project's existing images with models it did not have, resumably, in id order."""
-    names = [e.name for e in added]
-    store = ChunkStore(out / WORK_DIR / "backfill", config_key(names, decode_at, ()))
+def _plan(root: Path, out: Path, given: BuildSettings, objects: dict[str, Extractor]) -> _Plan:
+    """Merge ``given`` with the existing project (if any) and make the extractors."""
+    previous = _existing_manifest(out)
+    # Settings that shape the project are kept unless given again: an incremental build
+    # never silently relabels, re-grids or changes the thumbnails.
+    settings = given
+    if previous is not None:
+        kept = previous.settings.model_dump()
+        settings = given.model_copy(update={k: v for k, v in kept.items() if k not in given.model_fields_set})
+        # A labels CSV that is gone is dropped rather than failing every later build.
+        if settings.labels_csv is not None and not settings.labels_csv.is_file() and "labels_csv" not in given.model_fields_set:
+            settings = settings.model_copy(update={"labels_csv": None})
+    model_names, imported = _feature_sources(previous, settings)
+    sizes = _thumb_sizes(previous, settings)
+    extractors = _make_extractors(model_names, objects, settings.device)
+    if previous is not None:
+        default_set = previous.default_feature_set
+    else:
+        # Precomputed features are the user's own choice, so they lead when given.
+        default_set = next(iter(imported)) if imported else model_names[0]
+    decode_at = decode_size((e.input_size for e in extractors), sizes)
+    given_names = frozenset(given.model_fields_set)
+    return _Plan(root, out, settings, given_names, previous, extractors, imported, sizes, decode_at, default_set)
+
+
+def _existing_manifest(out: Path) -> Manifest | None:
+    if not (out / MANIFEST).exists():
+        if out.exists() and any(p.name != WORK_DIR for p in out.iterdir()):
+            raise ProjectError(
+                f"{out} exists, is not empty and is not a deepviz project; choose a new output folder "
+                "so nothing in it is overwritten"
+            )
+        return None
+    return Manifest.read(out)
+
+
+def _feature_sources(previous: Manifest | None, settings: BuildSettings) -> tuple[list[str], dict[str, _Import]]:
+    """The models to run and the feature files to import, consistent with an existing project."""
+    imported: dict[str, _Import] = {}
+    if previous is not None:
+        have = [n for n, s in previous.feature_sets.items() if s.extractor]
+        # Models named now that the project lacks are added (existing images are embedded
+        # too); models left out keep their feature sets: nothing is deleted by omission.
+        model_names = have + [m for m in settings.models if m not in have]
+        for name, spec in previous.feature_sets.items():
+            if not spec.extractor and spec.source:
+                imported[name] = _Import(spec.source, spec.key)
+    else:
+        model_names = list(settings.models) or ([] if settings.features else [DEFAULT_MODEL])
+    if settings.features is not None:
+        name = settings.features_name or settings.features.stem
+        imported[name] = _Import(str(settings.features.resolve()), settings.features_key)
+    if not model_names and not imported:
+        raise UsageError("nothing to build features from: give --model NAME or --features FILE")
+    return model_names, imported
+
+
+def _thumb_sizes(previous: Manifest | None, settings: BuildSettings) -> tuple[int, ...]:
+    if previous is None:
+        return tuple(sorted(set(settings.thumb_sizes or DEFAULT_THUMB_SIZES)))
+    sizes = previous.thumbnails.sizes
+    if settings.thumb_sizes is not None and tuple(sorted(set(settings.thumb_sizes))) != sizes:
+        raise ProjectError(f"this project stores thumbnails at {list(sizes)} px; build a new project for other sizes")
+    return sizes
+
+
+def _make_extractors(names: Sequence[str], objects: dict[str, Extractor], device: str) -> list[Extractor]:
+    """Extractor objects for ``names``: the ones passed in directly, the rest from the registry."""
+    from deepviz.features.registry import get_extractor
+
+    options: dict[str, object] = {"device": device} if device != "cpu" else {}
+    return [objects[n] if n in objects else get_extractor(n, **options) for n in names]
+
+
+def _scan(plan: _Plan) -> ScanResult:
+    s = plan.settings
+    return scan(plan.root, label_depth=s.label_depth, labels_csv=s.labels_csv, skip=(plan.out,))
+
+
+def _backfill(plan: _Plan, old_paths: list[str], bar: Progress) -> ChunkStore:
+    """Embed the project's existing images with the models it did not have, resumably, in id order."""
+    names = [e.name for e in plan.added]
+    store = ChunkStore(plan.out / WORK_DIR / "backfill", config_key(names, plan.decode_at, ()))
     store.discard_stale()
     done = store.done_paths()
     remaining = [p for p in old_paths if p not in done]
-    with bar.bar(len(remaining), f"features of existing images ({', '.join(names)})", "img") as tick:
-        for chunk in extract_chunks(
-            root, remaining, added, thumb_sizes=(), crop_size=decode_at, chunk_size=chunk_size, batch_size=batch_size,
-            workers=workers or os.cpu_count() or 1, max_pixels=max_pixels,
-        ):
-            store.write(chunk)
-            tick(len(chunk.paths))
+    _extract(plan, store, remaining, plan.added, bar, f"features of existing images ({', '.join(names)})", False)
     processed: list[str] = []
     failed: list[tuple[str, str]] = []
     for c in store.read():  # one pass: chunk order is the order the features will be written in
@@ -213,178 +289,143 @@ def _backfill(
     return store
 
 
-def _label_settings(manifest: dict[str, Any]) -> tuple[int | None, str | None]:
-    """The label depth and CSV an existing project was built with (a CSV that is gone is dropped)."""
-    scan_settings = manifest.get("scan", {})
-    csv = scan_settings.get("labels_csv")
-    return scan_settings.get("label_depth"), csv if csv and Path(csv).is_file() else None
+def _commit(
+    plan: _Plan, store: ChunkStore, backfill: ChunkStore | None, found: ScanResult, old_table: pa.Table,
+    imported_rows: dict[str, np.ndarray],
+) -> tuple[writer.ChunkSummary, pa.Table, dict[str, FeatureSet]]:
+    """Stream the finished chunks into the project's files (every file but the manifest)."""
+    out, base_n = plan.out, plan.base_n
+    summary = writer.summarize_chunks(store.read())
+    labels = dict(zip(found.paths, found.labels))
+    # Label options given now relabel every image; left out, old images keep their labels.
+    relabel = plan.previous is None or bool({"label_depth", "labels_csv"} & plan.given)
+    table = writer.write_images_table(out, writer.relabel(old_table, labels) if relabel else old_table, summary, labels)
+    feature_sets: dict[str, FeatureSet] = {}
+    for e in plan.extractors:
+        if backfill is not None and e in plan.added:
+            # A model new to the project: every row is written, the old images' from the backfill.
+            blocks = itertools.chain(backfill.read_features(e.name), store.read_features(e.name))
+            writer.write_feature_set(out, e.name, 0, e.dim, blocks, base_n + len(summary.new))
+        else:
+            writer.write_feature_set(out, e.name, base_n, e.dim, store.read_features(e.name), len(summary.new))
+        feature_sets[e.name] = FeatureSet(dim=e.dim, file=feature_file(e.name), extractor=e.name)
+    for size in plan.sizes:
+        writer.append_thumbnails(out, size, base_n, store.read_thumbs(size))
+    writer.write_colors(out, base_n, store.read_colors())
+    id_paths = table.column("path").to_pylist()
+    for name, spec in plan.imported.items():
+        feature_sets[name] = _store_imported(out, name, spec, imported_rows[name], found, id_paths)
+    writer.write_rejects(out, summary.rejects)
+    return summary, table, feature_sets
 
 
-def _existing_manifest(out: Path) -> dict[str, Any] | None:
-    if not (out / MANIFEST).exists():
-        if out.exists() and any(p.name != WORK_DIR for p in out.iterdir()):
-            raise ProjectError(
-                f"{out} exists, is not empty and is not a deepviz project; choose a new output folder "
-                "so nothing in it is overwritten"
-            )
-        return None
-    return read_manifest(out)
-
-
-def _settings(
-    manifest: dict[str, Any] | None,
-    models: Sequence[str] | None,
-    features: str | os.PathLike[str] | None,
-    features_key: str | None,
-    features_name: str | None,
-    thumb_sizes: Sequence[int] | None,
-) -> tuple[list[str], tuple[int, ...], dict[str, dict[str, Any]]]:
-    """Models, thumbnail sizes and imported sets for this run, consistent with an existing project."""
-    imported: dict[str, dict[str, Any]] = {}
-    if manifest:
-        have = [n for n, s in manifest["feature_sets"].items() if s.get("extractor")]
-        # Models named now that the project lacks are added (existing images are embedded
-        # too); models left out keep their feature sets: nothing is deleted by omission.
-        model_names = have + [m for m in models or () if m not in have]
-        sizes = tuple(manifest["thumbnails"]["sizes"])
-        if thumb_sizes is not None and tuple(thumb_sizes) != sizes:
-            raise ProjectError(f"this project stores thumbnails at {list(sizes)} px; build a new project for other sizes")
-        for name, spec in manifest["feature_sets"].items():
-            if not spec.get("extractor"):
-                imported[name] = {"file": spec["source"], "key": spec.get("key")}
-    else:
-        model_names = list(models) if models is not None else ([] if features else [DEFAULT_MODEL])
-        sizes = tuple(sorted(int(s) for s in (thumb_sizes or DEFAULT_SIZES)))
-    if features is not None:
-        name = features_name or Path(features).stem
-        imported[name] = {"file": str(Path(features).resolve()), "key": features_key}
-    if not model_names and not imported:
-        raise ValueError("nothing to build features from: give --model NAME or --features FILE")
-    return model_names, sizes, imported
-
-
-def _make_extractors(names: Sequence[str], given: Sequence[Extractor], options: dict[str, Any]) -> list[Extractor]:
-    """Extractor objects for ``names``: the ones passed in directly, the rest from the registry."""
-    by_name = {e.name: e for e in given}
-    if len(names) == len(by_name):
-        return [by_name[n] for n in names]
-    from deepviz.features.registry import get_extractor
-
-    return [by_name[n] if n in by_name else get_extractor(n, **options) for n in names]
-
-
-def _load_imported(spec: dict[str, Any], found: ScanResult) -> np.ndarray:
+def _load_imported(spec: _Import, found: ScanResult) -> np.ndarray:
     """(len(found.paths), D) float32 rows of an imported feature file, in scan order."""
     from deepviz.features.importers import load_features
 
-    return load_features(spec["file"], found.paths, key=spec.get("key"))
+    return load_features(spec.file, found.paths, key=spec.key)
 
 
 def _store_imported(
-    out: Path, name: str, spec: dict[str, Any], rows: np.ndarray, found: ScanResult, id_paths: list[str]
-) -> dict[str, Any]:
+    out: Path, name: str, spec: _Import, rows: np.ndarray, found: ScanResult, id_paths: list[str]
+) -> FeatureSet:
     """Align imported rows (scan order) to the project's ids and store them normalised."""
     index = {p: i for i, p in enumerate(found.paths)}
     missing = [p for p in id_paths if p not in index]
     if missing:
         raise ProjectError(
             f"{len(missing)} image(s) of the project are no longer in the image folder (first: {missing[0]}), "
-            f"so the feature file {spec['file']} cannot be aligned to them; restore them or build a new project"
+            f"so the feature file {spec.file} cannot be aligned to them; restore them or build a new project"
         )
     order = np.fromiter((index[p] for p in id_paths), dtype=np.int64, count=len(id_paths))
     block = 4096
     writer.write_feature_set(
         out, name, 0, rows.shape[1], (rows[order[s : s + block]] for s in range(0, len(order), block)), len(order)
     )
-    return {"dim": int(rows.shape[1]), "extractor": None, "source": spec["file"], "key": spec.get("key")}
-
-
-def _default_feature_set(manifest: dict[str, Any] | None, models: list[str], imported: dict[str, Any]) -> str:
-    if manifest:
-        return str(manifest["default_feature_set"])
-    # Precomputed features are the user's own choice, so they lead when given.
-    return next(iter(imported)) if imported else models[0]
+    return FeatureSet(dim=int(rows.shape[1]), file=feature_file(name), source=spec.file, key=spec.key)
 
 
 def _layout_and_grid(
-    out: Path, store: ChunkStore, manifest: dict[str, Any] | None, default_set: str, n: int,
-    summary: writer.ChunkSummary, aspect: float, grid_method: str, seed: int, seconds: dict[str, float],
-    bar: Progress,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    from deepviz.core import grid as gridmod
+    plan: _Plan, store: ChunkStore, n: int, grew: bool, bar: Progress, timer: _Timer
+) -> tuple[LayoutInfo, GridInfo]:
+    """The t-SNE layout and its grid: kept as they are when nothing that shapes them changed."""
+    previous, s = plan.previous, plan.settings
+    if previous is not None and not grew and _same_map(previous.settings, s) and previous.layout.seed == s.seed:
+        return previous.layout, previous.grid  # nothing new: the map stays as it is
+    with timer.step("layout"):
+        xy = _layout(plan, store, n, bar)
+    with timer.step("grid"):
+        grid, cells = _grid(xy, n, s.aspect, s.grid_method, s.seed, bar)
+    save_npy(plan.out / LAYOUT, xy)
+    save_npy(plan.out / GRID, cells)
+    return LayoutInfo(feature_set=plan.default_set, seed=s.seed), grid
 
-    if manifest and not summary.new and manifest["grid"].get("aspect") == aspect and (
-        grid_method in ("auto", manifest["grid"]["method"])
-    ):
-        return manifest["layout"], manifest["grid"]  # nothing new: the map stays as it is
-    feats = np.load(out / feature_file(default_set), mmap_mode="r")[:n]
-    t = time.perf_counter()
+
+def _same_map(old: ProjectSettings, new: ProjectSettings) -> bool:
+    return old.aspect == new.aspect and old.grid_method == new.grid_method
+
+
+def _layout(plan: _Plan, store: ChunkStore, n: int, bar: Progress) -> np.ndarray:
+    """(n, 2) float32 t-SNE of the default feature set, continuing the previous map where it can."""
+    seed, default_set = plan.settings.seed, plan.default_set
     cached = store.folder / f"layout-{default_set}-{n}-{seed}.npy"
     if cached.exists():
-        xy = np.load(cached)
-    else:
-        bar.note(f"t-SNE layout of {n} images ({default_set}) ...")
-        # Threads only pay off for big sets; on small ones they were 20x slower here.
-        jobs = (os.cpu_count() or 1) if n >= FFT_THRESHOLD else 1
-        previous = _previous_layout(out, manifest, default_set, n)
-        xy = tsne_layout(np.asarray(feats, dtype=np.float32), seed=seed, n_jobs=jobs, previous=previous)
-        save_npy(cached, xy)
-    seconds["layout"] = time.perf_counter() - t
-    t = time.perf_counter()
-    method = grid_method if grid_method != "auto" else ("optimal" if n <= OPTIMAL_GRID_LIMIT else "kdsplit")
+        return np.load(cached)
+    feats = np.load(plan.out / feature_file(default_set), mmap_mode="r")[:n]
+    bar.note(f"t-SNE layout of {n} images ({default_set}) ...")
+    # Threads only pay off for big sets; on small ones they were 20x slower here.
+    jobs = (os.cpu_count() or 1) if n >= FFT_THRESHOLD else 1
+    xy = tsne_layout(np.asarray(feats, dtype=np.float32), seed=seed, n_jobs=jobs, previous=_previous_layout(plan, n))
+    save_npy(cached, xy)
+    return xy
+
+
+def _previous_layout(plan: _Plan, n: int) -> np.ndarray | None:
+    """The committed layout of the old images, when the new one can start from it."""
+    previous = plan.previous
+    if previous is None or previous.layout.feature_set != plan.default_set:
+        return None
+    if not 4 <= previous.n_images < n or not (plan.out / LAYOUT).exists():
+        return None
+    return np.load(plan.out / LAYOUT)[: previous.n_images].astype(np.float64)
+
+
+def _grid(xy: np.ndarray, n: int, aspect: float, method: str, seed: int, bar: Progress) -> tuple[GridInfo, np.ndarray]:
+    """The grid's description and the (n, 2) int32 [row, col] cell of each image."""
+    from deepviz.core import grid as gridmod
+
+    if method == "auto":
+        method = "optimal" if n <= OPTIMAL_GRID_LIMIT else "kdsplit"
     shape = gridmod.grid_shape(n, aspect)
     bar.note(f"placing {n} images on a {shape[0]} x {shape[1]} grid ({method}) ...")
     cells = gridmod.gridify(xy, shape, method=method, seed=seed) if n else np.zeros((0, 2), np.int32)
-    seconds["grid"] = time.perf_counter() - t
-    save_npy(out / LAYOUT, xy)
-    save_npy(out / GRID, cells)
-    quality = {
+    info = GridInfo.model_validate({
+        "rows": shape[0], "cols": shape[1], "method": method,
         "displacement": float(gridmod.displacement(xy, cells, shape)) if n else 0.0,
         "neighbourhood_preservation_k10": float(gridmod.neighbourhood_preservation(xy, cells, k=10)) if n > 10 else 1.0,
-    }
-    return (
-        {"method": "tsne", "feature_set": default_set, "seed": seed},
-        {"rows": shape[0], "cols": shape[1], "aspect": aspect, "method": method, **quality},
-    )
+    })
+    return info, cells
 
 
-def _previous_layout(out: Path, manifest: dict[str, Any] | None, default_set: str, n: int) -> np.ndarray | None:
-    """The committed layout of the old images, when the new one can start from it."""
-    if not manifest or manifest["layout"].get("feature_set") != default_set:
-        return None
-    old_n = int(manifest["n_images"])
-    if not 4 <= old_n < n or not (out / LAYOUT).exists():
-        return None
-    return np.load(out / LAYOUT)[:old_n].astype(np.float64)
-
-
-def _manifest(
-    old: dict[str, Any] | None, found: ScanResult, n: int, feature_sets: dict[str, dict[str, Any]], default_set: str,
-    layout: dict[str, Any], grid: dict[str, Any], sizes: tuple[int, ...], decode_at: int, label_depth: int | None,
-    labels_csv: str | os.PathLike[str] | None,
-) -> dict[str, Any]:
+def _write_manifest(
+    plan: _Plan, found: ScanResult, n: int, feature_sets: dict[str, FeatureSet], layout: LayoutInfo, grid: GridInfo
+) -> None:
     from deepviz import __version__
 
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return {
-        "format": FORMAT,
-        "schema_version": SCHEMA_VERSION,
-        "deepviz_version": __version__,
-        "created": old["created"] if old else now,
-        "updated": now,
-        "source_root": str(found.root.resolve()),
-        "n_images": n,
-        "feature_sets": {
-            name: {**spec, "dtype": np.dtype(writer.FEATURE_DTYPE).name, "normalized": "l2", "file": feature_file(name)}
-            for name, spec in feature_sets.items()
-        },
-        "default_feature_set": default_set,
-        "layout": layout,
-        "grid": grid,
-        "thumbnails": {
-            "sizes": list(sizes), "format": "jpeg", "quality": JPEG_QUALITY, "crop": "center-square",
-            "decode_size": decode_at,
-        },
-        "colors": {"file": COLORS, "of": "centre crop", "dtype": "uint8"},
-        "scan": {"label_depth": label_depth, "labels_csv": str(Path(labels_csv).resolve()) if labels_csv else None},
-    }
+    now = Manifest.now()
+    settings = plan.settings.project_settings()
+    if settings.labels_csv is not None:
+        settings = settings.model_copy(update={"labels_csv": settings.labels_csv.resolve()})
+    Manifest(
+        deepviz_version=__version__,
+        created=plan.previous.created if plan.previous else now,
+        updated=now,
+        source_root=str(found.root.resolve()),
+        n_images=n,
+        settings=settings,
+        feature_sets=feature_sets,
+        default_feature_set=plan.default_set,
+        layout=layout,
+        grid=grid,
+        thumbnails=ThumbnailInfo(sizes=plan.sizes, quality=JPEG_QUALITY, decode_size=plan.decode_at),
+    ).write(plan.out)

@@ -14,8 +14,9 @@ import numpy as np
 
 from deepviz.features.base import Extractor
 from deepviz.images.decode import ImageRejected, decode_crop, decode_size, pixel_limit, resize_square
-from deepviz.images.thumbs import encode_thumbnails, mean_color, pack
+from deepviz.images.thumbs import encode_thumbnails, mean_color
 from deepviz.storage.chunks import Chunk
+from deepviz.storage.thumbs import pack
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from deepviz.features.base import Extractor
 from deepviz.images.decode import ImageRejected
 from deepviz.server import models
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
-from deepviz.server.ranking import DEFAULT_CACHE_BYTES, Ranking, Rankings
-from deepviz.server.uploads import DEFAULT_KEEP, CannotEmbed, Embedders, Upload, UploadFiles, Uploads, embed_upload, upload_key
+from deepviz.server.ranking import Ranking, Rankings
+from deepviz.server.uploads import CannotEmbed, Embedders, Upload, UploadFiles, Uploads, embed_upload, upload_key
+from deepviz.settings import ServeSettings
 from deepviz.storage.project import Project, open_project
 
-DEFAULT_MAX_UPLOAD_BYTES = 20_000_000
 STATIC_DIR = Path(__file__).parent / "static"
 BINARY = "application/octet-stream"
 JPEG = "image/jpeg"
@@ -49,7 +49,7 @@ class ServerState:
     def revision(self) -> str:
         """Changes when the project is rebuilt from scratch (ids and thumbnails of an image never
         change otherwise), so a browser may cache thumbnails keyed by it for good."""
-        key = f"{self.project.root.resolve()}|{self.project.manifest.get('created')}"
+        key = f"{self.project.root.resolve()}|{self.project.manifest.created}"
         return hashlib.sha1(key.encode()).hexdigest()[:12]
 
     @cached_property
@@ -77,31 +77,28 @@ class ServerState:
 
 def create_app(
     project_path: str | os.PathLike[str] | Project,
+    settings: ServeSettings | None = None,
     *,
     embedder: Extractor | None = None,
     static_dir: Path | None = None,
-    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-    cache_bytes: int = DEFAULT_CACHE_BYTES,
-    keep_uploads: int = DEFAULT_KEEP,
     uploads_dir: Path | None = None,
 ) -> FastAPI:
-    """The app serving the project at ``project_path``.
+    """The app serving the project at ``project_path``, configured by ``settings`` (limits, caches).
 
     ``embedder``          embeds uploaded images for the default feature set instead of the
                           registry extractor named in the manifest (tests inject a fake one)
     ``static_dir``        the built front end (default: the copy inside the package)
-    ``max_upload_bytes``  larger uploads are refused with 413
-    ``cache_bytes``       bound on the rankings kept in memory
     ``uploads_dir``       where uploaded files are kept (a subfolder per project revision) so
                           upload queries in saved URLs survive a restart; None keeps them in memory only
     """
+    settings = settings or ServeSettings()
     project = project_path if isinstance(project_path, Project) else open_project(project_path)
     state = ServerState(
         project=project,
-        rankings=Rankings(project, cache_bytes=cache_bytes),
-        uploads=Uploads(keep_uploads),
+        rankings=Rankings(project, cache_bytes=settings.cache_bytes),
+        uploads=Uploads(settings.keep_uploads),
         embedders=Embedders(project, embedder),
-        max_upload_bytes=max_upload_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     if uploads_dir is not None:
         state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
@@ -110,7 +107,7 @@ def create_app(
     )
     app.state.deepviz = state
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_middleware(UploadLimit, max_bytes=max_upload_bytes)
+    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(router)
     _mount_front_end(app, Path(static_dir) if static_dir is not None else STATIC_DIR)
     return app
@@ -337,7 +334,7 @@ def _feature_set(state: ServerState, name: str | None) -> str:
 
 
 def _embed(state: ServerState, data: bytes, extractor: Extractor) -> tuple[np.ndarray, bytes, int, int]:
-    decode_at = state.project.manifest["thumbnails"].get("decode_size")
+    decode_at = state.project.manifest.thumbnails.decode_size
     return embed_upload(data, extractor, state.project.thumbnail_sizes, decode_at)
 
 

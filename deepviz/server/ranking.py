@@ -11,7 +11,6 @@ import numpy as np
 from deepviz.core.similarity import rank, to_float32
 from deepviz.storage.project import Project
 
-DEFAULT_CACHE_BYTES = 256 << 20
 # A float32 copy turns a 1M x 512 ranking from ~0.5 s (float16 blocks) into ~50 ms of matvec.
 DEFAULT_RAM_COPY_BYTES = 4 << 30
 
@@ -47,7 +46,7 @@ class Rankings:
     """
 
     def __init__(
-        self, project: Project, *, cache_bytes: int = DEFAULT_CACHE_BYTES, ram_copy_bytes: int = DEFAULT_RAM_COPY_BYTES
+        self, project: Project, *, cache_bytes: int, ram_copy_bytes: int = DEFAULT_RAM_COPY_BYTES
     ) -> None:
         self.project = project
         self.cache_bytes = cache_bytes

@@ -11,16 +11,17 @@ import webbrowser
 from collections.abc import Callable
 from typing import Any
 
+from deepviz.errors import UsageError
+from deepviz.settings import ServeSettings
+
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
 _NEARBY_PORTS = 10
 
 
 def serve(
     project: str | os.PathLike[str],
+    settings: ServeSettings | None = None,
     *,
-    host: str = "127.0.0.1",
-    port: int = 8765,
-    open_browser: bool = True,
     echo: Callable[[str], Any] = print,
 ) -> None:
     """Serve the app for ``project`` until Ctrl+C. A taken ``port`` is replaced by a free one (0 = any)."""
@@ -29,7 +30,9 @@ def serve(
     from deepviz.cache import cache_root
     from deepviz.server.app import create_app
 
-    app = create_app(project, uploads_dir=cache_root() / "uploads")
+    settings = settings or ServeSettings()
+    host, port = settings.host, settings.port
+    app = create_app(project, settings, uploads_dir=cache_root() / "uploads")
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     if port and bound != port:
@@ -41,7 +44,7 @@ def serve(
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     # Loading the features (and the model for uploads) now makes the first query as fast as the rest.
     threading.Thread(target=app.state.deepviz.warm_up, name="deepviz-warm-up", daemon=True).start()
-    if open_browser:
+    if settings.open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), name="deepviz-browser", daemon=True).start()
     server.run(sockets=[sock])
 
@@ -63,7 +66,7 @@ def bind(host: str, port: int) -> socket.socket:
             sock.close()
             if err.errno == errno.EADDRINUSE and candidate != 0:
                 continue
-            raise ValueError(f"cannot listen on {host}:{candidate} ({err.strerror}); choose another --host or --port") from None
+            raise UsageError(f"cannot listen on {host}:{candidate} ({err.strerror}); choose another --host or --port") from None
         return sock
     raise AssertionError("unreachable: port 0 either binds or raises")
 
@@ -72,7 +75,7 @@ def _address(host: str, port: int) -> tuple[socket.AddressFamily, str]:
     try:
         family, _, _, _, sockaddr = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     except socket.gaierror as err:
-        raise ValueError(f"cannot resolve host {host!r} ({err.strerror}); use an address such as 127.0.0.1") from None
+        raise UsageError(f"cannot resolve host {host!r} ({err.strerror}); use an address such as 127.0.0.1") from None
     return family, str(sockaddr[0])
 
 

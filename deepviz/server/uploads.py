@@ -18,7 +18,6 @@ from deepviz.storage.atomic import atomic_path
 from deepviz.storage.project import Project
 
 QUERY_THUMB_SIZE = 128
-DEFAULT_KEEP = 64
 
 # What a failing extractor load raises: unknown name (ValueError), a missing optional package
 # (MissingDependency, an ImportError), unreadable weights (OSError) or a model runtime refusing them.
@@ -42,13 +41,14 @@ class Embedders:
         self._loaded: dict[str, Extractor | CannotEmbed] = {}
         self._lock = threading.Lock()
         if embedder is not None:
-            info = project.feature_info()
-            if embedder.dim != info.dim:
+            default = project.default_feature_set
+            dim = project.feature_info(default).dim
+            if embedder.dim != dim:
                 raise ValueError(
                     f"the embedder {embedder.name!r} gives {embedder.dim} dimensions but the default feature set "
-                    f"{info.name!r} has {info.dim}; inject the extractor that built it"
+                    f"{default!r} has {dim}; inject the extractor that built it"
                 )
-            self._loaded[info.name] = embedder
+            self._loaded[default] = embedder
 
     def get(self, feature_set: str) -> Extractor:
         """The extractor that embeds new images like ``feature_set``'s, or raise CannotEmbed saying why."""
@@ -164,7 +164,7 @@ class UploadFiles:
 class Uploads:
     """The last ``keep`` uploaded queries in memory, by key (see ``upload_key``)."""
 
-    def __init__(self, keep: int = DEFAULT_KEEP) -> None:
+    def __init__(self, keep: int) -> None:
         self.keep = keep
         self._items: OrderedDict[str, Upload] = OrderedDict()
         self._lock = threading.Lock()

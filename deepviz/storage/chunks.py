@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,7 @@ class Chunk:
     height: np.ndarray
     features: dict[str, np.ndarray]
     thumbs: dict[int, tuple[np.ndarray, np.ndarray]]
-    colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
+    colors: np.ndarray
 
 
 def config_key(extractors: list[str], crop_size: int, thumb_sizes: tuple[int, ...]) -> str:
@@ -114,7 +114,7 @@ class ChunkStore:
             with np.load(path) as z:
                 yield Chunk(
                     paths=z["paths"], ok=z["ok"], reasons=z["reasons"], width=z["width"], height=z["height"],
-                    features={}, thumbs={},
+                    features={}, thumbs={}, colors=z["colors"],
                 )
 
     def read_features(self, name: str) -> Iterator[np.ndarray]:
@@ -130,17 +130,10 @@ class ChunkStore:
                 yield z[f"thumbs/{size}"], z[f"thumb_offsets/{size}"]
 
     def read_colors(self) -> Iterator[np.ndarray]:
-        """(K, 3) uint8 mean colours, chunk by chunk; a chunk written before colours were kept
-        gets them from its smallest thumbnails."""
-        from deepviz.images.thumbs import mean_colors_of_packed
-
+        """(K, 3) uint8 mean colours of the decoded images, chunk by chunk."""
         for path in self.files():
             with np.load(path) as z:
-                if "colors" in z.files:
-                    yield z["colors"]
-                    continue
-                smallest = min(int(k.split("/")[1]) for k in z.files if k.startswith("thumbs/"))
-                yield mean_colors_of_packed(z[f"thumbs/{smallest}"], z[f"thumb_offsets/{smallest}"])
+                yield z["colors"]
 
     def clear(self) -> None:
         for path in self.files():

@@ -8,20 +8,20 @@ last, is what makes the new rows visible.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from deepviz.core.normalize import l2_normalize
-from deepviz.images import thumbs as thumbfiles
-from deepviz.storage.atomic import atomic_path, save_json, save_npy
+from deepviz.errors import ProjectError
+from deepviz.storage.atomic import atomic_path, save_npy
 from deepviz.storage.chunks import Chunk
-from deepviz.storage.project import COLORS, IMAGES, REJECTS, THUMBS_DIR, Project, feature_file
+from deepviz.storage.project import COLORS, IMAGES, REJECTS, THUMBS_DIR, feature_file
+from deepviz.storage.thumbs import bin_path, offsets_path
 
 FEATURE_DTYPE = np.float16  # halves disk and memory at 1M images; similarities stay within ~1e-3
 
@@ -111,7 +111,6 @@ def write_feature_set(
     dim: int,
     new_rows: Iterable[np.ndarray],
     n_new: int,
-    on_rows: Callable[[int], None] = lambda n: None,
 ) -> None:
     """features/NAME.npy := its first ``base_n`` rows + ``new_rows`` normalised, as float16.
 
@@ -120,7 +119,10 @@ def write_feature_set(
     target = root / feature_file(name)
     old = np.load(target, mmap_mode="r") if base_n and target.exists() else None
     if old is not None and old.shape[1] != dim:
-        raise ValueError(f"feature set {name!r} has {old.shape[1]} dimensions on disk but the extractor gives {dim}")
+        raise ProjectError(
+            f"feature set {name!r} has {old.shape[1]} dimensions on disk but the extractor gives {dim}; "
+            "build a new project for a different model"
+        )
     with atomic_path(target) as tmp:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=FEATURE_DTYPE, shape=(base_n + n_new, dim))
         step = 1 << 15
@@ -130,7 +132,6 @@ def write_feature_set(
         for block in new_rows:
             l2_normalize(block, out=out[row : row + len(block)])
             row += len(block)
-            on_rows(len(block))
         if row != base_n + n_new:
             raise RuntimeError(f"expected {n_new} new feature rows for {name!r}, got {row - base_n}")
         out.flush()
@@ -146,12 +147,11 @@ def append_thumbnails(root: Path, size: int, base_n: int, packed: Iterable[tuple
     """
     folder = root / THUMBS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    bin_path = thumbfiles.bin_path(folder, size)
-    off_path = thumbfiles.offsets_path(folder, size)
+    off_path = offsets_path(folder, size)
     old = np.load(off_path)[: base_n + 1] if base_n and off_path.exists() else np.zeros(1, np.int64)
     offsets = [old]
     end = int(old[-1])
-    with open(bin_path, "ab") as f:
+    with open(bin_path(folder, size), "ab") as f:
         f.truncate(end)
         f.seek(end)
         for blob, offs in packed:
@@ -166,21 +166,8 @@ def append_thumbnails(root: Path, size: int, base_n: int, packed: Iterable[tuple
 
 
 def write_colors(root: Path, base_n: int, new_blocks: Iterable[np.ndarray]) -> None:
-    """colors.npy := its first ``base_n`` rows + ``new_blocks`` ((K, 3) uint8 each, in id order).
-
-    A project built before colours were kept has no file: its ``base_n`` rows are made from
-    its smallest thumbnails (already committed) instead.
-    """
+    """colors.npy := its first ``base_n`` rows + ``new_blocks`` ((K, 3) uint8 each, in id order)."""
     target = root / COLORS
-    if base_n and target.exists():
-        old = np.load(target, mmap_mode="r")[:base_n]
-    elif base_n:
-        old = Project(root).colors  # no file yet: the project's own fallback, from its thumbnails
-    else:
-        old = np.zeros((0, 3), np.uint8)
+    old = np.load(target, mmap_mode="r")[:base_n] if base_n else np.zeros((0, 3), np.uint8)
     blocks = [np.asarray(old, np.uint8), *(np.asarray(b, np.uint8).reshape(-1, 3) for b in new_blocks)]
     save_npy(target, np.concatenate(blocks))
-
-
-def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
-    save_json(root / "manifest.json", manifest)

@@ -15,6 +15,7 @@ import deepviz
 from deepviz.server.app import create_app
 from deepviz.server.ranking import Rankings
 from deepviz.server.run import app_url, bind
+from deepviz.settings import ServeSettings
 from tests.conftest import ColourExtractor, make_folder
 
 N = 24  # tiny_project: 3 colour classes x 8 images
@@ -27,7 +28,7 @@ def project(tiny_project: Path) -> deepviz.Project:
 
 @pytest.fixture(scope="module")
 def client(tiny_project: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(tiny_project, embedder=ColourExtractor(), max_upload_bytes=200_000)) as c:
+    with TestClient(create_app(tiny_project, ServeSettings(max_upload_bytes=200_000), embedder=ColourExtractor())) as c:
         yield c
 
 
@@ -118,21 +119,17 @@ def test_colors_are_each_images_mean_rgb_in_id_order(client: TestClient, project
         np.testing.assert_allclose(colors[image_id], thumb.reshape(-1, 3).mean(axis=0), atol=4)
 
 
-def test_colors_of_a_project_without_the_file_come_from_its_thumbnails(tiny_project: Path, tmp_path: Path) -> None:
+def test_a_project_of_an_older_schema_is_refused_with_what_to_do(tiny_project: Path, tmp_path: Path) -> None:
     import json
     import shutil
 
     old = tmp_path / "old.deepviz"
     shutil.copytree(tiny_project, old)
-    (old / "colors.npy").unlink()
     manifest = json.loads((old / "manifest.json").read_text())
-    del manifest["colors"]
+    manifest["schema_version"] = 1
     (old / "manifest.json").write_text(json.dumps(manifest))
-    with TestClient(create_app(old, embedder=ColourExtractor())) as c:
-        r = c.get("/api/colors")
-    assert r.status_code == 200 and len(r.content) == 3 * N
-    got = np.frombuffer(r.content, dtype=np.uint8).reshape(N, 3).astype(int)
-    np.testing.assert_allclose(got, deepviz.open_project(tiny_project).colors, atol=4)
+    with pytest.raises(deepviz.ProjectError, match="earlier development version.*deepviz build"):
+        create_app(old)
 
 
 def test_image_info(client: TestClient, project: deepviz.Project) -> None:
@@ -300,7 +297,7 @@ def test_rank_of_bad_id_or_feature_set(client: TestClient) -> None:
 def test_rankings_cache_is_bounded_and_float16_path_agrees(project: deepviz.Project) -> None:
     one = N * 8
     rankings = Rankings(project, cache_bytes=2 * one)
-    mapped = Rankings(project, ram_copy_bytes=0)
+    mapped = Rankings(project, cache_bytes=ServeSettings().cache_bytes, ram_copy_bytes=0)
     for image_id in range(5):
         a = rankings.for_image("colour", image_id)
         b = mapped.for_image("colour", image_id)
@@ -398,7 +395,7 @@ def test_upload_ranked_in_unknown_feature_set_is_404(client: TestClient, project
 
 
 def test_old_uploads_are_forgotten(tiny_project: Path, project: deepviz.Project) -> None:
-    with TestClient(create_app(tiny_project, embedder=ColourExtractor(), keep_uploads=1)) as c:
+    with TestClient(create_app(tiny_project, ServeSettings(keep_uploads=1), embedder=ColourExtractor())) as c:
         first = upload(c, image_bytes(project, 0)).json()["query"]
         second = upload(c, image_bytes(project, 1)).json()["query"]
         assert first != second
@@ -425,7 +422,7 @@ def test_missing_file_field_is_422(client: TestClient) -> None:
 
 
 def test_oversized_upload_is_413(tiny_project: Path, project: deepviz.Project) -> None:
-    with TestClient(create_app(tiny_project, embedder=ColourExtractor(), max_upload_bytes=500)) as c:
+    with TestClient(create_app(tiny_project, ServeSettings(max_upload_bytes=500), embedder=ColourExtractor())) as c:
         small_over = upload(c, image_bytes(project, 0) + bytes(600))  # counted by the endpoint
         assert small_over.status_code == 413 and "500 bytes limit" in small_over.json()["detail"]
         huge = upload(c, bytes(100_000))  # refused from Content-Length before the body is read

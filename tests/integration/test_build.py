@@ -182,24 +182,20 @@ def test_build_keeps_the_mean_colour_of_each_crop(tmp_path: Path) -> None:
     assert (red[:, 0] > 150).all() and (red[:, 1:] < 80).all()
 
 
-def test_a_project_built_before_colours_gets_them_from_its_thumbnails(tmp_path: Path) -> None:
+def test_a_project_of_an_older_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
     root = make_folder(tmp_path / "images", per_class=3, with_broken=False)
     out = tmp_path / "proj"
     deepviz.build(root, out, models=[ColourExtractor()], progress=False)
-    stored = np.array(deepviz.open_project(out).colors)
-    # Make it look like a project from before colours were kept.
-    (out / "colors.npy").unlink()
     manifest = json.loads((out / "manifest.json").read_text())
-    del manifest["colors"]
+    manifest["schema_version"] = 1
     (out / "manifest.json").write_text(json.dumps(manifest))
-    np.testing.assert_allclose(deepviz.open_project(out).colors, stored, atol=4)
-    # The next incremental build writes the file: old rows from thumbnails, new ones from their crops.
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     write_image(root / "yellow" / "a.png", (230, 230, 20))
-    deepviz.build(root, out, models=[ColourExtractor()], progress=False)
-    after = deepviz.open_project(out)
-    assert (out / "colors.npy").is_file() and after.colors.shape == (10, 3)
-    np.testing.assert_allclose(after.colors[:9], stored, atol=4)
-    assert after.colors[9, 0] > 180 and after.colors[9, 1] > 180 and after.colors[9, 2] < 80
+    with pytest.raises(deepviz.ProjectError, match="earlier development version"):
+        deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    result = CliRunner().invoke(cli, ["info", str(out)])
+    assert result.exit_code == 1 and "earlier development version" in result.output and "Traceback" not in result.output
 
 
 def test_refuses_to_write_into_a_foreign_folder(image_folder: Path, tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import deepviz
 
 EXPECTED = {
-    "BuildReport", "ImageRejected", "Project", "ProjectError", "__version__", "available_extractors", "build",
+    "BuildReport", "BuildSettings", "DeepvizError", "ImageRejected", "Project", "ProjectError", "ServeSettings",
+    "__version__", "available_extractors", "build",
     "decode_crop", "displacement", "get_extractor", "grid_shape", "gridify", "l2_normalize", "load_features",
     "neighbourhood_preservation", "open_project", "scan", "tsne_layout",
 }

@@ -9,9 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepviz.images.thumbs import ThumbnailStore, bin_path, encode_thumbnails, offsets_path, pack
-from deepviz.storage.atomic import atomic_path, save_json, save_npy
-from deepviz.storage.project import ProjectError, feature_file, read_manifest
+from deepviz.errors import ProjectError
+from deepviz.images.thumbs import encode_thumbnails
+from deepviz.settings import ProjectSettings
+from deepviz.storage.atomic import atomic_path, save_npy
+from deepviz.storage.manifest import FeatureSet, GridInfo, LayoutInfo, Manifest, ThumbnailInfo
+from deepviz.storage.project import feature_file
+from deepviz.storage.thumbs import ThumbnailStore, bin_path, offsets_path, pack
 
 
 def test_pack_and_store_round_trip(tmp_path: Path) -> None:
@@ -52,21 +56,65 @@ def test_atomic_write_leaves_old_file_when_writer_fails(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.npy"]
 
 
+def _manifest(n: int = 3) -> Manifest:
+    return Manifest(
+        deepviz_version="0", created="then", updated="now", source_root="/images", n_images=n,
+        settings=ProjectSettings(aspect=2.0, label_depth=1),
+        feature_sets={"colour": FeatureSet(dim=12, file=feature_file("colour"), extractor="colour")},
+        default_feature_set="colour",
+        layout=LayoutInfo(feature_set="colour", seed=0),
+        grid=GridInfo(rows=2, cols=2, method="optimal", displacement=0.5, neighbourhood_preservation_k10=1.0),
+        thumbnails=ThumbnailInfo(sizes=(32, 64), quality=88, decode_size=64),
+    )
+
+
+def _write_raw(root: Path, obj: object) -> None:
+    (root / "manifest.json").write_text(json.dumps(obj), encoding="utf-8")
+
+
+def test_manifest_round_trips_and_is_typed(tmp_path: Path) -> None:
+    _manifest().write(tmp_path)
+    read = Manifest.read(tmp_path)
+    assert read == _manifest()
+    assert read.settings.aspect == 2.0 and read.thumbnails.sizes == (32, 64)
+    assert read.feature_set().dim == 12
+    with pytest.raises(KeyError, match="no feature set 'nope'.*colour"):
+        read.feature_set("nope")
+
+
 def test_manifest_version_and_format_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="deepviz build"):
-        read_manifest(tmp_path)
-    save_json(tmp_path / "manifest.json", {"format": "deepviz-project", "schema_version": 99})
+        Manifest.read(tmp_path)
+    _write_raw(tmp_path, {"format": "deepviz-project", "schema_version": 99})
     with pytest.raises(ProjectError, match="upgrade"):
-        read_manifest(tmp_path)
-    save_json(tmp_path / "manifest.json", {"format": "other"})
+        Manifest.read(tmp_path)
+    _write_raw(tmp_path, {"format": "other"})
     with pytest.raises(ProjectError, match="not a deepviz manifest"):
-        read_manifest(tmp_path)
+        Manifest.read(tmp_path)
+    _write_raw(tmp_path, [1, 2])
+    with pytest.raises(ProjectError, match="not a deepviz manifest"):
+        Manifest.read(tmp_path)
     (tmp_path / "manifest.json").write_text("{broken")
     with pytest.raises(ProjectError, match="not valid JSON"):
-        read_manifest(tmp_path)
-    save_json(tmp_path / "manifest.json", {"format": "deepviz-project", "schema_version": 1, "n_images": 0})
-    assert json.loads((tmp_path / "manifest.json").read_text())["schema_version"] == 1
-    assert read_manifest(tmp_path)["n_images"] == 0
+        Manifest.read(tmp_path)
+
+
+def test_a_schema_1_project_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    _write_raw(tmp_path, {"format": "deepviz-project", "schema_version": 1, "n_images": 0, "source_root": "/photos"})
+    with pytest.raises(ProjectError, match=r"earlier development version.*deepviz build /photos -o NEW_FOLDER"):
+        Manifest.read(tmp_path)
+
+
+def test_a_damaged_manifest_names_the_bad_field(tmp_path: Path) -> None:
+    raw = json.loads(_manifest().model_dump_json())
+    raw["grid"]["rows"] = "many"
+    _write_raw(tmp_path, raw)
+    with pytest.raises(ProjectError, match=r"damaged \(grid\.rows"):
+        Manifest.read(tmp_path)
+    del raw["grid"]
+    _write_raw(tmp_path, raw)
+    with pytest.raises(ProjectError, match=r"damaged \(grid"):
+        Manifest.read(tmp_path)
 
 
 def test_feature_file_names_are_safe() -> None:

@@ -1,0 +1,182 @@
+"""Settings of each command as data: one model per command carries every field's default, limits and help.
+
+The CLI's options are generated from these models (``deepviz/cli_options.py``), ``deepviz info``
+prints the stored build settings from them, the server is configured by :class:`ServeSettings`,
+and a test checks that the README documents every option. A value typed twice is a bug
+waiting, so the defaults other modules need (thumbnail sizes, pixel limit, default model) live
+here and nowhere else.
+
+This module is a leaf: it imports nothing of deepviz but :mod:`deepviz.errors`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from deepviz.errors import UsageError
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MODEL",
+    "DEFAULT_THUMB_SIZES",
+    "BuildSettings",
+    "Cli",
+    "GridMethod",
+    "ProjectSettings",
+    "ServeSettings",
+    "validated",
+]
+
+DEFAULT_MODEL = "mobilenet_v2"
+DEFAULT_THUMB_SIZES: tuple[int, ...] = (32, 64, 128)
+# Pillow's own decompression-bomb threshold (PIL.Image.MAX_IMAGE_PIXELS), restated so that
+# reading the settings does not import Pillow; tests/unit/test_settings.py checks they agree.
+DEFAULT_MAX_PIXELS = 89_478_485
+MIN_THUMB, MAX_THUMB = 8, 512
+
+GridMethod = Literal["auto", "optimal", "kdsplit", "kdsplit-fast", "greedy"]
+ThumbSize = Annotated[int, Field(ge=MIN_THUMB, le=MAX_THUMB)]
+
+
+@dataclass(frozen=True)
+class Cli:
+    """How a setting is spelled on the command line, where it is not simply ``--field-name``.
+
+    ``flags``         option declarations, e.g. ("-m", "--model") or ("--open/--no-open",)
+    ``path``          "file" or "dir": a path that must exist and be of that kind
+    ``default_text``  what ``--help`` shows as the default when the field's default is None
+    """
+
+    flags: tuple[str, ...] = ()
+    path: Literal["file", "dir"] | None = None
+    default_text: str | None = None
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_S = TypeVar("_S", bound=_Settings)
+
+
+class ProjectSettings(_Settings):
+    """The build settings that shape a project: stored in its manifest and kept by later builds
+    unless given again (an incremental build never silently relabels or re-grids)."""
+
+    aspect: Annotated[float, Field(ge=0.1, le=10, description="Grid width / height.")] = 1.5
+    grid_method: Annotated[
+        GridMethod,
+        Field(
+            description="Grid assignment: optimal (exact; auto below 2,500 images), kdsplit (near-optimal, fast at 1M; "
+            "auto above), kdsplit-fast, greedy (the paper's)."
+        ),
+        Cli(flags=("--grid",)),
+    ] = "auto"
+    seed: Annotated[int, Field(description="Seed of t-SNE and the grid.")] = 0
+    label_depth: Annotated[
+        int | None,
+        Field(ge=1, description="Use only the first N folder levels as the label."),
+        Cli(default_text="every level"),
+    ] = None
+    labels_csv: Annotated[
+        Path | None,
+        Field(description="CSV of path,label overriding folder labels."),
+        Cli(flags=("--labels",), path="file", default_text="folder names"),
+    ] = None
+    max_pixels: Annotated[
+        int, Field(ge=1, description="Refuse images with more pixels (the decompression-bomb guard).")
+    ] = DEFAULT_MAX_PIXELS
+
+
+class BuildSettings(ProjectSettings):
+    """Everything `deepviz build` (and ``deepviz.build``) can be told, besides the folders."""
+
+    models: Annotated[
+        tuple[str, ...],
+        Field(
+            description="Feature extractor (repeatable); naming one an existing project lacks adds it for every "
+            "image. See `deepviz models`."
+        ),
+        Cli(flags=("-m", "--model"), default_text=f"{DEFAULT_MODEL}, unless --features is given"),
+    ] = ()
+    features: Annotated[
+        Path | None,
+        Field(
+            description="Precomputed features (.npy .npz .h5 .pt .safetensors .parquet) instead of a model; rows follow "
+            "`deepviz build IMAGES --list-files` unless the file has a paths/ids column."
+        ),
+        Cli(path="file", default_text="none"),
+    ] = None
+    features_key: Annotated[
+        str | None,
+        Field(description="Array, dataset or column holding the features, when the file has several."),
+        Cli(default_text="the only one"),
+    ] = None
+    features_name: Annotated[
+        str | None, Field(description="Name of the imported feature set."), Cli(default_text="the file's stem")
+    ] = None
+    thumb_sizes: Annotated[
+        tuple[ThumbSize, ...] | None,
+        Field(description="Thumbnail sizes in px (repeatable); fixed when a project is created."),
+        Cli(flags=("--thumb-size",), default_text=" ".join(map(str, DEFAULT_THUMB_SIZES))),
+    ] = None
+    workers: Annotated[
+        int | None, Field(ge=1, description="Decoding threads."), Cli(default_text="number of CPUs")
+    ] = None
+    batch_size: Annotated[int, Field(ge=1, description="Images per model call.")] = 32
+    chunk_size: Annotated[
+        int, Field(ge=1, description="Images per committed chunk: an interrupted build loses at most one.")
+    ] = 256
+    device: Annotated[
+        str,
+        Field(
+            description="Where models run: cpu (ONNX Runtime), or cuda, cuda:N, mps, auto (a GPU if torch sees one) "
+            "to run them in torch."
+        ),
+    ] = "cpu"
+
+    @field_validator("thumb_sizes", mode="before")
+    @classmethod
+    def _no_sizes_means_default(cls, value: object) -> object:
+        # click passes () for a repeatable option that was not given.
+        return None if value is not None and not value else value
+
+    def project_settings(self) -> ProjectSettings:
+        return ProjectSettings(**{name: getattr(self, name) for name in ProjectSettings.model_fields})
+
+    def given_project_settings(self) -> dict[str, object]:
+        """The project-shaping settings the caller set explicitly (not left at their defaults)."""
+        return {name: getattr(self, name) for name in ProjectSettings.model_fields if name in self.model_fields_set}
+
+
+class ServeSettings(_Settings):
+    """Everything `deepviz serve` can be told, besides the project folder."""
+
+    host: Annotated[
+        str, Field(min_length=0, description="Interface to listen on (127.0.0.1 keeps it on this machine).")
+    ] = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535, description="Port; a free one is chosen if it is taken.")] = 8765
+    open_browser: Annotated[
+        bool, Field(description="Open the app in a browser."), Cli(flags=("--open/--no-open",))
+    ] = True
+    max_upload_bytes: Annotated[
+        int, Field(ge=1, description="Largest image file accepted as an uploaded query, in bytes.")
+    ] = 20_000_000
+    cache_bytes: Annotated[
+        int, Field(ge=0, description="Memory kept for recent rankings, in bytes.")
+    ] = 256 << 20
+    keep_uploads: Annotated[int, Field(ge=1, description="Uploaded queries held in memory.")] = 64
+
+
+def validated(model: type[_S], values: dict[str, object]) -> _S:
+    """``model(**values)``, with pydantic's error turned into a UsageError naming each bad field."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors())
+        valid = ", ".join(model.model_fields)
+        raise UsageError(f"invalid {model.__name__}: {problems} (valid settings: {valid})") from None
+
