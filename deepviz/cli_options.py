@@ -24,7 +24,8 @@ def settings_options(model: type[BaseModel], only: Iterable[str] | None = None) 
     Each option's parameter name is the field's name, so the command receives the values under
     the names the model takes; :func:`given_settings` picks the ones given on the command line.
     """
-    names = list(only) if only is not None else list(model.model_fields)
+    own = set(model.__annotations__)  # a command's own settings first, then those it shares
+    names = list(only) if only is not None else sorted(model.model_fields, key=lambda n: n not in own)
 
     def decorate(command: F) -> F:
         for name in reversed(names):
@@ -90,7 +91,10 @@ def _click_type(item: Any, metadata: list[Any], cli: Cli) -> click.ParamType | t
 
 def _help(info: FieldInfo, cli: Cli) -> str:
     default = cli.default_text
-    if default is None and info.default is not None and not isinstance(info.default, bool):
+    if isinstance(info.default, bool) and cli.flags and "/" in cli.flags[0]:
+        on, off = cli.flags[0].split("/")
+        default = (on if info.default else off).lstrip("-")
+    elif default is None and info.default is not None and not isinstance(info.default, bool):
         value = info.default
         default = " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
     return f"{info.description} [default: {default}]" if default else str(info.description)

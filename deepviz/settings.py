@@ -147,10 +147,6 @@ class BuildSettings(ProjectSettings):
     def project_settings(self) -> ProjectSettings:
         return ProjectSettings(**{name: getattr(self, name) for name in ProjectSettings.model_fields})
 
-    def given_project_settings(self) -> dict[str, object]:
-        """The project-shaping settings the caller set explicitly (not left at their defaults)."""
-        return {name: getattr(self, name) for name in ProjectSettings.model_fields if name in self.model_fields_set}
-
 
 class ServeSettings(_Settings):
     """Everything `deepviz serve` can be told, besides the project folder."""

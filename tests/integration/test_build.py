@@ -214,6 +214,18 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "Traceback" not in result.output
 
 
+def test_a_bug_is_not_passed_off_as_the_users_error(image_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only DeepvizError is the user's to fix; a KeyError or ValueError from a bug keeps its traceback."""
+    from deepviz.pipeline import build as build_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("internal")
+
+    monkeypatch.setattr(build_module, "build", broken)
+    with pytest.raises(KeyError, match="internal"):
+        CliRunner().invoke(cli, ["build", str(image_folder), "--quiet"], catch_exceptions=False)
+
+
 def test_list_files_prints_row_order(image_folder: Path) -> None:
     result = CliRunner().invoke(cli, ["build", str(image_folder), "--list-files"])
     lines = result.output.split()
@@ -311,6 +323,32 @@ def test_incremental_build_keeps_the_label_settings_of_the_project(tmp_path: Pat
     # Asked for explicitly, new label options relabel every image.
     deepviz.build(root, out, models=[ColourExtractor()], label_depth=2, progress=False)
     assert set(deepviz.open_project(out).images["label"]) == {"animals/birds", "animals/cats"}
+
+
+def test_incremental_build_keeps_the_grid_settings_of_the_project(tmp_path: Path, colour_registry: ColourExtractor) -> None:
+    root = make_folder(tmp_path / "images", per_class=4, with_broken=False)
+    out = tmp_path / "proj"
+    assert _build_cli(str(root), "-o", str(out), "-m", "colour", "--aspect", "3", "--seed", "2").exit_code == 0
+    write_image(root / "red" / "late.png", (205, 35, 35))
+    # Not given again, the aspect and seed stay the project's (not the defaults): the map keeps its shape.
+    assert _build_cli(str(root), "-o", str(out), "-m", "colour").exit_code == 0
+    p = deepviz.open_project(out)
+    assert p.n == 13 and p.manifest.settings.aspect == 3.0 and p.manifest.settings.seed == 2
+    assert p.manifest.layout.seed == 2 and p.grid_shape == deepviz.grid_shape(13, 3.0)
+    info = CliRunner().invoke(cli, ["info", str(out)])
+    assert "built with: --aspect 3.0 --grid auto --seed 2" in info.output
+    # Given again, a setting changes the map even with no new image.
+    assert _build_cli(str(root), "-o", str(out), "--aspect", "1").exit_code == 0
+    assert deepviz.open_project(out).grid_shape == deepviz.grid_shape(13, 1.0)
+
+
+def test_python_build_refuses_an_unknown_setting_by_name(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "images", per_class=2, with_broken=False)
+    with pytest.raises(deepviz.DeepvizError, match=r"aspct: Extra inputs.*valid settings: .*aspect"):
+        deepviz.build(root, tmp_path / "p", models=[ColourExtractor()], aspct=2, progress=False)
+    with pytest.raises(ValueError, match=r"thumb_sizes\.0: Input should be greater than or equal to 8"):
+        deepviz.build(root, tmp_path / "p", models=[ColourExtractor()], thumb_sizes=[4], progress=False)
+    assert not (tmp_path / "p").exists()
 
 
 def test_a_model_named_later_is_added_for_every_image(tmp_path: Path, colour_registry: ColourExtractor) -> None:
