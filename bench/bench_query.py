@@ -66,7 +66,7 @@ class RealServer:
 
 
 def bench_case(label: str, n: int, d: int, repeats: int, tmp: Path) -> dict[str, float | str]:
-    import httpx
+    import httpx2 as httpx
     from fastapi.testclient import TestClient
 
     from deepviz.server.app import create_app

@@ -8,7 +8,6 @@ its traceback.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,7 +56,7 @@ def cli() -> None:
 @click.option("--list-files", is_flag=True, help="Only print the image files found, in the row order a bare feature matrix must follow.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
-def build(ctx: click.Context, images: Path, out: Path | None, list_files: bool, quiet: bool, **_: object) -> None:
+def build(ctx: click.Context, /, images: Path, out: Path | None, list_files: bool, quiet: bool, **_: object) -> None:
     """Turn the image folder IMAGES into a deepviz project (or bring one up to date).
 
     Nested folders give labels. Unreadable images are listed with a reason and skipped.
@@ -165,7 +164,7 @@ def models() -> None:
 @settings_options(ServeSettings, only=("port", "open_browser"))
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
-def demo(ctx: click.Context, images: Path | None, rebuild: bool, serve_after: bool, quiet: bool, **_: object) -> None:
+def demo(ctx: click.Context, /, images: Path | None, rebuild: bool, serve_after: bool, quiet: bool, **_: object) -> None:
     """Build (once, cached) the bundled demo set — ~785 Tux Paint stamps in 16 categories — and open the app."""
     from deepviz import demo as demo_mod
 
@@ -182,7 +181,7 @@ def demo(ctx: click.Context, images: Path | None, rebuild: bool, serve_after: bo
 @click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @settings_options(ServeSettings)
 @click.pass_context
-def serve(ctx: click.Context, project: Path, **_: object) -> None:
+def serve(ctx: click.Context, /, project: Path, **_: object) -> None:
     """Serve the app for PROJECT: the map, queries and their similarity curves."""
     _serve(project, given_settings(ctx, ServeSettings))
 
@@ -200,4 +199,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -72,7 +72,7 @@ def _strip_none(annotation: Any) -> Any:
     return annotation
 
 
-def _click_type(item: Any, metadata: list[Any], cli: Cli) -> click.ParamType | type:
+def _click_type(item: Any, metadata: list[Any], cli: Cli) -> click.ParamType[Any, Any]:
     if get_origin(item) is Annotated:  # an item type with its own limits, e.g. each thumbnail size
         base, *extra = get_args(item)
         return _click_type(base, [m for e in extra for m in getattr(e, "metadata", [e])], cli)
@@ -80,8 +80,8 @@ def _click_type(item: Any, metadata: list[Any], cli: Cli) -> click.ParamType | t
         return click.Choice([str(v) for v in get_args(item)])
     if item is Path:
         return click.Path(exists=cli.path is not None, dir_okay=cli.path != "file", file_okay=cli.path != "dir", path_type=Path)
-    low = next((m.ge for m in metadata if isinstance(m, annotated_types.Ge)), None)
-    high = next((m.le for m in metadata if isinstance(m, annotated_types.Le)), None)
+    low: Any = next((m.ge for m in metadata if isinstance(m, annotated_types.Ge)), None)
+    high: Any = next((m.le for m in metadata if isinstance(m, annotated_types.Le)), None)
     if item is int:
         return click.IntRange(low, high) if low is not None or high is not None else click.INT
     if item is float:

@@ -91,6 +91,7 @@ def ensure_demo_project(
     if not (project / "manifest.json").exists() or rebuild or images:
         echo(f"Building the demo project in {project} ...")
         # The stamps' labels are their first folder level; a user's folder keeps every level.
-        depth: dict[str, object] = {} if images else {"label_depth": LABEL_DEPTH}
-        return project, build(source, project, progress=progress, **depth)
+        if images:
+            return project, build(source, project, progress=progress)
+        return project, build(source, project, progress=progress, label_depth=LABEL_DEPTH)
     return project, None

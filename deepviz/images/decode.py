@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -92,7 +93,7 @@ _SWAPS_AXES = {5, 6, 7, 8}  # EXIF orientations that rotate by 90 degrees
 _ORIENTATION_TAG = 0x0112
 
 
-def decode_crop(path: str | Path, size: int, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Decoded:
+def decode_crop(path: str | Path | IO[bytes], size: int, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Decoded:
     """Read ``path`` once and return its centre square resized to ``size`` × ``size``.
 
     Raises ``ImageRejected`` with a one-line reason for anything that cannot become a

@@ -23,4 +23,5 @@ def encode_thumbnails(crop: np.ndarray, sizes: tuple[int, ...]) -> list[bytes]:
 
 def mean_color(crop: np.ndarray) -> np.ndarray:
     """(S, S, 3) uint8 crop -> (3,) uint8 mean RGB, rounded."""
-    return np.round(crop.reshape(-1, 3).mean(axis=0)).astype(np.uint8)
+    mean: np.ndarray = crop.reshape(-1, 3).mean(axis=0)
+    return np.round(mean).astype(np.uint8)

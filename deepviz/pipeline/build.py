@@ -370,7 +370,8 @@ def _layout(plan: _Plan, store: ChunkStore, n: int, bar: Progress) -> np.ndarray
     seed, default_set = plan.settings.seed, plan.default_set
     cached = store.folder / f"layout-{default_set}-{n}-{seed}.npy"
     if cached.exists():
-        return np.load(cached)
+        stored: np.ndarray = np.load(cached)
+        return stored
     feats = np.load(plan.out / feature_file(default_set), mmap_mode="r")[:n]
     bar.note(f"t-SNE layout of {n} images ({default_set}) ...")
     # Threads only pay off for big sets; on small ones they were 20x slower here.
@@ -387,7 +388,8 @@ def _previous_layout(plan: _Plan, n: int) -> np.ndarray | None:
         return None
     if not 4 <= previous.n_images < n or not (plan.out / LAYOUT).exists():
         return None
-    return np.load(plan.out / LAYOUT)[: previous.n_images].astype(np.float64)
+    old: np.ndarray = np.load(plan.out / LAYOUT)
+    return old[: previous.n_images].astype(np.float64)
 
 
 def _grid(xy: np.ndarray, n: int, aspect: float, method: str, seed: int, bar: Progress) -> tuple[GridInfo, np.ndarray]:

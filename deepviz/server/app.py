@@ -92,7 +92,7 @@ def create_app(
                           upload queries in saved URLs survive a restart; None keeps them in memory only
     """
     settings = settings or ServeSettings()
-    project = project_path if isinstance(project_path, Project) else open_project(project_path)
+    project = project_path if isinstance(project_path, Project) else open_project(Path(project_path))
     state = ServerState(
         project=project,
         rankings=Rankings(project, cache_bytes=settings.cache_bytes),

@@ -9,10 +9,13 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from deepviz.errors import UsageError
 from deepviz.settings import ServeSettings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
 _NEARBY_PORTS = 10
@@ -22,7 +25,7 @@ def serve(
     project: str | os.PathLike[str],
     settings: ServeSettings | None = None,
     *,
-    echo: Callable[[str], Any] = print,
+    echo: Callable[[str], object] = print,
 ) -> None:
     """Serve the app for ``project`` until Ctrl+C. A taken ``port`` is replaced by a free one (0 = any)."""
     import uvicorn
@@ -96,7 +99,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _open_when_started(server: Any, url: str, timeout: float = 30.0) -> None:
+def _open_when_started(server: uvicorn.Server, url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not server.started and not server.should_exit and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class ChunkStore:
     def write(self, chunk: Chunk) -> Path:
         seq = len(self.files())
         path = self.folder / f"chunk-{seq:07d}.npz"
-        arrays: dict[str, np.ndarray] = {
+        arrays: dict[str, Any] = {  # np.savez's keyword stubs are narrower than its **arrays
             "config": np.array(self.config),
             "paths": chunk.paths,
             "ok": chunk.ok,

@@ -19,9 +19,9 @@ from deepviz.storage.atomic import atomic_path
 
 __all__ = ["FORMAT", "MANIFEST", "SCHEMA_VERSION", "FeatureSet", "GridInfo", "LayoutInfo", "Manifest", "ThumbnailInfo"]
 
-FORMAT = "deepviz-project"
+FORMAT: Literal["deepviz-project"] = "deepviz-project"
 # 2: typed manifest with the project's build settings. Version 1 never shipped in a release.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION: Literal[2] = 2
 MANIFEST = "manifest.json"
 
 
@@ -84,8 +84,8 @@ class ThumbnailInfo(_Record):
 class Manifest(_Record):
     """What a project folder holds (see :mod:`deepviz.storage.project` for the files)."""
 
-    format: Literal["deepviz-project"] = FORMAT
-    schema_version: Literal[2] = SCHEMA_VERSION
+    format: Literal["deepviz-project"] = "deepviz-project"
+    schema_version: Literal[2] = 2  # SCHEMA_VERSION
     deepviz_version: str
     created: str
     updated: str

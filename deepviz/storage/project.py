@@ -72,15 +72,17 @@ class Project:
     def images(self) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
-        table = pq.read_table(self.root / IMAGES).to_pandas()
+        table: pd.DataFrame = pq.read_table(self.root / IMAGES).to_pandas()
         # A build interrupted after writing the table but before the manifest leaves extra rows.
-        return table.iloc[: self.n].reset_index(drop=True)
+        images: pd.DataFrame = table.iloc[: self.n].reset_index(drop=True)
+        return images
 
     @cached_property
     def rejects(self) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
-        return pq.read_table(self.root / REJECTS).to_pandas()
+        rejects: pd.DataFrame = pq.read_table(self.root / REJECTS).to_pandas()
+        return rejects
 
     @property
     def feature_sets(self) -> list[str]:

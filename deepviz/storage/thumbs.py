@@ -70,7 +70,7 @@ class ThumbnailStore:
         starts, stops = offsets[ids], offsets[ids + 1]
         out = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(stops - starts, out=out[1:])
-        return out, b"".join(data[a:b] for a, b in zip(starts.tolist(), stops.tolist()))
+        return out, b"".join(data[a:b].tobytes() for a, b in zip(starts.tolist(), stops.tolist()))
 
     def nearest_size(self, size: int) -> int:
         """The stored size closest to ``size`` from above (or the largest), for crisp drawing."""

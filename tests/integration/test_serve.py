@@ -31,23 +31,23 @@ def test_serve_moves_off_a_taken_port_and_answers(tiny_project: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             [sys.executable, "-m", "deepviz", "serve", str(tiny_project), "--port", str(port), "--no-open"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        try:
-            url = _read_url(proc)
-            assert f":{port}/" not in url + "/"
-            for _ in range(100):
-                try:
-                    with urllib.request.urlopen(url.rstrip("/") + "/api/project", timeout=5) as resp:
-                        info = json.loads(resp.read())
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            assert info["n"] == 24 and info["feature_sets"] == ["colour"]
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                assert b"<html" in resp.read().lower()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+        ) as proc:
+            try:
+                url = _read_url(proc)
+                assert f":{port}/" not in url + "/"
+                for _ in range(100):
+                    try:
+                        with urllib.request.urlopen(url.rstrip("/") + "/api/project", timeout=5) as resp:
+                            info = json.loads(resp.read())
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+                assert info["n"] == 24 and info["feature_sets"] == ["colour"]
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    assert b"<html" in resp.read().lower()
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
