@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from deepviz._version import __version__
 
 # name -> module that defines it; imported on first use so `import deepviz` stays instant.
 _EXPORTS = {

@@ -17,7 +17,7 @@ import click
 
 from deepviz.cli_options import given_settings, settings_options
 from deepviz.errors import DeepvizError
-from deepviz.settings import BuildSettings, ProjectSettings, ServeSettings
+from deepviz.settings import BuildSettings, ProjectSettings, ServeSettings, validated
 
 if TYPE_CHECKING:
     from deepviz.pipeline.build import BuildReport
@@ -188,7 +188,6 @@ def serve(ctx: click.Context, /, project: Path, **_: object) -> None:
 
 def _serve(project: Path, given: dict[str, Any]) -> None:
     from deepviz.server.run import serve as run_serve
-    from deepviz.settings import validated
 
     with _user_errors():
         run_serve(project, validated(ServeSettings, given), echo=click.echo)

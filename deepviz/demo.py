@@ -12,13 +12,10 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from deepviz.cache import cache_root
 from deepviz.errors import DeepvizError
-
-if TYPE_CHECKING:
-    from deepviz.pipeline.build import BuildReport
+from deepviz.pipeline.build import BuildReport, build
 
 PACKAGE = "tuxpaint-stamps-default"
 _STAMPS = Path("usr/share/tuxpaint/stamps")
@@ -82,8 +79,6 @@ def ensure_demo_project(
 ) -> tuple[Path, BuildReport | None]:
     """Path of the built demo project, building it on first use (later calls are instant),
     and the build's report (None when the cached project was reused)."""
-    from deepviz.pipeline.build import build
-
     source = images or demo_images(echo)
     project = cache_root() / "demo" / ("custom.deepviz" if images else "tuxpaint.deepviz")
     if rebuild:

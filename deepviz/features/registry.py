@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from deepviz.errors import UnknownName
+from deepviz.errors import UnknownName, UsageError
 from deepviz.features.base import Extractor
+from deepviz.settings import DEFAULT_MODEL
 
-__all__ = ["DEFAULT_EXTRACTOR", "available_extractors", "get_extractor"]
-
-DEFAULT_EXTRACTOR = "mobilenet_v2"
+__all__ = ["available_extractors", "get_extractor", "register_extractor", "unregister_extractor"]
 
 def _mobilenet_v2(**options: Any) -> Extractor:
     from deepviz.features.mobilenet import MobileNetV2
@@ -31,23 +30,34 @@ _FACTORIES: dict[str, Callable[..., Extractor]] = {
     "mobilenet_v2": _mobilenet_v2,
     "efficientnet_lite0": _efficientnet_lite0,
 }
+_BUNDLED = frozenset(_FACTORIES)
 
 # Names with a prefix select a model from an online hub; the part after the colon is passed on.
 _HUB_PREFIXES = ("torchvision", "timm", "open_clip")
+_HUB_EXAMPLES = ("torchvision:vgg16", "torchvision:resnet50", "timm:resnet18", "open_clip:ViT-B-32/laion2b_s34b_b79k")
+
+
+def register_extractor(name: str, factory: Callable[..., Extractor]) -> None:
+    """Make ``get_extractor(name, **options)`` return ``factory(**options)``: for plugins, and the
+    fake extractor the tests register instead of patching the registry."""
+    if name in _FACTORIES or name.partition(":")[0] in _HUB_PREFIXES:
+        raise UsageError(f"the extractor name {name!r} is taken; choose another")
+    _FACTORIES[name] = factory
+
+
+def unregister_extractor(name: str) -> None:
+    """Forget an extractor added with :func:`register_extractor` (the bundled ones stay)."""
+    if name in _BUNDLED:
+        raise UsageError(f"{name!r} is a bundled extractor and cannot be unregistered")
+    _FACTORIES.pop(name, None)
 
 
 def available_extractors() -> list[str]:
     """Names accepted by ``get_extractor``: the bundled models, then one example per hub prefix."""
-    return [
-        *_FACTORIES,
-        "torchvision:vgg16",
-        "torchvision:resnet50",
-        "timm:resnet18",
-        "open_clip:ViT-B-32/laion2b_s34b_b79k",
-    ]
+    return [*_FACTORIES, *_HUB_EXAMPLES]
 
 
-def get_extractor(name: str = DEFAULT_EXTRACTOR, **options: Any) -> Extractor:
+def get_extractor(name: str = DEFAULT_MODEL, **options: Any) -> Extractor:
     """Build the extractor registered as ``name`` with model-specific ``options``.
 
     ``mobilenet_v2`` / ``efficientnet_lite0`` take ``backend`` ("onnx" or "torch"),
@@ -68,5 +78,5 @@ def get_extractor(name: str = DEFAULT_EXTRACTOR, **options: Any) -> Extractor:
         return hub_extractor(prefix, model, **options)
     raise UnknownName(
         f"unknown feature extractor {name!r}; valid names: {', '.join(_FACTORIES)}, "
-        f"or {', '.join(p + ':NAME' for p in _HUB_PREFIXES)} (e.g. {', '.join(available_extractors()[2:])})"
+        f"or {', '.join(p + ':NAME' for p in _HUB_PREFIXES)} (e.g. {', '.join(_HUB_EXAMPLES)})"
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from deepviz.cache import cache_root
 from deepviz.errors import MissingDependency, UsageError, pip_command
 
 if TYPE_CHECKING:
@@ -57,8 +58,6 @@ def package_file(package: str, relative: str, pip_command: str) -> Path:
 
 def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """Folder for converted models: ``override``, else the ``models`` folder of the deepviz cache."""
-    from deepviz.cache import cache_root
-
     return Path(override) if override is not None else cache_root() / "models"
 
 

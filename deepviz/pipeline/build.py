@@ -17,8 +17,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from deepviz._version import __version__
+from deepviz.core import grid as gridmod
 from deepviz.errors import ProjectError, UsageError
 from deepviz.features.base import Extractor
+from deepviz.features.importers import load_features
+from deepviz.features.registry import get_extractor
 from deepviz.images.decode import decode_size
 from deepviz.images.scan import ScanResult, scan
 from deepviz.images.thumbs import JPEG_QUALITY
@@ -250,8 +254,6 @@ def _thumb_sizes(previous: Manifest | None, settings: BuildSettings) -> tuple[in
 
 def _make_extractors(names: Sequence[str], objects: dict[str, Extractor], device: str) -> list[Extractor]:
     """Extractor objects for ``names``: the ones passed in directly, the rest from the registry."""
-    from deepviz.features.registry import get_extractor
-
     options: dict[str, object] = {"device": device} if device != "cpu" else {}
     return [objects[n] if n in objects else get_extractor(n, **options) for n in names]
 
@@ -321,8 +323,6 @@ def _commit(
 
 def _load_imported(spec: _Import, found: ScanResult) -> np.ndarray:
     """(len(found.paths), D) float32 rows of an imported feature file, in scan order."""
-    from deepviz.features.importers import load_features
-
     return load_features(spec.file, found.paths, key=spec.key)
 
 
@@ -394,8 +394,6 @@ def _previous_layout(plan: _Plan, n: int) -> np.ndarray | None:
 
 def _grid(xy: np.ndarray, n: int, aspect: float, method: str, seed: int, bar: Progress) -> tuple[GridInfo, np.ndarray]:
     """The grid's description and the (n, 2) int32 [row, col] cell of each image."""
-    from deepviz.core import grid as gridmod
-
     if method == "auto":
         method = "optimal" if n <= OPTIMAL_GRID_LIMIT else "kdsplit"
     shape = gridmod.grid_shape(n, aspect)
@@ -412,8 +410,6 @@ def _grid(xy: np.ndarray, n: int, aspect: float, method: str, seed: int, bar: Pr
 def _write_manifest(
     plan: _Plan, found: ScanResult, n: int, feature_sets: dict[str, FeatureSet], layout: LayoutInfo, grid: GridInfo
 ) -> None:
-    from deepviz import __version__
-
     now = Manifest.now()
     settings = plan.settings.project_settings()
     if settings.labels_csv is not None:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from deepviz import __version__
+from deepviz._version import __version__
 from deepviz.core.normalize import ZeroFeatureError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import ImageRejected

@@ -9,13 +9,13 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+import uvicorn
+
+from deepviz.cache import cache_root
 from deepviz.errors import UsageError
+from deepviz.server.app import create_app
 from deepviz.settings import ServeSettings
-
-if TYPE_CHECKING:
-    import uvicorn
 
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
 _NEARBY_PORTS = 10
@@ -28,11 +28,6 @@ def serve(
     echo: Callable[[str], object] = print,
 ) -> None:
     """Serve the app for ``project`` until Ctrl+C. A taken ``port`` is replaced by a free one (0 = any)."""
-    import uvicorn
-
-    from deepviz.cache import cache_root
-    from deepviz.server.app import create_app
-
     settings = settings or ServeSettings()
     host, port = settings.host, settings.port
     app = create_app(project, settings, uploads_dir=cache_root() / "uploads")

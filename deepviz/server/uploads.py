@@ -12,6 +12,7 @@ import numpy as np
 
 from deepviz.core.normalize import l2_normalize
 from deepviz.features.base import Extractor
+from deepviz.features.registry import get_extractor
 from deepviz.images.decode import decode_crop, decode_size, resize_square
 from deepviz.images.thumbs import encode_thumbnails
 from deepviz.storage.atomic import atomic_path
@@ -75,8 +76,6 @@ class Embedders:
                 "this project's features were imported from a file, so new images cannot be embedded; "
                 "build with --model to query by upload",
             )
-        from deepviz.features.registry import get_extractor
-
         try:
             extractor = get_extractor(info.extractor)
         except _LOAD_ERRORS as err:

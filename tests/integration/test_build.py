@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,18 +13,17 @@ from PIL import Image
 
 import deepviz
 from deepviz.cli import cli
+from deepviz.features.registry import register_extractor, unregister_extractor
 from tests.conftest import ColourExtractor, make_folder, write_image
 
 
 @pytest.fixture
-def colour_registry(monkeypatch: pytest.MonkeyPatch) -> ColourExtractor:
-    """Make the registry name 'colour' build the fake extractor, so the CLI can use it."""
-    import deepviz.features.registry as registry
-
+def colour_registry() -> Iterator[ColourExtractor]:
+    """The fake extractor registered as 'colour', so the CLI can name it."""
     fake = ColourExtractor()
-    real = registry.get_extractor
-    monkeypatch.setattr(registry, "get_extractor", lambda name, **kw: fake if name == "colour" else real(name, **kw))
-    return fake
+    register_extractor("colour", lambda **options: fake)
+    yield fake
+    unregister_extractor("colour")
 
 
 def _build_cli(*args: str) -> object:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from deepviz.errors import MissingDependency, pip_command
-from deepviz.features.registry import DEFAULT_EXTRACTOR, available_extractors, get_extractor
+from deepviz.features.registry import available_extractors, get_extractor
+from deepviz.settings import DEFAULT_MODEL
 
 
 def test_unknown_name_lists_valid_names() -> None:
@@ -28,7 +29,7 @@ def test_malformed_hub_names_are_unknown(name: str) -> None:
 
 def test_available_names_start_with_the_default() -> None:
     names = available_extractors()
-    assert names[0] == DEFAULT_EXTRACTOR == "mobilenet_v2"
+    assert names[0] == DEFAULT_MODEL == "mobilenet_v2"
     assert "efficientnet_lite0" in names
     assert len(names) == len(set(names))
 
@@ -83,3 +84,24 @@ def test_missing_weights_package_names_its_pip_command(monkeypatch: pytest.Monke
 def test_unknown_backend_lists_valid_ones() -> None:
     with pytest.raises(ValueError, match="onnx, torch"):
         get_extractor("mobilenet_v2", backend="tensorflow")
+
+
+def test_a_registered_extractor_is_built_by_name_until_unregistered() -> None:
+    from deepviz.errors import UsageError
+    from deepviz.features.registry import register_extractor, unregister_extractor
+    from tests.conftest import ColourExtractor
+
+    register_extractor("colour-test", lambda **options: ColourExtractor())
+    try:
+        assert isinstance(get_extractor("colour-test"), ColourExtractor)
+        assert "colour-test" in available_extractors()
+        with pytest.raises(UsageError, match="taken"):
+            register_extractor("colour-test", lambda **options: ColourExtractor())
+        with pytest.raises(UsageError, match="taken"):
+            register_extractor("timm:mine", lambda **options: ColourExtractor())
+    finally:
+        unregister_extractor("colour-test")
+    with pytest.raises(KeyError, match="unknown feature extractor 'colour-test'"):
+        get_extractor("colour-test")
+    with pytest.raises(UsageError, match="bundled"):
+        unregister_extractor("mobilenet_v2")
