@@ -20,6 +20,7 @@ import pyarrow as pa
 from deepviz._version import __version__
 from deepviz.core import grid as gridmod
 from deepviz.errors import ProjectError, UsageError
+from deepviz.faults import checkpoint
 from deepviz.features.base import Extractor
 from deepviz.features.importers import load_features
 from deepviz.features.registry import get_extractor
@@ -31,13 +32,16 @@ from deepviz.pipeline.layout import FFT_THRESHOLD, tsne_layout
 from deepviz.pipeline.progress import Progress
 from deepviz.settings import DEFAULT_MODEL, DEFAULT_THUMB_SIZES, BuildSettings, ProjectSettings, validated
 from deepviz.storage import writer
-from deepviz.storage.atomic import save_npy
+from deepviz.storage.atomic import save_npy, save_npy_named
 from deepviz.storage.chunks import ChunkStore, config_key
-from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo, Manifest, ThumbnailInfo
-from deepviz.storage.project import GRID, LAYOUT, WORK_DIR, feature_file
+from deepviz.storage.lock import HOLDER, LOCK, build_lock
+from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
+from deepviz.storage.project import feature_file
+from deepviz.storage.workspace import WORK_DIR, Workspace, is_build_in_progress
 
 __all__ = ["BuildReport", "build"]
 
+_OWN = frozenset({WORK_DIR, LOCK, HOLDER})  # what a build puts in a new project folder before its first commit
 OPTIMAL_GRID_LIMIT = 2500  # exact assignment stays within seconds up to here (lapjv)
 
 
@@ -88,6 +92,11 @@ class _Plan:
     default_set: str
 
     @property
+    def generation(self) -> int:
+        """The committed generation this build starts from (0 for a new project)."""
+        return self.previous.generation if self.previous else 0
+
+    @property
     def base_n(self) -> int:
         return self.previous.n_images if self.previous else 0
 
@@ -113,6 +122,7 @@ def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: S
             max_pixels=s.max_pixels,
         ):
             store.write(chunk)
+            checkpoint("chunk")
             tick(len(chunk.paths))
 
 
@@ -151,39 +161,63 @@ def build(
     if models is not None:
         settings["models"] = tuple(m if isinstance(m, str) else m.name for m in models)
     given = validated(BuildSettings, dict(settings))
-    bar, timer = Progress(enabled=progress), _Timer()
-    plan = _plan(Path(images), Path(out), given, objects)
+    out = Path(out)
+    _existing_manifest(out)  # refuse a folder that is not ours before writing anything in it
+    with build_lock(out):
+        return _build(_plan(Path(images), out, given, objects), Progress(enabled=progress))
 
+
+def _build(plan: _Plan, bar: Progress) -> BuildReport:
+    """The build itself, under the project's lock; ``checkpoint`` names the points the crash tests kill at."""
+    timer = _Timer()
     with timer.step("scan"):
         found = _scan(plan)
-        old_table = writer.read_images_table(plan.out, plan.base_n)
+        old_table = writer.read_images_table(plan.out, plan.previous.files.images if plan.previous else None, plan.base_n)
         known = set(old_table.column("path").to_pylist())
         todo = [p for p in found.paths if p not in known]
+    checkpoint("scan")
     # Imported files are read (and checked) before any image is decoded: a wrong file fails fast.
     imported_rows = {name: _load_imported(spec, found) for name, spec in plan.imported.items()}
-    plan.out.mkdir(parents=True, exist_ok=True)
+    work = Workspace.prepare(plan.out, plan.previous)
     backfill = None
     if plan.added:
         with timer.step("backfill"):
-            backfill = _backfill(plan, old_table.column("path").to_pylist(), bar)
-    store = ChunkStore(plan.out / WORK_DIR, config_key(plan.model_names, plan.decode_at, plan.sizes))
+            backfill = _backfill(plan, work, old_table.column("path").to_pylist(), bar)
+    store = ChunkStore(work.folder / "chunks", config_key(plan.model_names, plan.decode_at, plan.sizes))
     store.discard_stale()
     done = store.done_paths()
     with timer.step("extract"):
         _extract(plan, store, [p for p in todo if p not in done], plan.extractors, bar, "decode + features + thumbnails", True)
 
     with timer.step("commit"):
-        summary, table, feature_sets = _commit(plan, store, backfill, found, old_table, imported_rows)
-    layout, grid = _layout_and_grid(plan, store, table.num_rows, bool(summary.new), bar, timer)
-    _write_manifest(plan, found, table.num_rows, feature_sets, layout, grid)
-    if backfill is not None:
-        backfill.clear()
-    store.clear()
+        commit = _commit(plan, store, backfill, found, old_table, imported_rows)
+    layout, grid, xy_files = _layout_and_grid(plan, work, commit.n, bool(commit.summary.new), bar, timer)
+    checkpoint("manifest-before")
+    manifest = _manifest(plan, found, commit, layout, grid, xy_files)
+    if plan.previous is None or not _same_project(manifest, plan.previous):
+        manifest.write(plan.out)  # the commit: one atomic rename
+    checkpoint("manifest")  # committed: what is left in .work, and unnamed files, are garbage
+    work.clear(manifest)
     return BuildReport(
-        project=plan.out, n_images=table.num_rows, n_new=len(summary.new), n_scanned=len(found.paths),
-        rejects=summary.rejects, feature_sets=list(feature_sets), grid=grid, seconds=timer.seconds,
+        project=plan.out, n_images=commit.n, n_new=len(commit.summary.new), n_scanned=len(found.paths),
+        rejects=commit.summary.rejects, feature_sets=list(commit.feature_sets), grid=grid, seconds=timer.seconds,
         resumed_files=len(done.intersection(todo)),
     )
+
+
+@dataclass(frozen=True)
+class _Commit:
+    """What the commit step wrote: the new rows, the image table (its file name) and the feature sets."""
+
+    summary: writer.ChunkSummary
+    table: pa.Table
+    images_file: str
+    rejects_file: str
+    feature_sets: dict[str, FeatureSet]
+
+    @property
+    def n(self) -> int:
+        return int(self.table.num_rows)
 
 
 def _plan(root: Path, out: Path, given: BuildSettings, objects: dict[str, Extractor]) -> _Plan:
@@ -212,8 +246,10 @@ def _plan(root: Path, out: Path, given: BuildSettings, objects: dict[str, Extrac
 
 
 def _existing_manifest(out: Path) -> Manifest | None:
+    """The project's manifest; None for a new project (or a first build to resume); refuses anything else."""
     if not (out / MANIFEST).exists():
-        if out.exists() and any(p.name != WORK_DIR for p in out.iterdir()):
+        ours = is_build_in_progress(out) or not out.exists() or all(p.name in _OWN for p in out.iterdir())
+        if not ours:
             raise ProjectError(
                 f"{out} exists, is not empty and is not a deepviz project; choose a new output folder "
                 "so nothing in it is overwritten"
@@ -263,10 +299,10 @@ def _scan(plan: _Plan) -> ScanResult:
     return scan(plan.root, label_depth=s.label_depth, labels_csv=s.labels_csv, skip=(plan.out,))
 
 
-def _backfill(plan: _Plan, old_paths: list[str], bar: Progress) -> ChunkStore:
+def _backfill(plan: _Plan, work: Workspace, old_paths: list[str], bar: Progress) -> ChunkStore:
     """Embed the project's existing images with the models it did not have, resumably, in id order."""
     names = [e.name for e in plan.added]
-    store = ChunkStore(plan.out / WORK_DIR / "backfill", config_key(names, plan.decode_at, ()))
+    store = ChunkStore(work.folder / "backfill", config_key(names, plan.decode_at, ()))
     store.discard_stale()
     done = store.done_paths()
     remaining = [p for p in old_paths if p not in done]
@@ -286,7 +322,7 @@ def _backfill(plan: _Plan, old_paths: list[str], bar: Progress) -> ChunkStore:
             "restore the original files or build a new project"
         )
     if processed != old_paths:
-        store.clear()
+        store.discard_all()
         raise ProjectError(f"the image list changed while adding {names}; run the same command again")
     return store
 
@@ -294,14 +330,16 @@ def _backfill(plan: _Plan, old_paths: list[str], bar: Progress) -> ChunkStore:
 def _commit(
     plan: _Plan, store: ChunkStore, backfill: ChunkStore | None, found: ScanResult, old_table: pa.Table,
     imported_rows: dict[str, np.ndarray],
-) -> tuple[writer.ChunkSummary, pa.Table, dict[str, FeatureSet]]:
+) -> _Commit:
     """Stream the finished chunks into the project's files (every file but the manifest)."""
     out, base_n = plan.out, plan.base_n
     summary = writer.summarize_chunks(store.read())
     labels = dict(zip(found.paths, found.labels))
     # Label options given now relabel every image; left out, old images keep their labels.
     relabel = plan.previous is None or bool({"label_depth", "labels_csv"} & plan.given)
-    table = writer.write_images_table(out, writer.relabel(old_table, labels) if relabel else old_table, summary, labels)
+    kept = writer.relabel(old_table, labels) if relabel else old_table
+    table, images_file = writer.write_images_table(out, kept, summary, labels)
+    checkpoint("images-table")
     feature_sets: dict[str, FeatureSet] = {}
     for e in plan.extractors:
         if backfill is not None and e in plan.added:
@@ -311,14 +349,18 @@ def _commit(
         else:
             writer.write_feature_set(out, e.name, base_n, e.dim, store.read_features(e.name), len(summary.new))
         feature_sets[e.name] = FeatureSet(dim=e.dim, file=feature_file(e.name), extractor=e.name)
+        checkpoint("features")
     for size in plan.sizes:
         writer.append_thumbnails(out, size, base_n, store.read_thumbs(size))
+        checkpoint("thumbnails")
     writer.write_colors(out, base_n, store.read_colors())
+    checkpoint("colors")
     id_paths = table.column("path").to_pylist()
     for name, spec in plan.imported.items():
         feature_sets[name] = _store_imported(out, name, spec, imported_rows[name], found, id_paths)
-    writer.write_rejects(out, summary.rejects)
-    return summary, table, feature_sets
+        checkpoint("imported")
+    rejects_file = writer.write_rejects(out, summary.rejects)
+    return _Commit(summary, table, images_file, rejects_file, feature_sets)
 
 
 def _load_imported(spec: _Import, found: ScanResult) -> np.ndarray:
@@ -346,29 +388,30 @@ def _store_imported(
 
 
 def _layout_and_grid(
-    plan: _Plan, store: ChunkStore, n: int, grew: bool, bar: Progress, timer: _Timer
-) -> tuple[LayoutInfo, GridInfo]:
-    """The t-SNE layout and its grid: kept as they are when nothing that shapes them changed."""
+    plan: _Plan, work: Workspace, n: int, grew: bool, bar: Progress, timer: _Timer
+) -> tuple[LayoutInfo, GridInfo, tuple[str, str]]:
+    """The t-SNE layout and its grid, and their files: kept as they are when nothing that shapes them changed."""
     previous, s = plan.previous, plan.settings
     if previous is not None and not grew and _same_map(previous.settings, s) and previous.layout.seed == s.seed:
-        return previous.layout, previous.grid  # nothing new: the map stays as it is
+        return previous.layout, previous.grid, (previous.files.layout, previous.files.grid)  # the map stays
     with timer.step("layout"):
-        xy = _layout(plan, store, n, bar)
+        xy = _layout(plan, work, n, bar)
     with timer.step("grid"):
         grid, cells = _grid(xy, n, s.aspect, s.grid_method, s.seed, bar)
-    save_npy(plan.out / LAYOUT, xy)
-    save_npy(plan.out / GRID, cells)
-    return LayoutInfo(feature_set=plan.default_set, seed=s.seed), grid
+    checkpoint("grid")
+    files = save_npy_named(plan.out, "layout", xy), save_npy_named(plan.out, "grid", cells)
+    checkpoint("layout-and-grid-saved")
+    return LayoutInfo(feature_set=plan.default_set, seed=s.seed), grid, files
 
 
 def _same_map(old: ProjectSettings, new: ProjectSettings) -> bool:
     return old.aspect == new.aspect and old.grid_method == new.grid_method
 
 
-def _layout(plan: _Plan, store: ChunkStore, n: int, bar: Progress) -> np.ndarray:
+def _layout(plan: _Plan, work: Workspace, n: int, bar: Progress) -> np.ndarray:
     """(n, 2) float32 t-SNE of the default feature set, continuing the previous map where it can."""
     seed, default_set = plan.settings.seed, plan.default_set
-    cached = store.folder / f"layout-{default_set}-{n}-{seed}.npy"
+    cached = work.folder / f"layout-{default_set}-{n}-{seed}.npy"
     if cached.exists():
         stored: np.ndarray = np.load(cached)
         return stored
@@ -376,8 +419,10 @@ def _layout(plan: _Plan, store: ChunkStore, n: int, bar: Progress) -> np.ndarray
     bar.note(f"t-SNE layout of {n} images ({default_set}) ...")
     # Threads only pay off for big sets; on small ones they were 20x slower here.
     jobs = (os.cpu_count() or 1) if n >= FFT_THRESHOLD else 1
+    checkpoint("layout")
     xy = tsne_layout(np.asarray(feats, dtype=np.float32), seed=seed, n_jobs=jobs, previous=_previous_layout(plan, n))
     save_npy(cached, xy)
+    checkpoint("layout-cached")
     return xy
 
 
@@ -386,9 +431,9 @@ def _previous_layout(plan: _Plan, n: int) -> np.ndarray | None:
     previous = plan.previous
     if previous is None or previous.layout.feature_set != plan.default_set:
         return None
-    if not 4 <= previous.n_images < n or not (plan.out / LAYOUT).exists():
+    if not 4 <= previous.n_images < n:
         return None
-    old: np.ndarray = np.load(plan.out / LAYOUT)
+    old: np.ndarray = np.load(plan.out / previous.files.layout)
     return old[: previous.n_images].astype(np.float64)
 
 
@@ -407,23 +452,31 @@ def _grid(xy: np.ndarray, n: int, aspect: float, method: str, seed: int, bar: Pr
     return info, cells
 
 
-def _write_manifest(
-    plan: _Plan, found: ScanResult, n: int, feature_sets: dict[str, FeatureSet], layout: LayoutInfo, grid: GridInfo
-) -> None:
+def _manifest(
+    plan: _Plan, found: ScanResult, commit: _Commit, layout: LayoutInfo, grid: GridInfo, xy_files: tuple[str, str]
+) -> Manifest:
     now = Manifest.now()
     settings = plan.settings.project_settings()
     if settings.labels_csv is not None:
         settings = settings.model_copy(update={"labels_csv": settings.labels_csv.resolve()})
-    Manifest(
+    return Manifest(
+        generation=plan.generation + 1,
         deepviz_version=__version__,
         created=plan.previous.created if plan.previous else now,
         updated=now,
         source_root=str(found.root.resolve()),
-        n_images=n,
+        n_images=commit.n,
+        files=ProjectFiles(images=commit.images_file, rejects=commit.rejects_file, layout=xy_files[0], grid=xy_files[1]),
         settings=settings,
-        feature_sets=feature_sets,
+        feature_sets=commit.feature_sets,
         default_feature_set=plan.default_set,
         layout=layout,
         grid=grid,
         thumbnails=ThumbnailInfo(sizes=plan.sizes, quality=JPEG_QUALITY, decode_size=plan.decode_at),
-    ).write(plan.out)
+    )
+
+
+def _same_project(new: Manifest, old: Manifest) -> bool:
+    """Whether ``new`` describes the same files and settings as ``old`` (a build that changed nothing)."""
+    unchanged = {"generation": old.generation, "updated": old.updated, "deepviz_version": old.deepviz_version}
+    return new.model_copy(update=unchanged) == old

@@ -1,6 +1,7 @@
 """Atomic file writes: a reader sees the old file or the new one, never half of either."""
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -36,3 +37,39 @@ def save_npy(path: str | Path, array: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+
+
+@contextmanager
+def content_named(folder: Path, stem: str, suffix: str) -> Iterator[tuple[Path, list[str]]]:
+    """Yield (temporary path, names): once the block has written the file there, it is renamed to
+    ``{stem}-{first 16 hex of its sha256}{suffix}`` in ``folder`` and that name is appended to ``names``.
+
+    A file named by its content is never rewritten in place: a reader of the old project keeps
+    the old file, and writing the same content twice gives the same name (so a build that
+    changes nothing commits nothing).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    names: list[str] = []
+    try:
+        yield Path(tmp), names
+        digest = hashlib.sha256()
+        with open(tmp, "rb+") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+            os.fsync(f.fileno())
+        final = f"{stem}-{digest.hexdigest()[:16]}{suffix}"
+        os.replace(tmp, folder / final)
+        names.append(final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_npy_named(folder: Path, stem: str, array: np.ndarray) -> str:
+    """Write ``array`` as a content-named .npy in ``folder`` (see :func:`content_named`); returns its name."""
+    with content_named(folder, stem, ".npy") as (tmp, name):
+        with open(tmp, "wb") as f:
+            np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+    return name[0]

@@ -136,10 +136,7 @@ class ChunkStore:
             with np.load(path) as z:
                 yield z["colors"]
 
-    def clear(self) -> None:
+    def discard_all(self) -> None:
+        """Delete every chunk (the work is redone)."""
         for path in self.files():
             path.unlink()
-        for leftover in self.folder.glob("*"):
-            leftover.unlink()
-        if self.folder.exists():
-            self.folder.rmdir()

@@ -17,7 +17,10 @@ from deepviz.errors import ProjectError, UnknownName
 from deepviz.settings import ProjectSettings
 from deepviz.storage.atomic import atomic_path
 
-__all__ = ["FORMAT", "MANIFEST", "SCHEMA_VERSION", "FeatureSet", "GridInfo", "LayoutInfo", "Manifest", "ThumbnailInfo"]
+__all__ = [
+    "CONTENT_NAMED", "FORMAT", "MANIFEST", "SCHEMA_VERSION", "FeatureSet", "GridInfo", "LayoutInfo", "Manifest",
+    "ProjectFiles", "ThumbnailInfo",
+]
 
 FORMAT: Literal["deepviz-project"] = "deepviz-project"
 # 2: typed manifest with the project's build settings. Version 1 never shipped in a release.
@@ -81,16 +84,34 @@ class ThumbnailInfo(_Record):
     decode_size: int
 
 
+class ProjectFiles(_Record):
+    """The files a build rewrites whole, each named by a hash of its content (``layout-3f2a….npy``).
+
+    A file is never rewritten in place, so the old manifest's files stay as they were until a new
+    manifest commits; the next build deletes the files no manifest names.
+    """
+
+    images: str = Field(description="id, path, label, width, height (Parquet)")
+    rejects: str = Field(description="path, reason (Parquet)")
+    layout: str = Field(description="(N, 2) float32 t-SNE coordinates (.npy)")
+    grid: str = Field(description="(N, 2) int32 [row, col] cells (.npy)")
+
+
+CONTENT_NAMED = {"images": ".parquet", "rejects": ".parquet", "layout": ".npy", "grid": ".npy"}  # stem -> suffix
+
+
 class Manifest(_Record):
     """What a project folder holds (see :mod:`deepviz.storage.project` for the files)."""
 
     format: Literal["deepviz-project"] = "deepviz-project"
     schema_version: Literal[2] = 2  # SCHEMA_VERSION
+    generation: int = Field(ge=1, description="Counts the builds committed; .work/gen-K for K <= generation is garbage")
     deepviz_version: str
     created: str
     updated: str
     source_root: str = Field(description="Absolute folder the images were scanned from")
     n_images: int = Field(ge=0)
+    files: ProjectFiles
     settings: ProjectSettings
     feature_sets: dict[str, FeatureSet]
     default_feature_set: str

@@ -3,14 +3,16 @@
 Layout of a project folder (schema version 2)::
 
     manifest.json               what is here; written last by every build, so it names only finished files
-    images.parquet              id, path, label, width, height — one row per image, row i has id i
-    rejects.parquet             path, reason — files that looked like images but could not be used
+    images-HASH.parquet         id, path, label, width, height — one row per image, row i has id i
+    rejects-HASH.parquet        path, reason — files that looked like images but could not be used
+    layout-HASH.npy             (N, 2) float32 t-SNE coordinates
+    grid-HASH.npy               (N, 2) int32 [row, col] cell of each image, all cells distinct
     features/NAME.npy           (N, D) float16, rows L2-normalised, row i = image id i
-    layout.npy                  (N, 2) float32 t-SNE coordinates
-    grid.npy                    (N, 2) int32 [row, col] cell of each image, all cells distinct
     thumbs/SIZE.bin             JPEG thumbnails back to back; thumbs/SIZE.offsets.npy (N + 1,) int64
     colors.npy                  (N, 3) uint8 mean RGB of each image's centre crop
 
+Files a build rewrites whole are named by their content (HASH) and listed in the manifest, so
+they never change under a reader; the others only grow (their first N rows never change).
 Every array is memory-mapped on read, so opening a million-image project costs nothing.
 """
 from __future__ import annotations
@@ -31,14 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MANIFEST", "SCHEMA_VERSION", "Project", "ProjectError", "feature_file", "open_project"]
 
-IMAGES = "images.parquet"
-REJECTS = "rejects.parquet"
-LAYOUT = "layout.npy"
-GRID = "grid.npy"
 COLORS = "colors.npy"
 FEATURES_DIR = "features"
 THUMBS_DIR = "thumbs"
-WORK_DIR = ".work"
 
 
 def feature_file(name: str) -> str:
@@ -72,7 +69,7 @@ class Project:
     def images(self) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
-        table: pd.DataFrame = pq.read_table(self.root / IMAGES).to_pandas()
+        table: pd.DataFrame = pq.read_table(self.root / self.manifest.files.images).to_pandas()
         # A build interrupted after writing the table but before the manifest leaves extra rows.
         images: pd.DataFrame = table.iloc[: self.n].reset_index(drop=True)
         return images
@@ -81,7 +78,7 @@ class Project:
     def rejects(self) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
-        rejects: pd.DataFrame = pq.read_table(self.root / REJECTS).to_pandas()
+        rejects: pd.DataFrame = pq.read_table(self.root / self.manifest.files.rejects).to_pandas()
         return rejects
 
     @property
@@ -104,12 +101,12 @@ class Project:
     @cached_property
     def layout(self) -> np.ndarray:
         """(N, 2) float32 t-SNE coordinates."""
-        return self._array(LAYOUT)
+        return self._array(self.manifest.files.layout)
 
     @cached_property
     def grid(self) -> np.ndarray:
         """(N, 2) int32 [row, col] cell of each image."""
-        return self._array(GRID)
+        return self._array(self.manifest.files.grid)
 
     @cached_property
     def colors(self) -> np.ndarray:

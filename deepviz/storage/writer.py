@@ -18,9 +18,10 @@ import pyarrow.parquet as pq
 
 from deepviz.core.normalize import l2_normalize
 from deepviz.errors import ProjectError
-from deepviz.storage.atomic import atomic_path, save_npy
+from deepviz.faults import checkpoint
+from deepviz.storage.atomic import atomic_path, content_named, save_npy
 from deepviz.storage.chunks import Chunk
-from deepviz.storage.project import COLORS, IMAGES, REJECTS, THUMBS_DIR, feature_file
+from deepviz.storage.project import COLORS, THUMBS_DIR, feature_file
 from deepviz.storage.thumbs import bin_path, offsets_path
 
 FEATURE_DTYPE = np.float16  # halves disk and memory at 1M images; similarities stay within ~1e-3
@@ -57,16 +58,17 @@ def summarize_chunks(chunks: Iterable[Chunk]) -> ChunkSummary:
     return out
 
 
-def read_images_table(root: Path, base_n: int) -> pa.Table:
-    """The committed image table (first ``base_n`` rows), or an empty one for a new project."""
-    path = root / IMAGES
-    if base_n == 0 or not path.exists():
+def read_images_table(root: Path, name: str | None, base_n: int) -> pa.Table:
+    """The committed image table ``name`` (first ``base_n`` rows), or an empty one for a new project."""
+    if name is None or base_n == 0:
         return IMAGE_SCHEMA.empty_table()
-    return pq.read_table(path).slice(0, base_n).cast(IMAGE_SCHEMA)
+    return pq.read_table(root / name).slice(0, base_n).cast(IMAGE_SCHEMA)
 
 
-def write_images_table(root: Path, old: pa.Table, summary: ChunkSummary, labels: dict[str, str | None]) -> pa.Table:
-    """Append the new images to ``old`` (ids continue from ``len(old)``) and write it atomically."""
+def write_images_table(
+    root: Path, old: pa.Table, summary: ChunkSummary, labels: dict[str, str | None]
+) -> tuple[pa.Table, str]:
+    """Append the new images to ``old`` (ids continue from ``len(old)``); write it content-named; return it and its name."""
     n_old = old.num_rows
     new = pa.table(
         {
@@ -79,8 +81,7 @@ def write_images_table(root: Path, old: pa.Table, summary: ChunkSummary, labels:
         schema=IMAGE_SCHEMA,
     )
     table = pa.concat_tables([old, new])
-    _write_parquet(root / IMAGES, table)
-    return table
+    return table, _write_parquet(root, "images", table)
 
 
 def relabel(table: pa.Table, labels: dict[str, str | None]) -> pa.Table:
@@ -91,17 +92,19 @@ def relabel(table: pa.Table, labels: dict[str, str | None]) -> pa.Table:
     return table.set_column(table.schema.get_field_index("label"), "label", pa.array(fresh, pa.string()))
 
 
-def write_rejects(root: Path, rejects: list[tuple[str, str]]) -> None:
+def write_rejects(root: Path, rejects: list[tuple[str, str]]) -> str:
+    """Write the (path, reason) list content-named; returns the file's name."""
     table = pa.table(
         {"path": pa.array([p for p, _ in rejects], pa.string()), "reason": pa.array([r for _, r in rejects], pa.string())},
         schema=REJECT_SCHEMA,
     )
-    _write_parquet(root / REJECTS, table)
+    return _write_parquet(root, "rejects", table)
 
 
-def _write_parquet(path: Path, table: pa.Table) -> None:
-    with atomic_path(path) as tmp:
+def _write_parquet(root: Path, stem: str, table: pa.Table) -> str:
+    with content_named(root, stem, ".parquet") as (tmp, name):
         pq.write_table(table, tmp)
+    return name[0]
 
 
 def write_feature_set(
@@ -132,6 +135,7 @@ def write_feature_set(
         for block in new_rows:
             l2_normalize(block, out=out[row : row + len(block)])
             row += len(block)
+            checkpoint("features-block")
         if row != base_n + n_new:
             raise RuntimeError(f"expected {n_new} new feature rows for {name!r}, got {row - base_n}")
         out.flush()

@@ -97,7 +97,7 @@ def test_resume_after_crash_does_not_redo_finished_chunks(tmp_path: Path) -> Non
     with pytest.raises(Crash):
         deepviz.build(root, out, models=[crashing], chunk_size=8, batch_size=8, progress=False)
     assert not (out / "manifest.json").exists()
-    assert len(list((out / ".work").glob("chunk-*.npz"))) == 2
+    assert len(list((out / ".work").glob("gen-*/chunks/chunk-*.npz"))) == 2
 
     resumed = ColourExtractor()
     report = deepviz.build(root, out, models=[resumed], chunk_size=8, batch_size=8, progress=False)

@@ -13,7 +13,7 @@ from deepviz.errors import ProjectError
 from deepviz.images.thumbs import encode_thumbnails
 from deepviz.settings import ProjectSettings
 from deepviz.storage.atomic import atomic_path, save_npy
-from deepviz.storage.manifest import FeatureSet, GridInfo, LayoutInfo, Manifest, ThumbnailInfo
+from deepviz.storage.manifest import FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
 from deepviz.storage.project import feature_file
 from deepviz.storage.thumbs import ThumbnailStore, bin_path, offsets_path, pack
 
@@ -58,7 +58,8 @@ def test_atomic_write_leaves_old_file_when_writer_fails(tmp_path: Path) -> None:
 
 def _manifest(n: int = 3) -> Manifest:
     return Manifest(
-        deepviz_version="0", created="then", updated="now", source_root="/images", n_images=n,
+        generation=1, deepviz_version="0", created="then", updated="now", source_root="/images", n_images=n,
+        files=ProjectFiles(images="images-0.parquet", rejects="rejects-0.parquet", layout="layout-0.npy", grid="grid-0.npy"),
         settings=ProjectSettings(aspect=2.0, label_depth=1),
         feature_sets={"colour": FeatureSet(dim=12, file=feature_file("colour"), extractor="colour")},
         default_feature_set="colour",
