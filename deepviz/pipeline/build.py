@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from deepviz.core.tsne import FFT_THRESHOLD, tsne_layout
 from deepviz.features.base import Extractor
 from deepviz.images.decode import DEFAULT_MAX_PIXELS, decode_size
 from deepviz.images.scan import ScanResult, scan
 from deepviz.images.thumbs import DEFAULT_SIZES, JPEG_QUALITY
 from deepviz.pipeline.extract import extract_chunks
-from deepviz.pipeline.layout import FFT_THRESHOLD, tsne_layout
 from deepviz.pipeline.progress import Progress
 from deepviz.storage import writer
 from deepviz.storage.atomic import save_npy
