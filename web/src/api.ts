@@ -57,7 +57,7 @@ async function errorDetail(res: Response): Promise<string> {
   try {
     const body: unknown = JSON.parse(text);
     if (body && typeof body === "object" && "detail" in body) {
-      const detail = (body as { detail: unknown }).detail;
+      const detail = body.detail;
       // FastAPI validation errors put a list of {msg, loc} objects in detail.
       if (typeof detail === "string") return detail;
       if (Array.isArray(detail))

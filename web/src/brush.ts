@@ -60,6 +60,6 @@ export class RankBrush {
     this.current = w;
     if (this.n === 0 || this.width === 0) return;
     this.shownFor = this.width;
-    this.g.call(this.behavior.move, pixelsFromWindow(w, this.width, this.n));
+    this.behavior.move(this.g, pixelsFromWindow(w, this.width, this.n));
   }
 }

@@ -187,7 +187,7 @@ export class MapView {
   }
 
   private setTransform(t: Transform): void {
-    select(this.canvas).call(this.zoomBehavior.transform, zoomIdentity.translate(t.x, t.y).scale(t.k));
+    this.zoomBehavior.transform(select(this.canvas), zoomIdentity.translate(t.x, t.y).scale(t.k));
   }
 
   private idAtEvent(e: MouseEvent): number {
