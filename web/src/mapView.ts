@@ -9,10 +9,10 @@ import { labelColour, queryStyle } from "./colors";
 import { buildIdByCell, chooseThumbSize, fitTransform, idAt, type RankWindow, type Transform, visibleCells, zoomAboutCentre } from "./geometry";
 import type { Highlight } from "./highlight";
 import { hexWord, paintCells, paintWindow, rgbaWord } from "./overview";
-import { markFirst, recordMapFrame } from "./probe";
 import type { Ranking } from "./ranking";
-import type { MapSize } from "./state";
-import { ThumbCache } from "./thumbCache";
+import type { MapSize } from "./mapToolbar";
+import { type FetchThumbs, ThumbCache } from "./thumbCache";
+import { MAP_FRAME, type MapFrame, MAX_FRAME_MEASURES, markFirstDraw } from "./timing";
 
 /** Below this many CSS px per cell a 32 px thumbnail shows little more than its mean colour:
  * draw the overview instead of fetching thousands of thumbnails per screen. */
@@ -49,7 +49,9 @@ export interface MapWindow {
 }
 
 export class MapView {
-  readonly canvas: HTMLCanvasElement;
+  /** The pane's drawing area; the canvas fills it. */
+  readonly root: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly zoomBehavior: ZoomBehavior<HTMLCanvasElement, unknown>;
   private readonly thumbs: ThumbCache;
@@ -68,24 +70,29 @@ export class MapView {
   private labelBorders = false;
   private mapSize: MapSize = "fit";
   private lit: MapWindow | null = null;
+  /** Frames measured since the map-frame measures were last cleared. */
+  private measured = 0;
+  private firstDrawn = false;
 
   constructor(
-    container: HTMLElement,
     private readonly data: MapData,
     private readonly highlight: Highlight,
     private readonly onPick: (id: number) => void,
+    fetchThumbs: FetchThumbs,
   ) {
+    this.root = document.createElement("div");
+    this.root.className = "map-holder";
     this.canvas = document.createElement("canvas");
     this.canvas.dataset.testid = "map-canvas";
     this.canvas.className = "map-canvas";
-    container.append(this.canvas);
+    this.root.append(this.canvas);
     const ctx = this.canvas.getContext("2d");
     if (!ctx) throw new Error("this browser cannot draw on a canvas");
     this.ctx = ctx;
     this.sizes = [...data.thumbnailSizes].sort((a, b) => a - b);
     this.colours = data.colours ?? null;
     this.idByCell = buildIdByCell(data.grid, data.rows, data.cols);
-    this.thumbs = new ThumbCache(() => this.requestDraw());
+    this.thumbs = new ThumbCache(fetchThumbs, () => this.requestDraw());
 
     this.zoomBehavior = zoom<HTMLCanvasElement, unknown>()
       .scaleExtent([1e-3, 512])
@@ -118,11 +125,6 @@ export class MapView {
     });
   }
 
-  /** Current cell size in CSS px (for tests and the size selector's "fit" label). */
-  get cellPx(): number {
-    return this.transform.k;
-  }
-
   /** Screen centre of an image's cell relative to the canvas, or null if off the map. */
   cellCentre(id: number): { x: number; y: number } | null {
     if (id < 0 || 2 * id >= this.data.grid.length) return null;
@@ -132,8 +134,7 @@ export class MapView {
 
   /** Size the canvas to its container; refits when the map is in "fit" mode. */
   resize(): void {
-    const rect = this.canvas.parentElement?.getBoundingClientRect();
-    if (!rect) return;
+    const rect = this.root.getBoundingClientRect();
     const first = this.width === 0;
     const w = Math.max(1, Math.floor(rect.width));
     const h = Math.max(1, Math.floor(rect.height));
@@ -146,6 +147,8 @@ export class MapView {
     const old = { w: this.width, h: this.height };
     this.width = w;
     this.height = h;
+    // A first cell size from the URL zooms about the centre of the fitted grid.
+    if (first) this.setTransform(fitTransform(w, h, this.data.rows, this.data.cols));
     if (first || this.mapSize === "fit") this.applySize(this.mapSize);
     else {
       // Keep the same world point at the centre when the pane is resized.
@@ -156,7 +159,11 @@ export class MapView {
   }
 
   /** "fit" shows the whole grid; a number zooms to cells of that many px about the centre. */
-  applySize(size: MapSize): void {
+  setSize(size: MapSize): void {
+    if (size !== this.mapSize) this.applySize(size);
+  }
+
+  private applySize(size: MapSize): void {
     this.mapSize = size;
     if (this.width === 0) return;
     const { rows, cols } = this.data;
@@ -181,7 +188,11 @@ export class MapView {
     this.requestDraw();
   }
 
+  /** Light up `w` (nothing: null); the same window again changes nothing. */
   setWindow(w: MapWindow | null): void {
+    const was = this.lit;
+    const same = w === was || (w && was && w.ranking === was.ranking && w.window.lo === was.window.lo && w.window.hi === was.window.hi && w.slot === was.slot);
+    if (same) return;
     this.lit = w;
     this.requestDraw();
   }
@@ -220,8 +231,19 @@ export class MapView {
     // Fetches what this frame lacked; drops fetches for cells no longer shown (none in the overview).
     this.thumbs.request();
     this.drawHovered(t);
-    recordMapFrame(performance.now() - started, overview ? "overview" : "cells", overview ? 0 : count, t.k, missing);
-    markFirst("map");
+    this.measure(started, { mode: overview ? "overview" : "cells", cells: overview ? 0 : count, cellPx: t.k, missing });
+  }
+
+  private measure(start: number, detail: MapFrame): void {
+    if (!this.firstDrawn) {
+      markFirstDraw("map");
+      this.firstDrawn = true;
+    }
+    if (++this.measured > MAX_FRAME_MEASURES) {
+      performance.clearMeasures(MAP_FRAME);
+      this.measured = 1;
+    }
+    performance.measure(MAP_FRAME, { start, detail });
   }
 
   /** Draws the visible cells; returns how many still lack their thumbnail at the wanted size. */

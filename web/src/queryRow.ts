@@ -1,24 +1,26 @@
-// One query's row: the query image (128 px) with its controls, its similarity curve with a
+// One query's row: the query image (QUERY_PX) with its controls, its similarity curve with a
 // brush choosing a rank window, and the strip of the images in that window.
 
-import { api } from "./api";
+import type { Api } from "./api";
 import { queryStyle } from "./colors";
 import { CurveChart } from "./curve";
-import { markFirst } from "./probe";
 import { RankBrush } from "./brush";
 import { defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
 import type { Highlight } from "./highlight";
 import type { RankingEntry } from "./rankings";
 import type { Ranking } from "./ranking";
-import { type Query, refKey } from "./state";
+import { type Query, refKey } from "./queryList";
 import { Strip } from "./strip";
+import { markFirstDraw } from "./timing";
 
 export const STRIP_GAP = 3;
 const CHART_HEIGHT = 104;
+/** The query image's size in CSS px. */
+const QUERY_PX = 128;
 
 export interface RowActions {
   pick(id: number): void;
-  brush(window: RankWindow, final: boolean): void;
+  brush(window: RankWindow): void;
   remove(): void;
   move(delta: -1 | 1): void;
   activate(): void;
@@ -45,6 +47,7 @@ export class QueryRow {
   private readonly down: HTMLButtonElement;
   private readonly status: HTMLDivElement;
   private ranking: Ranking | null = null;
+  private curveDrawn = false;
   /** The window in effect (the stored one, or the default top of the ranking). */
   window: RankWindow | null = null;
   /** Ids shown in the strip, for the links to the next row. */
@@ -52,6 +55,7 @@ export class QueryRow {
 
   constructor(
     readonly query: Query,
+    api: Pick<Api, "thumbUrl" | "uploadThumbUrl">,
     highlight: Highlight,
     actions: RowActions,
   ) {
@@ -70,10 +74,10 @@ export class QueryRow {
     const img = document.createElement("img");
     img.className = "query-image";
     img.dataset.testid = "query-image";
-    img.width = 128;
-    img.height = 128;
+    img.width = QUERY_PX;
+    img.height = QUERY_PX;
     img.alt = query.ref.kind === "image" ? `image ${query.ref.id}` : "uploaded image";
-    img.src = query.ref.kind === "image" ? api.thumbUrl(128, query.ref.id) : api.uploadThumbUrl(query.ref.key);
+    img.src = query.ref.kind === "image" ? api.thumbUrl(QUERY_PX, query.ref.id) : api.uploadThumbUrl(query.ref.key);
     if (query.ref.kind === "image") {
       const id = query.ref.id;
       img.addEventListener("pointerenter", (e) => highlight.set({ id, source: "query", clientX: e.clientX, clientY: e.clientY }));
@@ -103,8 +107,8 @@ export class QueryRow {
     this.body = document.createElement("div");
     this.body.className = "query-body";
     this.chart = new CurveChart({ height: CHART_HEIGHT, testid: "row-chart", titles: false });
-    this.brush = new RankBrush(this.chart.plot, (w, final) => actions.brush(w, final));
-    this.strip = new Strip(highlight, (id) => actions.pick(id));
+    this.brush = new RankBrush(this.chart.plot, (w) => actions.brush(w));
+    this.strip = new Strip(api, highlight, (id) => actions.pick(id));
     this.status = document.createElement("div");
     this.status.className = "row-status";
     this.body.append(this.chart.root, this.status, this.strip.root);
@@ -145,7 +149,10 @@ export class QueryRow {
     const n = ranking.ids.length;
     this.ranking = ranking;
     this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain);
-    markFirst(`curve ${this.key}`);
+    if (!this.curveDrawn) {
+      markFirstDraw(`curve:${this.key}`);
+      this.curveDrawn = true;
+    }
     const capacity = stripCapacity(width, v.stripSize, STRIP_GAP);
     const w = v.window ?? defaultWindow(capacity, n);
     this.window = w;
