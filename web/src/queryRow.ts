@@ -2,7 +2,8 @@
 // brush choosing a rank window, and the strip of the images in that window.
 
 import type { Api } from "./api";
-import { queryStyle } from "./colors";
+import { type QueryStyle, queryStyle } from "./colors";
+import { element } from "./dom";
 import { CurveChart } from "./curve";
 import { RankBrush } from "./brush";
 import { defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
@@ -69,48 +70,24 @@ export class QueryRow {
     this.root.style.setProperty("--query-colour", style.colour);
     this.root.addEventListener("pointerdown", () => actions.activate());
 
-    const head = document.createElement("div");
-    head.className = "query-head";
-    const img = document.createElement("img");
-    img.className = "query-image";
-    img.dataset.testid = "query-image";
-    img.width = QUERY_PX;
-    img.height = QUERY_PX;
-    img.alt = query.ref.kind === "image" ? `image ${query.ref.id}` : "uploaded image";
-    img.src = query.ref.kind === "image" ? api.thumbUrl(QUERY_PX, query.ref.id) : api.uploadThumbUrl(query.ref.key);
-    if (query.ref.kind === "image") {
-      const id = query.ref.id;
-      img.addEventListener("pointerenter", (e) => highlight.set({ id, source: "query", clientX: e.clientX, clientY: e.clientY }));
-      img.addEventListener("pointerleave", () => {
-        if (highlight.current?.source === "query") highlight.set(null);
-      });
-    }
-    const swatch = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    swatch.setAttribute("class", "swatch");
-    swatch.setAttribute("width", "40");
-    swatch.setAttribute("height", "8");
-    swatch.innerHTML = `<line x1="0" y1="4" x2="40" y2="4" stroke="${style.colour}" stroke-width="3" stroke-dasharray="${style.dash.join(" ")}"/>`;
-    const title = document.createElement("div");
-    title.className = "query-title";
+    const head = element("div", "query-head");
+    const img = queryImage(query, api, highlight);
+    const title = element("div", "query-title");
     title.textContent = query.ref.kind === "image" ? `id ${query.ref.id}` : `upload ${query.ref.key}`;
-    const controls = document.createElement("div");
-    controls.className = "row-controls";
+    const label = element("div", "query-label");
+    label.append(swatch(style), title);
+    const controls = element("div", "row-controls");
     this.up = button("↑", "move-up", "move this query up", () => actions.move(-1));
     this.down = button("↓", "move-down", "move this query down", () => actions.move(1));
     const del = button("✕", "delete-query", "delete this query", () => actions.remove());
     controls.append(this.up, this.down, del);
-    const label = document.createElement("div");
-    label.className = "query-label";
-    label.append(swatch, title);
     head.append(img, label, controls);
 
-    this.body = document.createElement("div");
-    this.body.className = "query-body";
+    this.body = element("div", "query-body");
     this.chart = new CurveChart({ height: CHART_HEIGHT, testid: "row-chart", titles: false });
     this.brush = new RankBrush(this.chart.plot, (w) => actions.brush(w));
     this.strip = new Strip(api, highlight, (id) => actions.pick(id));
-    this.status = document.createElement("div");
-    this.status.className = "row-status";
+    this.status = element("div", "row-status");
     this.body.append(this.chart.root, this.status, this.strip.root);
     this.root.append(head, this.body);
   }
@@ -176,6 +153,34 @@ export class QueryRow {
     const rank = r.rankOf[id];
     this.chart.setBalls([{ rank, sim: r.sims[rank], style: queryStyle(this.query.slot), slot: this.query.slot }]);
   }
+}
+
+/** The query's image; hovering one of the project's images highlights it everywhere. */
+function queryImage(query: Query, api: Pick<Api, "thumbUrl" | "uploadThumbUrl">, highlight: Highlight): HTMLImageElement {
+  const img = element("img", "query-image");
+  img.dataset.testid = "query-image";
+  img.width = QUERY_PX;
+  img.height = QUERY_PX;
+  img.alt = query.ref.kind === "image" ? `image ${query.ref.id}` : "uploaded image";
+  img.src = query.ref.kind === "image" ? api.thumbUrl(QUERY_PX, query.ref.id) : api.uploadThumbUrl(query.ref.key);
+  if (query.ref.kind === "image") {
+    const id = query.ref.id;
+    img.addEventListener("pointerenter", (e) => highlight.set({ id, source: "query", clientX: e.clientX, clientY: e.clientY }));
+    img.addEventListener("pointerleave", () => {
+      if (highlight.current?.source === "query") highlight.set(null);
+    });
+  }
+  return img;
+}
+
+/** A short line in the query's colour and dash, as on the charts. */
+function swatch(style: QueryStyle): SVGSVGElement {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "swatch");
+  svg.setAttribute("width", "40");
+  svg.setAttribute("height", "8");
+  svg.innerHTML = `<line x1="0" y1="4" x2="40" y2="4" stroke="${style.colour}" stroke-width="3" stroke-dasharray="${style.dash.join(" ")}"/>`;
+  return svg;
 }
 
 function button(text: string, testid: string, title: string, onClick: () => void): HTMLButtonElement {
