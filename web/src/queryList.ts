@@ -27,7 +27,7 @@ export function refKey(ref: QueryRef): string {
   return ref.kind === "image" ? `i${ref.id}` : `u${ref.key}`;
 }
 
-export function sameRef(a: QueryRef, b: QueryRef): boolean {
+function sameRef(a: QueryRef, b: QueryRef): boolean {
   return refKey(a) === refKey(b);
 }
 

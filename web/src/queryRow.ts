@@ -14,7 +14,7 @@ import { type Query, refKey } from "./queryList";
 import { Strip } from "./strip";
 import { markFirstDraw } from "./timing";
 
-export const STRIP_GAP = 3;
+const STRIP_GAP = 3;
 const CHART_HEIGHT = 104;
 /** The query image's size in CSS px. */
 const QUERY_PX = 128;

@@ -24,7 +24,7 @@ export interface Cell<T> {
   set(next: T | ((current: T) => T)): void;
 }
 
-export type Listener = () => void;
+type Listener = () => void;
 
 interface Entry {
   slice: Slice<unknown>;

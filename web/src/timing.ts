@@ -6,7 +6,7 @@
 //   mark    "deepviz:first-draw:curve:<query>"  a query row's first curve (<query>: i12, u3, ...)
 //   measure "deepviz:map-frame"                 each map frame's drawing; `detail` is a MapFrame
 
-export const FIRST_DRAW = "deepviz:first-draw:";
+const FIRST_DRAW = "deepviz:first-draw:";
 export const MAP_FRAME = "deepviz:map-frame";
 
 /** The `detail` of a "deepviz:map-frame" measure. */
