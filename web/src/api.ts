@@ -28,7 +28,7 @@ export type SchemaChecks = [
 type Assert<T extends true> = T;
 
 /** A failed request, carrying the server's `detail` message to show the user as is. */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,

@@ -7,7 +7,7 @@
 //                FeaturePicker (f) and ErrorBox in its toolbar
 
 import "./style.css";
-import { ApiError, createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
 import { Highlight } from "./highlight";
@@ -25,7 +25,7 @@ import { UploadButton } from "./upload";
 /** First visit: the map gets the width that shows every cell at this size (the paper's). */
 const FIRST_CELL_PX = 32;
 
-const message = (err: unknown): string => (err instanceof ApiError || err instanceof Error ? err.message : String(err));
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const colours = getColours();
@@ -36,12 +36,12 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const highlight = new Highlight();
 
   const toolbar = new MapToolbar(store, project);
-  const grid2d = { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: api.thumbSizes };
+  const mapData = { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: api.thumbSizes };
   const pick = (id: number): void => {
     errors.hide();
     pane.add({ kind: "image", id });
   };
-  const map = new MapView(grid2d, highlight, pick, api.thumbBatch);
+  const map = new MapView(mapData, highlight, pick, api.thumbBatch);
   // The map starts neutral rather than wait for its colours.
   colours.then(
     (c) => map.setColours(c),
@@ -51,7 +51,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const features = new FeaturePicker(store, project.feature_sets, project.default_feature_set);
   const rankings = new Rankings(api, features.cell.value);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows());
-  const pane: QueryPane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
+  const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
     api.upload(file, file.name, features.cell.value).then(
