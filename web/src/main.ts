@@ -28,7 +28,11 @@ const FIRST_CELL_PX = 32;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
-  const colours = getColours();
+  // Handled now: a failure must not wait, unhandled, for the map to exist.
+  const colours = getColours().catch((err: unknown) => {
+    errors.show(`The map's colours could not be loaded: ${message(err)}`);
+    return null;
+  });
   const [project, grid, labels] = await Promise.all([getProject(), getGrid(), getLabels()]);
   const api = createApi(project);
   document.title = `deepviz · ${project.name}`;
@@ -42,11 +46,8 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     pane.add({ kind: "image", id });
   };
   const map = new MapView(mapData, highlight, pick, api.thumbBatch);
-  // The map starts neutral rather than wait for its colours.
-  colours.then(
-    (c) => map.setColours(c),
-    (err: unknown) => errors.show(`The map's colours could not be loaded: ${message(err)}`),
-  );
+  // The map starts neutral rather than wait for its colours (`colours` cannot reject).
+  void colours.then((c) => c && map.setColours(c));
   const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
   const features = new FeaturePicker(store, project.feature_sets, project.default_feature_set);
   const rankings = new Rankings(api, features.cell.value);
