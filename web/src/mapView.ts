@@ -187,7 +187,7 @@ export class MapView {
     return idAt(e.clientX - r.left, e.clientY - r.top, this.transform, this.scene.idByCell, this.data.rows, this.data.cols);
   }
 
-  requestDraw(): void {
+  private requestDraw(): void {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;

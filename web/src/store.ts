@@ -4,7 +4,7 @@
 // is told after each change and re-reads what it needs (the paper's "observer pattern for
 // events that span more than one element", made explicit).
 
-/** A slice's keys and values in the hash, already split and URI-decoded by the store's caller. */
+/** The hash split into keys and raw values (still URI-encoded: each slice decodes its own). */
 export type Params = ReadonlyMap<string, string>;
 
 /** One component's part of the state and its URL form. */
@@ -13,7 +13,7 @@ export interface Slice<T> {
   readonly keys: readonly string[];
   /** The value these params describe; anything missing or malformed falls back to a default. */
   parse(params: Params): T;
-  /** [key, value] pairs for the hash (raw: values are URI-encoded by the slice itself). */
+  /** [key, value] pairs for the hash, each value already URI-encoded where it needs to be. */
   serialise(value: T): [string, string][];
 }
 
