@@ -1,14 +1,14 @@
 """ImageNet EfficientNet-Lite0 as a feature extractor: 1280-d pooled features, run by onnxruntime or torch."""
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net
+from deepviz.errors import pip_command
+from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net, require
 from deepviz.features.weights import WeightsSource, checkpoint_path
 
 if TYPE_CHECKING:
@@ -40,88 +40,6 @@ BN_EPS = 1e-3
 # Lite0 keeps the widths and depths but drops squeeze-excitation and uses ReLU6 throughout.
 _STAGES = ((3, 1, 1, 16, 1), (3, 2, 6, 24, 2), (5, 2, 6, 40, 2), (3, 2, 6, 80, 3), (5, 1, 6, 112, 3),
            (5, 2, 6, 192, 4), (3, 1, 6, 320, 1))
-
-
-@functools.cache
-def _torch_classes() -> dict[str, Any]:
-    """Define the nn.Module classes on first use, so this module imports without torch."""
-    from torch import nn
-    from torch.nn import functional as F
-
-    class SameConv2d(nn.Conv2d):
-        """Conv with TF's "SAME" padding: for stride 2 the extra pixel goes bottom/right.
-
-        The TF-trained weights see their stride-2 windows there; torch's symmetric padding shifts
-        every window by one pixel. The padding is fixed at construction, valid while every
-        feature map's side is divisible by its conv's stride, as it is for 224 inputs
-        (224, 112, 56, 28, 14, 7); a fixed pad also traces into ONNX as a constant.
-        """
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            pads: list[int] = []
-            for k, s in zip(self.kernel_size[::-1], self.stride[::-1], strict=True):  # F.pad wants (W, H) order
-                total = max(k - s, 0)
-                pads += [total // 2, total - total // 2]
-            self.same_pad = tuple(pads)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return F.conv2d(F.pad(x, self.same_pad), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-
-    def conv(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
-        return SameConv2d(cin, cout, kernel, stride, groups=groups, bias=False)
-
-    def bn(channels: int) -> nn.BatchNorm2d:
-        return nn.BatchNorm2d(channels, eps=BN_EPS)
-
-    class MBConv(nn.Module):
-        """Expand (1x1) -> depthwise kxk -> linear project (1x1), with a skip when shapes allow."""
-
-        def __init__(self, cin: int, cout: int, kernel: int, stride: int, expand: int) -> None:
-            super().__init__()
-            hidden = cin * expand
-            self.expand = expand != 1
-            if self.expand:
-                self._expand_conv = conv(cin, hidden, 1)
-                self._bn0 = bn(hidden)
-            self._depthwise_conv = conv(hidden, hidden, kernel, stride, groups=hidden)
-            self._bn1 = bn(hidden)
-            self._project_conv = conv(hidden, cout, 1)
-            self._bn2 = bn(cout)
-            self.skip = stride == 1 and cin == cout
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            h: torch.Tensor = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
-            h = F.relu6(self._bn1(self._depthwise_conv(h)))
-            h = self._bn2(self._project_conv(h))
-            return x + h if self.skip else h
-
-    class EfficientNetLite0Net(nn.Module):
-        """(B, 3, 224, 224) RGB in [-1, 1] -> ((B, 1280) pooled features, (B, 1000) ImageNet logits)."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self._conv_stem = conv(3, 32, 3, 2)
-            self._bn0 = bn(32)
-            blocks: list[nn.Module] = []
-            cin = 32
-            for kernel, stride, expand, cout, repeats in _STAGES:
-                for i in range(repeats):
-                    blocks.append(MBConv(cin, cout, kernel, stride if i == 0 else 1, expand))
-                    cin = cout
-            self._blocks = nn.ModuleList(blocks)
-            self._conv_head = conv(cin, 1280, 1)
-            self._bn1 = bn(1280)
-            self._fc = nn.Linear(1280, 1000)
-
-        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            x = F.relu6(self._bn0(self._conv_stem(x)))
-            for block in self._blocks:
-                x = block(x)
-            pooled = F.relu6(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
-            return pooled, self._fc(pooled)
-
-    return {"EfficientNetLite0Net": EfficientNetLite0Net}
 
 
 def same_pads(kernel: int, stride: int) -> tuple[int, int, int, int]:
@@ -166,8 +84,16 @@ def onnx_model(state: StateDict) -> onnx.ModelProto:
 
 def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:
     """The torch network in eval mode with ImageNet weights (or those at ``weights``), strictly loaded."""
+    require("torch", pip_command("torch"))  # before fetching weights torch could not use
     path = weights if weights is not None else checkpoint_path(WEIGHTS)
-    return load_net(lambda: _torch_classes()["EfficientNetLite0Net"](), path)
+
+    def make() -> torch.nn.Module:
+        # torch_nets imports torch, which takes seconds; load_net checks that torch is installed first.
+        from deepviz.features.torch_nets import EfficientNetLite0Net
+
+        return EfficientNetLite0Net(_STAGES, BN_EPS)
+
+    return load_net(make, path)
 
 
 class EfficientNetLite0(BundledImageNetModel):

@@ -1,12 +1,12 @@
 """ImageNet MobileNetV2 as a feature extractor: 1280-d pooled features, run by onnxruntime or torch."""
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net
+from deepviz.errors import pip_command
+from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net, require
 from deepviz.features.weights import WeightsSource, checkpoint_path
 
 if TYPE_CHECKING:
@@ -31,67 +31,6 @@ BN_EPS = 1e-5
 # (expansion t, output channels c, repeats n, first stride s) for the seven bottleneck stages,
 # as in the MobileNetV2 paper (Sandler et al. 2018, table 2).
 _STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
-
-
-# ---------------------------------------------------------------------------------------------
-# The network, in plain torch, with module names matching torchvision's checkpoint keys.
-# ---------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _torch_classes() -> dict[str, Any]:
-    """Define the nn.Module classes on first use, so this module imports without torch."""
-    from torch import nn
-
-    def conv_bn_relu(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
-        # Keys ``<i>.0.weight`` (conv) and ``<i>.1.*`` (batch norm) as in torchvision.
-        return nn.Sequential(
-            nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU6(inplace=True),
-        )
-
-    class InvertedResidual(nn.Module):
-        """Expand (1x1) -> depthwise 3x3 -> linear project (1x1), with a skip when shapes allow."""
-
-        def __init__(self, cin: int, cout: int, stride: int, expand: int) -> None:
-            super().__init__()
-            hidden = cin * expand
-            layers: list[nn.Module] = []
-            if expand != 1:
-                layers.append(conv_bn_relu(cin, hidden, 1))
-            layers += [
-                conv_bn_relu(hidden, hidden, 3, stride, groups=hidden),
-                nn.Conv2d(hidden, cout, 1, bias=False),
-                nn.BatchNorm2d(cout),
-            ]
-            self.conv = nn.Sequential(*layers)
-            self.use_skip = stride == 1 and cin == cout
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            out: torch.Tensor = self.conv(x)
-            return x + out if self.use_skip else out
-
-    class MobileNetV2Net(nn.Module):
-        """(B, 3, 224, 224) standardised RGB -> ((B, 1280) pooled features, (B, 1000) ImageNet logits)."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            layers: list[nn.Module] = [conv_bn_relu(3, 32, 3, 2)]
-            cin = 32
-            for expand, cout, repeats, stride in _STAGES:
-                for i in range(repeats):
-                    layers.append(InvertedResidual(cin, cout, stride if i == 0 else 1, expand))
-                    cin = cout
-            layers.append(conv_bn_relu(cin, 1280, 1))
-            self.features = nn.Sequential(*layers)
-            self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000))
-
-        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            pooled = self.features(x).mean(dim=(2, 3))
-            return pooled, self.classifier(pooled)
-
-    return {"MobileNetV2Net": MobileNetV2Net}
 
 
 def onnx_model(state: StateDict) -> onnx.ModelProto:
@@ -124,8 +63,16 @@ def onnx_model(state: StateDict) -> onnx.ModelProto:
 
 def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:
     """The torch network in eval mode with ImageNet weights (or those at ``weights``), strictly loaded."""
+    require("torch", pip_command("torch"))  # before fetching weights torch could not use
     path = weights if weights is not None else checkpoint_path(WEIGHTS)
-    return load_net(lambda: _torch_classes()["MobileNetV2Net"](), path)
+
+    def make() -> torch.nn.Module:
+        # torch_nets imports torch, which takes seconds; load_net checks that torch is installed first.
+        from deepviz.features.torch_nets import MobileNetV2Net
+
+        return MobileNetV2Net(_STAGES)
+
+    return load_net(make, path)
 
 
 class MobileNetV2(BundledImageNetModel):
