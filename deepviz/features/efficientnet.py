@@ -45,7 +45,7 @@ _STAGES = ((3, 1, 1, 16, 1), (3, 2, 6, 24, 2), (5, 2, 6, 40, 2), (3, 2, 6, 80, 3
 def same_pads(kernel: int, stride: int) -> tuple[int, int, int, int]:
     """TF "SAME" padding as ONNX (top, left, bottom, right): the odd pixel of a stride-2 window goes
     bottom/right. Fixed, so valid while each feature map's side is divisible by the stride, as
-    for 224 inputs (see SameConv2d)."""
+    for 224 inputs (see torch_nets.SameConv2d)."""
     total = max(kernel - stride, 0)
     return (total // 2, total // 2, total - total // 2, total - total // 2)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,10 +56,7 @@ def photos() -> np.ndarray:
 def onnx_extractor(request: pytest.FixtureRequest, model_cache: Path) -> Extractor:
     """The default (ONNX Runtime) extractor of one model; the first one built converts its checkpoint."""
     name: str = request.param
-    start = time.perf_counter()
-    extractor = get_extractor(name)
-    print(f"{name}: checkpoint -> ONNX -> session in {time.perf_counter() - start:.2f} s")
-    return extractor
+    return get_extractor(name)
 
 
 @pytest.fixture(scope="session")
