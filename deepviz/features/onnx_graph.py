@@ -94,6 +94,7 @@ class GraphBuilder:
         # Shared by every ReLU6: Clip takes its bounds as inputs since opset 11.
         self._zero = self._constant("relu6_min", np.array(0.0, np.float32))
         self._six = self._constant("relu6_max", np.array(6.0, np.float32))
+        self._spatial_axes: str | None = None
 
     def _constant(self, name: str, value: np.ndarray) -> str:
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
@@ -127,9 +128,10 @@ class GraphBuilder:
         return self._node("Add", [a, b], self.channels[a])
 
     def global_average_pool(self, x: str) -> str:
-        """(B, C, H, W) -> (B, C): the mean over all positions."""
-        pooled = self._node("GlobalAveragePool", [x], self.channels[x])
-        return self._node("Flatten", [pooled], self.channels[x], axis=1)
+        """(B, C, H, W) -> (B, C): the mean over all positions (one ReduceMean, as torch's exporter writes it)."""
+        if self._spatial_axes is None:
+            self._spatial_axes = self._constant("spatial_axes", np.array([2, 3], np.int64))
+        return self._node("ReduceMean", [x, self._spatial_axes], self.channels[x], keepdims=0)
 
     def linear(self, x: str, weight: np.ndarray, bias: np.ndarray, name: str = "linear") -> str:
         """(B, I) -> (B, O) with a torch-layout (O, I) weight."""
