@@ -51,7 +51,8 @@ class CheckpointError(UsageError):
     """The file is not a state dict this reader accepts; the message says what was found."""
 
 
-@dataclass(frozen=True)
+# slots: pickle's BUILD opcode could otherwise rewrite a validated object's __dict__.
+@dataclass(frozen=True, slots=True)
 class _StorageType:
     """Stands for ``torch.<name>Storage`` in the pickle; deliberately not callable."""
 
@@ -59,7 +60,7 @@ class _StorageType:
     dtype: np.dtype[Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _StorageRef:
     """A persistent id resolved to (storage type, key); the bytes are attached after unpickling."""
 
@@ -67,7 +68,7 @@ class _StorageRef:
     key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _TensorRef:
     """What ``_rebuild_tensor_v2`` returns here: a view description, realised once the bytes are read."""
 
@@ -79,15 +80,26 @@ class _TensorRef:
 
 def _rebuild_tensor(storage: object, offset: object, shape: object, strides: object, *_rest: object) -> _TensorRef:
     # The remaining arguments (requires_grad, backward hooks, metadata) do not affect the values.
-    if not isinstance(storage, _StorageRef):
-        raise CheckpointError("a tensor in the checkpoint does not refer to a storage")
-    if not (isinstance(offset, int) and _is_int_tuple(shape) and _is_int_tuple(strides)):
-        raise CheckpointError("a tensor in the checkpoint has a malformed shape, strides or offset")
+    # Checked in _realise, after unpickling, since a later BUILD opcode can still change fields.
     return _TensorRef(storage, offset, shape, strides)  # type: ignore[arg-type]
 
 
 def _is_int_tuple(value: object) -> bool:
     return isinstance(value, tuple) and all(isinstance(v, int) and v >= 0 for v in value)
+
+
+def _check_view(ref: _TensorRef, size: int) -> None:
+    """CheckpointError unless ``ref`` is a well-formed view inside a storage of ``size`` elements."""
+    valid = (
+        isinstance(ref.offset, int) and ref.offset >= 0 and _is_int_tuple(ref.shape) and _is_int_tuple(ref.strides)
+        and len(ref.shape) == len(ref.strides)
+    )
+    if not valid:
+        raise CheckpointError("a tensor in the checkpoint has a malformed shape, strides or offset")
+    # as_strided does no bounds check: an out-of-range view would read arbitrary memory.
+    last = ref.offset + sum((n - 1) * s for n, s in zip(ref.shape, ref.strides))
+    if 0 not in ref.shape and last >= size:
+        raise CheckpointError("a tensor in the checkpoint reaches past the end of its storage")
 
 
 def _allowed(module: str, name: str) -> object:
@@ -120,7 +132,14 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _unpickle(file: IO[bytes]) -> Any:
-    return _Unpickler(file).load()
+    """One pickle from ``file``; a malformed one is a CheckpointError, whatever the pickle module raised."""
+    try:
+        return _Unpickler(file).load()
+    except CheckpointError:
+        raise
+    # What the pickle machinery raises for truncated or nonsensical opcodes and arguments.
+    except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, IndexError, KeyError) as error:
+        raise CheckpointError(f"the checkpoint is damaged or not a torch file ({type(error).__name__}: {error})") from error
 
 
 def _realise(ref: _TensorRef, storages: dict[str, np.ndarray]) -> np.ndarray:
@@ -128,10 +147,7 @@ def _realise(ref: _TensorRef, storages: dict[str, np.ndarray]) -> np.ndarray:
     flat = storages.get(ref.storage.key)
     if flat is None:
         raise CheckpointError(f"the checkpoint lacks the data of storage {ref.storage.key!r}")
-    # as_strided does no bounds check: an out-of-range view would read arbitrary memory.
-    last = ref.offset + sum((n - 1) * s for n, s in zip(ref.shape, ref.strides) if n > 0)
-    if len(ref.shape) != len(ref.strides) or (0 not in ref.shape and last >= len(flat)):
-        raise CheckpointError("a tensor in the checkpoint reaches past the end of its storage")
+    _check_view(ref, len(flat))
     if 0 in ref.shape:
         values = np.zeros(ref.shape, flat.dtype)
     else:
@@ -151,7 +167,7 @@ def _to_arrays(obj: object, storages: dict[str, np.ndarray]) -> dict[str, np.nda
         raise CheckpointError(f"the checkpoint holds a {type(obj).__name__}, not a state dict (a mapping of names to tensors)")
     out: dict[str, np.ndarray] = {}
     for key, value in obj.items():
-        if not (isinstance(key, str) and isinstance(value, _TensorRef)):
+        if not (isinstance(key, str) and isinstance(value, _TensorRef) and isinstance(value.storage, _StorageRef)):
             raise CheckpointError(f"the checkpoint entry {key!r:.60} is not a tensor; expected a plain state dict")
         out[key] = _realise(value, storages)
     return out
@@ -161,7 +177,7 @@ def _storage_refs(obj: object) -> dict[str, _StorageType]:
     refs: dict[str, _StorageType] = {}
     if isinstance(obj, dict):
         for value in obj.values():
-            if isinstance(value, _TensorRef):
+            if isinstance(value, _TensorRef) and isinstance(value.storage, _StorageRef):
                 refs[value.storage.key] = value.storage.kind
     return refs
 
@@ -190,8 +206,8 @@ def _read_legacy(path: Path) -> dict[str, np.ndarray]:
     with open(path, "rb") as f:
         try:
             magic = _unpickle(f)
-        except pickle.UnpicklingError as error:
-            raise CheckpointError(f"{path.name} is neither a zip nor a legacy torch checkpoint ({error})") from error
+        except CheckpointError as error:
+            raise CheckpointError(f"{path.name} is neither a zip nor a legacy torch checkpoint") from error
         if magic != _LEGACY_MAGIC:
             raise CheckpointError(f"{path.name} is neither a zip nor a legacy torch checkpoint (wrong magic number)")
         _unpickle(f)  # protocol version

@@ -33,8 +33,13 @@ class Hostile:
 
 def zip_checkpoint(path: Path, payload: object) -> Path:
     """A zip-format checkpoint whose data.pkl is ``payload`` pickled as is."""
+    return zip_with_pickle(path, pickle.dumps(payload, protocol=2))
+
+
+def zip_with_pickle(path: Path, data: bytes) -> Path:
+    """A zip-format checkpoint whose data.pkl holds ``data``."""
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("archive/data.pkl", pickle.dumps(payload, protocol=2))
+        archive.writestr("archive/data.pkl", data)
         archive.writestr("archive/byteorder", "little")
     return path
 
@@ -59,9 +64,7 @@ def test_a_pickle_naming_another_global_is_refused_before_it_runs(write: object,
 
 def test_a_pickle_of_os_system_is_refused(tmp_path: Path) -> None:
     # GLOBAL 'os system', then a call: what a malicious .pth contains.
-    path = tmp_path / "evil.pth"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("archive/data.pkl", b"cos\nsystem\n(S'echo owned'\ntR.")
+    path = zip_with_pickle(tmp_path / "evil.pth", b"cos\nsystem\n(S'echo owned'\ntR.")
     with pytest.raises(CheckpointError, match="os.system"):
         read_state_dict(path)
 
@@ -74,6 +77,32 @@ def test_not_a_checkpoint_is_refused(tmp_path: Path) -> None:
         read_state_dict(zip_checkpoint(tmp_path / "list.pth", [1, 2, 3]))
     with pytest.raises(CheckpointError, match="is not a tensor"):
         read_state_dict(zip_checkpoint(tmp_path / "ints.pth", {"a": 1}))
+
+
+def test_a_damaged_file_is_a_checkpoint_error(tmp_path: Path) -> None:
+    cut = pickle.dumps({"a": 1}, protocol=2)[:-4]
+    with pytest.raises(CheckpointError, match="damaged"):
+        read_state_dict(zip_with_pickle(tmp_path / "cut.pth", cut))
+    legacy = legacy_checkpoint(tmp_path / "legacy.pth", {})
+    legacy.write_bytes(legacy.read_bytes()[:-3])
+    with pytest.raises(CheckpointError, match="damaged"):
+        read_state_dict(legacy)
+
+
+def test_a_view_enlarged_after_its_check_is_still_refused(tmp_path: Path) -> None:
+    """A BUILD opcode after the tensor's rebuild grows it to 1000 x 1000 over a 4-element storage."""
+    data = (
+        b"(dp0\nS'w'\nctorch._utils\n_rebuild_tensor_v2\n"
+        b"((S'storage'\nctorch\nFloatStorage\nS'0'\nS'cpu'\nI4\ntQp1\n"  # persistent id -> storage, memo 1
+        b"I0\n(I2\nI2\nt(I2\nI1\ntI00\ntR"  # _rebuild_tensor_v2(storage, 0, (2, 2), (2, 1), False)
+        b"(g1\nI0\n(I1000\nI1000\nt(I1000\nI1\nttb"  # BUILD: new fields
+        b"s."
+    )
+    path = zip_with_pickle(tmp_path / "grown.pth", data)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("archive/data/0", np.arange(4, dtype="<f4").tobytes())
+    with pytest.raises(CheckpointError, match="past the end"):
+        read_state_dict(path)
 
 
 def test_a_view_past_its_storage_is_refused() -> None:
