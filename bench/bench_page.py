@@ -5,7 +5,10 @@
 Each case is a synthetic project (bench/synthetic.py: random 128-d float16 features, a
 row-major grid, a dozen distinct tiny JPEGs repeated in smooth regions, their mean colours)
 served by a real uvicorn on 127.0.0.1 and opened in Debian's Chromium (Playwright) at
-1600x1000. Measured in the page (``window.__deepviz``, see web/src/probe.ts) and over CDP:
+1600x1000. Measured in the page from the User Timing entries it writes (web/src/timing.ts:
+the marks ``deepviz:first-draw:map`` and ``deepviz:first-draw:curve:<query>``, and a
+``deepviz:map-frame`` measure per map frame whose ``detail`` says its mode, cells, cell size and
+missing thumbnails), read with ``performance.getEntriesByName/Type``, and over CDP:
 
     first draw    ms from navigation start to the first map frame
     heap          JS heap used after a forced GC (MB), and ArrayBuffer backing stores where
@@ -23,12 +26,11 @@ served by a real uvicorn on 127.0.0.1 and opened in Debian's Chromium (Playwrigh
     fill          in a fresh page (empty caches): ms from the last wheel event that zooms the
                   map about its centre to ~13 px and then ~40 px per cell until every visible
                   cell shows its thumbnail at the size that zoom wants ("50%": until half do),
-                  with the requests and bytes it took ("n/a" for a front end whose probe
-                  lacks mapMissing, i.e. one built before this metric)
+                  with the requests and bytes it took
 
 Ratios are against the first case, measured in this same run (after one untimed visit, so
 the browser's own start-up is not in it). ``--static DIR`` serves another build of the front
-end (e.g. one made from an older commit) for a before/after comparison. Screenshots go to
+end (e.g. one made from an older commit that writes these entries) for a before/after comparison. Screenshots go to
 test-artifacts/screenshots/scale-*.png. Prints figures only; asserts nothing.
 """
 from __future__ import annotations
@@ -54,7 +56,22 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1600, "height": 1000}
 
+# The page's User Timing entries (web/src/timing.ts).
+FIRST_MAP = "deepviz:first-draw:map"
+FIRST_CURVE = "deepviz:first-draw:curve:"
+MAP_FRAME = "deepviz:map-frame"
+
 # In-page helpers: each returns timings measured with performance.now() inside the page.
+# `frames(t)`: the map-frame measures that began at or after t; `latest()`: the last frame's detail.
+FRAMES = f"""
+  const frames = (since) => performance.getEntriesByName('{MAP_FRAME}', 'measure').filter((e) => e.startTime >= since);
+  const latest = () => {{
+    const all = performance.getEntriesByName('{MAP_FRAME}', 'measure');
+    return all.length ? all[all.length - 1].detail : {{ mode: '', cells: 0, cellPx: 0, missing: 0 }};
+  }};
+"""
+FIRST_MAP_JS = f"() => performance.getEntriesByName('{FIRST_MAP}', 'mark').length > 0"
+CURVE_MARKS_JS = f"() => performance.getEntriesByType('mark').filter((e) => e.name.startsWith('{FIRST_CURVE}'))"
 CLICK_JS = """([fx, fy]) => {
   const c = document.querySelector('[data-testid=map-canvas]');
   const r = c.getBoundingClientRect();
@@ -63,47 +80,46 @@ CLICK_JS = """([fx, fy]) => {
   c.dispatchEvent(new MouseEvent('click', at));
   return t0;
 }"""
-WHEEL_JS = """async ([steps, deltaY, fx, fy, untilPx]) => {
+WHEEL_JS = """async ([steps, deltaY, fx, fy, untilPx]) => {""" + FRAMES + """
   const c = document.querySelector('[data-testid=map-canvas]');
   const r = c.getBoundingClientRect();
   const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
-  const start = window.__deepviz.mapFrames.length;
+  const start = performance.now();
   const intervals = [];
-  for (let i = 0; i < steps && window.__deepviz.mapCellPx < untilPx; i++) {
+  for (let i = 0; i < steps && latest().cellPx < untilPx; i++) {
     const t0 = performance.now();
     c.dispatchEvent(new WheelEvent('wheel', { deltaY, clientX: r.left + r.width * fx, clientY: r.top + r.height * fy, bubbles: true, cancelable: true }));
     await frame();
     intervals.push(performance.now() - t0);
   }
   await frame();
-  const p = window.__deepviz;
-  return { intervals, draws: p.mapFrames.slice(start), mode: p.mapMode, cells: p.mapCells, cellPx: p.mapCellPx };
+  const p = latest();
+  return { intervals, draws: frames(start).map((e) => e.duration), mode: p.mode, cells: p.cells, cellPx: p.cellPx };
 }"""
-FILL_JS = """async ([targetPx, timeoutMs]) => {
+FILL_JS = """async ([targetPx, timeoutMs]) => {""" + FRAMES + """
   const c = document.querySelector('[data-testid=map-canvas]');
   const r = c.getBoundingClientRect();
   const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
-  const p = window.__deepviz;
-  // A front end older than the probe's mapMissing cannot say when it is filled.
-  if (!('mapMissing' in p)) return { ms: null, half: null, cells: p.mapCells, cellPx: p.mapCellPx, missing: null };
-  const deltaY = p.mapCellPx < targetPx ? -50 : 50;
+  const deltaY = latest().cellPx < targetPx ? -50 : 50;
   let t0 = performance.now();
-  for (let i = 0; i < 400 && (deltaY < 0 ? p.mapCellPx < targetPx : p.mapCellPx > targetPx); i++) {
+  for (let i = 0; i < 400 && (deltaY < 0 ? latest().cellPx < targetPx : latest().cellPx > targetPx); i++) {
     t0 = performance.now();
     c.dispatchEvent(new WheelEvent('wheel', { deltaY, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, cancelable: true }));
     await frame();
   }
   let half = null;
   while (performance.now() - t0 < timeoutMs) {
-    if (p.mapMode === 'cells') {
-      if (half === null && p.mapMissing <= p.mapCells / 2) half = performance.now() - t0;
-      if (p.mapMissing === 0) return { ms: performance.now() - t0, half, cells: p.mapCells, cellPx: p.mapCellPx, missing: 0 };
+    const p = latest();
+    if (p.mode === 'cells') {
+      if (half === null && p.missing <= p.cells / 2) half = performance.now() - t0;
+      if (p.missing === 0) return { ms: performance.now() - t0, half, cells: p.cells, cellPx: p.cellPx, missing: 0 };
     }
     await frame();
   }
-  return { ms: null, half, cells: p.mapCells, cellPx: p.mapCellPx, missing: p.mapMissing };
+  const p = latest();
+  return { ms: null, half, cells: p.cells, cellPx: p.cellPx, missing: p.missing };
 }"""
-HOVER_JS = """async (steps) => {
+HOVER_JS = """async (steps) => {""" + FRAMES + """
   const c = document.querySelector('[data-testid=map-canvas]');
   const r = c.getBoundingClientRect();
   const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
@@ -113,14 +129,15 @@ HOVER_JS = """async (steps) => {
     const t0 = performance.now();
     c.dispatchEvent(new PointerEvent('pointermove', at));
     const handled = performance.now() - t0;
-    const before = window.__deepviz.mapFrames.length;
     await frame();
-    const drawn = window.__deepviz.mapFrames.slice(before);
-    out.push(handled + drawn.reduce((a, b) => a + b, 0));
+    out.push(handled + frames(t0).reduce((a, e) => a + e.duration, 0));
   }
   c.dispatchEvent(new PointerEvent('pointerleave', { bubbles: true }));
   return out;
 }"""
+# Durations of the map frames that began at or after a performance.now() time.
+FRAMES_SINCE_JS = "(since) => {" + FRAMES + " return frames(since).map((e) => e.duration); }"
+LATEST_JS = "() => {" + FRAMES + " return latest(); }"
 
 
 class Traffic:
@@ -202,28 +219,23 @@ def bench_case(
         cdp = context.new_cdp_session(page)
         traffic = Traffic(cdp)
         page.goto(url + "/")
-        page.wait_for_function("() => window.__deepviz && 'map' in window.__deepviz.marks", timeout=300_000)
-        out["first_draw"] = page.evaluate("() => window.__deepviz.marks.map")
+        page.wait_for_function(FIRST_MAP_JS, timeout=300_000)
+        out["first_draw"] = page.evaluate(f"() => performance.getEntriesByName('{FIRST_MAP}', 'mark')[0].startTime")
         traffic.settle(page)
         out["bytes_load"] = traffic.bytes
         out["requests_load"] = traffic.requests
         out["heap"], out["backing"] = heap_mb(cdp)
         out["dom"] = page.evaluate("() => document.getElementsByTagName('*').length")
-        out["mode"] = page.evaluate("() => window.__deepviz.mapMode")
+        out["mode"] = page.evaluate(LATEST_JS)["mode"]
         page.screenshot(path=str(shots / f"{prefix}-{label}-map.png"))
 
         clicks = []
         before = traffic.bytes
         for fx, fy in [(0.5, 0.5), (0.3, 0.7), (0.72, 0.25)]:
-            marks_before = page.evaluate("() => Object.keys(window.__deepviz.marks).filter((k) => k.startsWith('curve ')).length")
+            marks_before = page.evaluate(f"() => ({CURVE_MARKS_JS})().length")
             t0 = page.evaluate(CLICK_JS, [fx, fy])
-            page.wait_for_function(
-                f"() => Object.keys(window.__deepviz.marks).filter((k) => k.startsWith('curve ')).length > {marks_before}",
-                timeout=120_000,
-            )
-            latest = page.evaluate(
-                "() => Math.max(...Object.entries(window.__deepviz.marks).filter(([k]) => k.startsWith('curve ')).map(([, v]) => v))"
-            )
+            page.wait_for_function(f"() => ({CURVE_MARKS_JS})().length > {marks_before}", timeout=120_000)
+            latest = page.evaluate(f"() => Math.max(...({CURVE_MARKS_JS})().map((e) => e.startTime))")
             clicks.append(latest - t0)
         traffic.settle(page)
         out["click_curve"] = statistics.median(clicks)
@@ -241,7 +253,7 @@ def bench_case(
         if overlay.count():
             box = overlay.bounding_box()
             y = box["y"] + box["height"] / 2
-            start = page.evaluate("() => window.__deepviz.mapFrames.length")
+            start = page.evaluate("() => performance.now()")
             page.mouse.move(box["x"] + 4, y)
             page.mouse.down()
             t = time.perf_counter()
@@ -249,7 +261,7 @@ def bench_case(
             page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
             out["brush_wall"] = (time.perf_counter() - t) * 1e3 / 20
             page.mouse.up()
-            drawn = page.evaluate(f"() => window.__deepviz.mapFrames.slice({start})")
+            drawn = page.evaluate(FRAMES_SINCE_JS, start)
             out["brush_draw"] = max(drawn) if drawn else float("nan")
         else:
             out["brush_wall"] = out["brush_draw"] = float("nan")
@@ -272,14 +284,14 @@ def bench_case(
         # Pan: drag across the canvas with the real mouse.
         box = page.get_by_test_id("map-canvas").bounding_box()
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        start = page.evaluate("() => window.__deepviz.mapFrames.length")
+        start = page.evaluate("() => performance.now()")
         t = time.perf_counter()
         page.mouse.move(cx, cy)
         page.mouse.down()
         page.mouse.move(cx - 300, cy - 200, steps=30)
         page.mouse.up()
         pan_wall = (time.perf_counter() - t) * 1e3 / 30
-        pan = page.evaluate(f"() => window.__deepviz.mapFrames.slice({start})")
+        pan = page.evaluate(FRAMES_SINCE_JS, start)
         out["pan_draw"] = statistics.median(pan) if pan else float("nan")
         out["pan_max"] = max(pan) if pan else float("nan")
         out["pan_wall"] = pan_wall
@@ -300,7 +312,7 @@ def measure_fill(browser: Any, url: str, shots: Path, name: str, timeout_s: floa
     cdp = context.new_cdp_session(page)
     traffic = Traffic(cdp)
     page.goto(url + "/")
-    page.wait_for_function("() => window.__deepviz && 'map' in window.__deepviz.marks", timeout=300_000)
+    page.wait_for_function(FIRST_MAP_JS, timeout=300_000)
     traffic.settle(page)
     fills = []
     for px in (13, 40):

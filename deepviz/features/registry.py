@@ -61,7 +61,8 @@ def get_extractor(name: str = DEFAULT_MODEL, **options: Any) -> Extractor:
     """Build the extractor registered as ``name`` with model-specific ``options``.
 
     ``mobilenet_v2`` / ``efficientnet_lite0`` take ``backend`` ("onnx" or "torch"),
-    ``intra_op_num_threads`` and ``cache``; hub names (``torchvision:NAME``, ``timm:NAME``,
+    ``intra_op_num_threads``, ``cache``, ``device`` and ``weights`` (a checkpoint file instead of
+    the pinned one, which is fetched once when absent); hub names (``torchvision:NAME``, ``timm:NAME``,
     ``open_clip:ARCH/PRETRAINED``) take ``layer`` (torchvision only) and ``weights`` (a local
     state-dict path instead of a download).
 

@@ -1,11 +1,9 @@
-"""Runtime shared by the bundled ImageNet extractors: dependency checks, ONNX export and cache, runners, base class."""
+"""Runtime shared by the bundled ImageNet extractors: dependency checks, ONNX conversion and cache, runners, base class."""
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import os
 import tempfile
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -14,10 +12,15 @@ import numpy as np
 
 from deepviz.cache import cache_root
 from deepviz.errors import MissingDependency, UsageError, pip_command
+from deepviz.features.checkpoint import read_state_dict
+from deepviz.features.weights import WeightsSource, checkpoint_path, sha256_of
 
 if TYPE_CHECKING:
+    import onnx
     import onnxruntime
     import torch
+
+    from deepviz.features.onnx_graph import StateDict
 
 Backend = Literal["onnx", "torch"]
 BACKENDS: tuple[str, ...] = ("onnx", "torch")
@@ -26,10 +29,10 @@ BACKENDS: tuple[str, ...] = ("onnx", "torch")
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
-# Bump when the exported graph changes (names, opset, architecture), so stale cache files are
-# never picked up: the version is part of the file name.
-ONNX_FORMAT_VERSION = 1
-ONNX_OPSET = 18
+# Bump when the written graph changes (names, opset, architecture, how it is made), so stale
+# cache files are never picked up: the version is part of the file name. 2: written by
+# deepviz's own graph builder with batch norm folded, instead of exported by torch.
+ONNX_FORMAT_VERSION = 2
 ONNX_INPUT = "images"
 ONNX_OUTPUTS = ("features", "logits")
 
@@ -40,64 +43,19 @@ def require(module: str, pip_command: str) -> None:
         raise MissingDependency(pip_command)
 
 
-def package_file(package: str, relative: str, pip_command: str) -> Path:
-    """Path of a data file shipped inside an installed package, without importing its code.
-
-    The weights packages' own helper modules import torch at module level; ``find_spec`` only
-    reads the package location, so locating the file costs nothing and works without torch.
-    """
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependency(pip_command)
-    for root in spec.submodule_search_locations:
-        path = Path(root) / relative
-        if path.is_file():
-            return path
-    raise MissingDependency(pip_command)
-
-
 def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """Folder for converted models: ``override``, else the ``models`` folder of the deepviz cache."""
     return Path(override) if override is not None else cache_root() / "models"
 
 
-def export_onnx(
-    net: torch.nn.Module, input_size: int, target: Path, exporter: Literal["torchscript", "dynamo"] | None = None
-) -> Path:
-    """Write ``net`` (images -> features, logits) to ``target`` as ONNX with a dynamic batch axis.
-
-    ``exporter`` None picks the TorchScript exporter while torch still has it (torch 2.13 does,
-    deprecated): it is faster and needs no onnxscript. Otherwise torch's default dynamo exporter.
-    Written to a temporary file in the same folder and renamed, so a crash or a concurrent run
-    never leaves a half-written model that a later run would trust.
-    """
-    import torch
-
-    if exporter is None:
-        has_legacy = "dynamo" in inspect.signature(torch.onnx.export).parameters
-        exporter = "torchscript" if has_legacy else "dynamo"
+def save_atomically(model: onnx.ModelProto, target: Path) -> Path:
+    """Write ``model`` to ``target`` through a temporary file in the same folder and a rename, so a
+    crash or a concurrent run never leaves a half-written model that a later run would trust."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    dummy = torch.zeros(2, 3, input_size, input_size)
-    names: dict[str, Any] = {"input_names": [ONNX_INPUT], "output_names": list(ONNX_OUTPUTS)}
     fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    os.close(fd)
     try:
-        if exporter == "torchscript":
-            with warnings.catch_warnings():
-                # The deprecation notice is for us, not for the user running deepviz.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                # EfficientNet's asymmetric pads trace to Slice ops the folder skips: harmless.
-                warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
-                torch.onnx.export(
-                    net, (dummy,), tmp_name, dynamo=False, opset_version=ONNX_OPSET,
-                    dynamic_axes={n: {0: "batch"} for n in (ONNX_INPUT, *ONNX_OUTPUTS)}, **names,
-                )
-        else:
-            # external_data=False keeps the weights inside the one file we rename into place.
-            torch.onnx.export(
-                net, (dummy,), tmp_name, dynamo=True, external_data=False, opset_version=ONNX_OPSET,
-                dynamic_shapes=({0: torch.export.Dim("batch", min=1)},), verbose=False, **names,
-            )
+        with os.fdopen(fd, "wb") as out:
+            out.write(model.SerializeToString())
         # mkstemp creates the file owner-only; a shared cache should be readable like any download.
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, target)
@@ -200,27 +158,24 @@ class TorchRunner:
         return tuple(o.float().cpu().numpy() for o in outputs)
 
 
-def cached_onnx(
-    name: str, build: Callable[[], torch.nn.Module], input_size: int, cache: str | os.PathLike[str] | None
-) -> Path:
-    """The cached ONNX file for ``name``, exporting it from ``build()`` only when it is missing.
+def cached_onnx(name: str, build: Callable[[], onnx.ModelProto], cache: str | os.PathLike[str] | None) -> Path:
+    """The cached ONNX file for ``name``, writing ``build()`` there only when it is missing.
 
-    Needs torch only on the first run; afterwards onnxruntime alone is enough.
+    Once the file exists, onnxruntime alone runs it: no checkpoint, no onnx, no torch.
     """
     target = cache_dir(cache) / f"{name}.v{ONNX_FORMAT_VERSION}.onnx"
     if target.is_file():
         return target
-    require("torch", pip_command("torch"))
     require("onnx", pip_command("onnx"))
-    return export_onnx(build(), input_size, target)
-
+    return save_atomically(build(), target)
 
 
 def load_net(make: Callable[[], torch.nn.Module], weights: str | os.PathLike[str]) -> torch.nn.Module:
     """``make()`` in eval mode with the state dict at ``weights`` strictly loaded.
 
     Checks for torch first, so that a missing torch raises MissingDependency with its pip command;
-    ``make`` is only called afterwards, so it may import torch.
+    ``make`` is only called afterwards, so it may import torch. The file is read by torch.load,
+    not by deepviz's own reader, so the torch path stays an independent check of the ONNX one.
     """
     require("torch", pip_command("torch"))
     import torch
@@ -234,23 +189,31 @@ def load_net(make: Callable[[], torch.nn.Module], weights: str | os.PathLike[str
 class BundledImageNetModel:
     """A bundled ImageNet network: (B, S, S, 3) uint8 RGB -> (B, D) float32 pooled features, or logits.
 
-    ``backend="onnx"`` (default) converts the torch model once into the cache folder and runs it
-    with onnxruntime; ``backend="torch"`` runs the torch model. ``intra_op_num_threads`` is the
-    thread count of either backend. Subclasses set the class attributes and ``build_net``.
+    ``backend="onnx"`` (default) writes the network once into the cache folder as ONNX, straight
+    from the checkpoint (no torch), and runs it with onnxruntime; ``backend="torch"`` runs the torch
+    model (needs torch). ``intra_op_num_threads`` is the thread count of either backend.
+    ``weights`` is a checkpoint file to use instead of the pinned one (same architecture).
+    Subclasses set the class attributes, ``onnx_model`` and ``build_net``.
     """
 
     name: str
     dim: int
     input_size: int
-    # Identifies the checkpoint in the ONNX cache file name, ``<name>-<weights_tag>.v<N>.onnx``.
-    weights_tag: ClassVar[str]
+    # The pinned checkpoint; the first 8 hex digits of its sha256 name the ONNX cache file,
+    # ``<name>-<sha8>.v<N>.onnx`` (torchvision's own file naming, so the tags read the same).
+    weights_source: ClassVar[WeightsSource]
     # Per-channel normalisation of [0, 1] RGB that the checkpoint was trained with.
     mean: ClassVar[np.ndarray] = IMAGENET_MEAN
     std: ClassVar[np.ndarray] = IMAGENET_STD
 
     @classmethod
-    def build_net(cls) -> torch.nn.Module:
-        """The torch network, eval mode, pretrained weights: (B, 3, S, S) -> (features, logits)."""
+    def onnx_model(cls, state: StateDict) -> onnx.ModelProto:
+        """The network as ONNX: ``images`` (B, 3, S, S) standardised RGB -> ``features``, ``logits``."""
+        raise NotImplementedError
+
+    @classmethod
+    def build_net(cls, weights: Path) -> torch.nn.Module:
+        """The torch network, eval mode, the checkpoint at ``weights``: (B, 3, S, S) -> (features, logits)."""
         raise NotImplementedError
 
     def __init__(
@@ -259,6 +222,7 @@ class BundledImageNetModel:
         intra_op_num_threads: int | None = 1,
         cache: str | os.PathLike[str] | None = None,
         device: str = "cpu",
+        weights: str | os.PathLike[str] | None = None,
     ) -> None:
         # ONNX Runtime's CPU build is the fastest here; a GPU is driven through torch.
         backend = backend or ("onnx" if device == "cpu" else "torch")
@@ -267,13 +231,32 @@ class BundledImageNetModel:
         if backend not in BACKENDS:
             raise UsageError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
         self.backend = backend
+        self.weights = Path(weights) if weights is not None else None
+        if self.weights is not None and not self.weights.is_file():
+            raise UsageError(f"weights file {str(self.weights)!r} does not exist")
         self.onnx_path: Path | None = None
         if backend == "onnx":
             require("onnxruntime", pip_command("onnxruntime"))
-            self.onnx_path = cached_onnx(f"{self.name}-{self.weights_tag}", self.build_net, self.input_size, cache)
+            tag = (sha256_of(self.weights) if self.weights is not None else self.weights_source.sha256)[:8]
+            self.onnx_path = cached_onnx(f"{self.name}-{tag}", self._convert, cache)
             self._onnx = OnnxRunner(self.onnx_path, intra_op_num_threads)
         else:
-            self._torch = TorchRunner(self.build_net(), intra_op_num_threads, device)
+            require("torch", pip_command("torch"))
+            self._torch = TorchRunner(self.build_net(self.checkpoint()), intra_op_num_threads, device)
+
+    def checkpoint(self) -> Path:
+        """The checkpoint file: the one given as ``weights``, else the pinned one (fetched once if need be)."""
+        return self.weights if self.weights is not None else checkpoint_path(self.weights_source)
+
+    def _convert(self) -> onnx.ModelProto:
+        # onnx takes about half a second to import; only a first run, with no cached file, needs it.
+        from deepviz.features.onnx_graph import StateDict
+
+        path = self.checkpoint()
+        state = StateDict(read_state_dict(path), source=str(path))
+        model = self.onnx_model(state)
+        state.check_all_used()
+        return model
 
     def _run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.backend == "onnx":

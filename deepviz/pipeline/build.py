@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from deepviz._version import __version__
 from deepviz.core import grid as gridmod
+from deepviz.core.tsne import FFT_THRESHOLD, tsne_layout
 from deepviz.errors import ProjectError, UsageError
 from deepviz.faults import checkpoint
 from deepviz.features.base import Extractor
@@ -28,7 +29,6 @@ from deepviz.images.decode import decode_size
 from deepviz.images.scan import ScanResult, scan
 from deepviz.images.thumbs import JPEG_QUALITY
 from deepviz.pipeline.extract import extract_chunks
-from deepviz.pipeline.layout import FFT_THRESHOLD, tsne_layout
 from deepviz.pipeline.progress import Progress
 from deepviz.settings import DEFAULT_MODEL, DEFAULT_THUMB_SIZES, BuildSettings, ProjectSettings, validated
 from deepviz.storage import writer

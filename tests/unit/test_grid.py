@@ -1,21 +1,16 @@
-"""Gridify invariants: a bijection onto distinct cells, input untouched, quality ordering."""
+"""Gridify invariants: a bijection onto distinct cells, input untouched, quality ordering, pinned results."""
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deepviz.core.grid import (
-    METHODS,
-    _normalise,
-    _refine,
-    _squared_cost,
-    displacement,
-    grid_shape,
-    gridify,
-    neighbourhood_preservation,
-)
+from deepviz.core.grid import METHODS, displacement, grid_shape, gridify, neighbourhood_preservation
+from deepviz.core.grid.geometry import normalise, squared_cost
+from deepviz.core.grid.refine import refine
 
 
 def _clustered(n: int, seed: int = 0) -> np.ndarray:
@@ -119,6 +114,29 @@ def test_same_seed_same_result_for_every_method() -> None:
         )
 
 
+# sha256 (first 16 hex digits) of the little-endian int32 cells for _clustered(n, seed=11),
+# aspect 1.5, seed 2: recorded before core/grid.py was split into a package, and equal to the
+# outputs of the split one. 3000 points take kdsplit's multi-level path. A change here means
+# the assignment changed; if that is intended (a better method), record the new digests.
+PINNED = {
+    (300, "optimal"): "9e494461d4e720dd",
+    (300, "greedy"): "61e7c51d9f5967be",
+    (300, "kdsplit-fast"): "985a89f49fbfb3bf",
+    (300, "kdsplit"): "c505962641a8c6e6",
+    (3000, "kdsplit-fast"): "70cfc434cd70257b",
+    (3000, "kdsplit"): "a86f3e7a9d859344",
+}
+
+
+@pytest.mark.parametrize(("n", "method"), list(PINNED))
+def test_results_are_pinned(n: int, method: str) -> None:
+    if method in ("optimal", "kdsplit"):  # kdsplit's coarse warp is an optimal assignment
+        pytest.importorskip("lapjv")  # without it, scipy may break ties between equal costs otherwise
+    cells = gridify(_clustered(n, seed=11), aspect=1.5, method=method, seed=2)
+    digest = hashlib.sha256(cells.astype("<i4").tobytes()).hexdigest()[:16]
+    assert digest == PINNED[n, method]
+
+
 def test_empty_input() -> None:
     assert gridify(np.empty((0, 2))).shape == (0, 2)
 
@@ -160,8 +178,8 @@ def test_optimal_refuses_huge_inputs_and_points_to_kdsplit() -> None:
 def test_quality_ordering_on_clustered_data() -> None:
     xy = _clustered(1200, seed=5)
     shape = grid_shape(1200)
-    pos = _normalise(xy, shape)
-    cost = {m: _squared_cost(pos, gridify(xy, shape, method=m)) for m in METHODS}
+    pos = normalise(xy, shape)
+    cost = {m: squared_cost(pos, gridify(xy, shape, method=m)) for m in METHODS}
     # optimal minimises exactly this cost; kdsplit is never worse than kdsplit-fast by it
     assert cost["optimal"] <= cost["kdsplit"] + 1e-6
     assert cost["kdsplit"] <= cost["kdsplit-fast"]
@@ -188,12 +206,12 @@ def test_multilevel_kdsplit_is_a_deterministic_bijection_no_costlier_than_fast(
     n = 5000
     xy = _clustered(n, seed=7)
     xy[:300] = xy[0]  # a pile of duplicates
-    pos = _normalise(xy, shape)
+    pos = normalise(xy, shape)
     cells = gridify(xy, shape, method="kdsplit", seed=4)
     _assert_bijection(cells, n, shape)
     np.testing.assert_array_equal(cells, gridify(xy, shape, method="kdsplit", seed=4))
     fast = gridify(xy, shape, method="kdsplit-fast")
-    assert _squared_cost(pos, cells) <= _squared_cost(pos, fast)
+    assert squared_cost(pos, cells) <= squared_cost(pos, fast)
 
 
 @settings(max_examples=10, deadline=None)
@@ -203,15 +221,15 @@ def test_refinement_never_raises_the_cost(n: int, extra: int, seed: int) -> None
     xy = rng.normal(size=(n, 2))
     rows, cols = grid_shape(n)
     shape = (rows, cols + extra)
-    pos = _normalise(xy, shape)
+    pos = normalise(xy, shape)
     start = gridify(xy, shape, method="kdsplit-fast")
     # a deliberately bad start too: a random bijection
     flat = rng.permutation(shape[0] * shape[1])[:n]
     scrambled = np.column_stack(np.divmod(flat, shape[1]))
     for cells in (start, scrambled):
-        refined = _refine(pos, cells.astype(np.int64), shape)
+        refined = refine(pos, cells.astype(np.int64), shape)
         _assert_bijection(refined.astype(np.int32), n, shape)
-        assert _squared_cost(pos, refined) <= _squared_cost(pos, cells) + 1e-9
+        assert squared_cost(pos, refined) <= squared_cost(pos, cells) + 1e-9
 
 
 def test_displacement_in_cell_units() -> None:

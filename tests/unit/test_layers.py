@@ -19,7 +19,13 @@ LAYER = {
     "deepviz.server": 5, "deepviz.demo": 5,
     "deepviz.cli_options": 6, "deepviz.cli": 7, "deepviz.__main__": 8, "deepviz": 8,
 }
-# Imports of deepviz modules inside functions, each for a stated reason.
+# Modules imported inside functions because they import a heavy library at the top.
+HEAVY = {
+    "deepviz.features.onnx_graph": "imports onnx (~0.5 s), needed only when a model is converted",
+    "deepviz.features.torch_nets": "imports torch, an optional extra",
+    "deepviz.features.hub": "imports torch and a hub package",
+}
+# Modules that import deepviz modules inside functions, each for a stated reason.
 LAZY = {
     "deepviz.cli": "each command imports what it runs, so `deepviz --help` is instant",
     "deepviz": "the package's exports load on first use, so `import deepviz` is instant",
@@ -78,7 +84,7 @@ def test_deepviz_imports_inside_functions_are_only_the_documented_lazy_ones() ->
     for name, tree in _modules().items():
         for fn in ast.walk(tree):
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and name not in LAZY:
-                hidden += [f"{name}.{fn.name} imports {t}" for n in _imports(fn) for t in _targets(n)]
+                hidden += [f"{name}.{fn.name} imports {t}" for n in _imports(fn) for t in _targets(n) if t not in HEAVY]
     assert not hidden, hidden
 
 

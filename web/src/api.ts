@@ -2,6 +2,7 @@
 // (grid, labels, rankings) decoded into typed arrays. Nothing else in the app calls fetch.
 
 import type { paths } from "./api-types";
+import { thumbSizeFor } from "./geometry";
 import { decodeRanking, type Ranking } from "./ranking";
 import { encodeIds, splitBatch } from "./thumbBatch";
 
@@ -27,7 +28,7 @@ export type SchemaChecks = [
 type Assert<T extends true> = T;
 
 /** A failed request, carrying the server's `detail` message to show the user as is. */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -39,7 +40,6 @@ export class ApiError extends Error {
 
 /** Relative URLs: the app works wherever the server mounts it. */
 const BASE = "api";
-let revision = "";
 
 async function request(url: string, init?: RequestInit): Promise<Response> {
   let res: Response;
@@ -57,7 +57,7 @@ async function errorDetail(res: Response): Promise<string> {
   try {
     const body: unknown = JSON.parse(text);
     if (body && typeof body === "object" && "detail" in body) {
-      const detail = (body as { detail: unknown }).detail;
+      const detail = body.detail;
       // FastAPI validation errors put a list of {msg, loc} objects in detail.
       if (typeof detail === "string") return detail;
       if (Array.isArray(detail))
@@ -79,38 +79,45 @@ async function int32s(url: string): Promise<Int32Array> {
   return new Int32Array(buf.slice(0, buf.byteLength - (buf.byteLength % 4)));
 }
 
-export const api = {
-  project: (): Promise<ProjectInfo> => json<ProjectInfo>(`${BASE}/project`),
-  /** (N, 2) [row, col] per id, flattened. */
-  grid: (): Promise<Int32Array> => int32s(`${BASE}/grid`),
-  /** (N,) label code per id, -1 for none; index into ProjectInfo.labels. */
-  labels: (): Promise<Int32Array> => int32s(`${BASE}/labels`),
-  /** (N, 3) uint8 mean RGB per id, flattened. */
-  colours: async (): Promise<Uint8Array> => new Uint8Array(await (await request(`${BASE}/colors`)).arrayBuffer()),
-  image: (id: number): Promise<ImageInfo> => json<ImageInfo>(`${BASE}/images/${id}`),
-  /** `revision` (from ProjectInfo) lets the browser cache thumbnails for good. */
-  thumbUrl: (size: number, id: number): string => `${BASE}/thumbs/${size}/${id}${revision ? `?v=${revision}` : ""}`,
-  /** The JPEG bytes of `ids` at `size` px, in that order, from one request (at most MAX_BATCH_IDS ids). */
-  thumbBatch: async (size: number, ids: readonly number[], signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>[]> => {
-    const url = `${BASE}/thumbs/${size}/batch?ids=${encodeIds(ids)}${revision ? `&v=${revision}` : ""}`;
-    return splitBatch(await (await request(url, { signal })).arrayBuffer(), ids.length);
-  },
-  setRevision: (value: string): void => {
-    revision = encodeURIComponent(value);
-  },
-  uploadThumbUrl: (key: string): string => `${BASE}/queries/${encodeURIComponent(key)}/thumb`,
-  rank: async (id: number, features: string | null): Promise<Ranking> => {
-    const q = features ? `?features=${encodeURIComponent(features)}` : "";
-    return decodeRanking(await (await request(`${BASE}/rank/${id}${q}`)).arrayBuffer());
-  },
-  rankUpload: async (key: string, features: string | null): Promise<Ranking> => {
-    const q = features ? `?features=${encodeURIComponent(features)}` : "";
-    return decodeRanking(await (await request(`${BASE}/rank/upload/${encodeURIComponent(key)}${q}`)).arrayBuffer());
-  },
-  upload: (file: Blob, name: string, features: string | null): Promise<UploadAnswer> => {
-    const form = new FormData();
-    form.append("file", file, name);
-    const q = features ? `?features=${encodeURIComponent(features)}` : "";
-    return json<UploadAnswer>(`${BASE}/queries/upload${q}`, { method: "POST", body: form });
-  },
-};
+/** What the page loads before it knows anything about the project. */
+export const getProject = (): Promise<ProjectInfo> => json<ProjectInfo>(`${BASE}/project`);
+/** (N, 2) [row, col] per id, flattened. */
+export const getGrid = (): Promise<Int32Array> => int32s(`${BASE}/grid`);
+/** (N,) label code per id, -1 for none; index into ProjectInfo.labels. */
+export const getLabels = (): Promise<Int32Array> => int32s(`${BASE}/labels`);
+/** (N, 3) uint8 mean RGB per id, flattened. */
+export const getColours = async (): Promise<Uint8Array> => new Uint8Array(await (await request(`${BASE}/colors`)).arrayBuffer());
+
+export type Api = ReturnType<typeof createApi>;
+
+/**
+ * The calls about one build of the project, from its ProjectInfo. `revision` goes into
+ * thumbnail URLs, so the browser may cache them for good and a rebuild is fetched afresh;
+ * thumbnails are asked for only at the sizes the project stores.
+ */
+export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo, "revision" | "thumbnail_sizes">) {
+  const v = revision ? `v=${encodeURIComponent(revision)}` : "";
+  const features = (name: string | null): string => (name ? `?features=${encodeURIComponent(name)}` : "");
+  return {
+    image: (id: number): Promise<ImageInfo> => json<ImageInfo>(`${BASE}/images/${id}`),
+    /** The stored thumbnail sizes in px, ascending. */
+    thumbSizes: [...sizes].sort((x, y) => x - y) as readonly number[],
+    /** Image `id`'s thumbnail for showing `displayPx` px wide: the nearest stored size at least that big, else the largest. */
+    thumbUrl: (displayPx: number, id: number): string => `${BASE}/thumbs/${thumbSizeFor(displayPx, sizes)}/${id}${v ? `?${v}` : ""}`,
+    /** The JPEG bytes of `ids` at `size` px, in that order, from one request (at most MAX_BATCH_IDS ids). */
+    thumbBatch: async (size: number, ids: readonly number[], signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>[]> => {
+      const url = `${BASE}/thumbs/${size}/batch?ids=${encodeIds(ids)}${v ? `&${v}` : ""}`;
+      return splitBatch(await (await request(url, { signal })).arrayBuffer(), ids.length);
+    },
+    uploadThumbUrl: (key: string): string => `${BASE}/queries/${encodeURIComponent(key)}/thumb`,
+    rank: async (id: number, featureSet: string | null): Promise<Ranking> =>
+      decodeRanking(await (await request(`${BASE}/rank/${id}${features(featureSet)}`)).arrayBuffer()),
+    rankUpload: async (key: string, featureSet: string | null): Promise<Ranking> =>
+      decodeRanking(await (await request(`${BASE}/rank/upload/${encodeURIComponent(key)}${features(featureSet)}`)).arrayBuffer()),
+    upload: (file: Blob, name: string, featureSet: string | null): Promise<UploadAnswer> => {
+      const form = new FormData();
+      form.append("file", file, name);
+      return json<UploadAnswer>(`${BASE}/queries/upload${features(featureSet)}`, { method: "POST", body: form });
+    },
+  };
+}

@@ -17,8 +17,8 @@ export class RankBrush {
 
   constructor(
     plot: Selection<SVGGElement, unknown, null, undefined>,
-    /** Called while the user drags (`final` false) and once at the end (`final` true). */
-    private readonly onMove: (window: RankWindow, final: boolean) => void,
+    /** Called while the user drags and once more at the end. */
+    private readonly onMove: (window: RankWindow) => void,
   ) {
     this.g = plot.append("g").attr("class", "brush").attr("data-testid", "curve-brush");
     this.behavior = brushX<unknown>().on("brush end", (event: D3BrushEvent<unknown>) => {
@@ -32,7 +32,7 @@ export class RankBrush {
       const w = windowFromPixels(sel[0], sel[1], this.width, this.n);
       this.current = w;
       if (event.type === "end") this.move(w);
-      this.onMove(w, event.type === "end");
+      this.onMove(w);
     });
   }
 
@@ -60,6 +60,6 @@ export class RankBrush {
     this.current = w;
     if (this.n === 0 || this.width === 0) return;
     this.shownFor = this.width;
-    this.g.call(this.behavior.move, pixelsFromWindow(w, this.width, this.n));
+    this.behavior.move(this.g, pixelsFromWindow(w, this.width, this.n));
   }
 }

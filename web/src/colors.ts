@@ -8,7 +8,7 @@ import { schemeTableau10 } from "d3-scale-chromatic";
 export const OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"] as const;
 
 /** Canvas/SVG dash arrays; [] is solid. */
-export const DASHES: readonly (readonly number[])[] = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
+const DASHES: readonly (readonly number[])[] = [[], [6, 3], [2, 2], [8, 3, 2, 3]];
 
 export interface QueryStyle {
   colour: string;
@@ -34,7 +34,7 @@ function variantAmount(v: number): number {
 }
 
 /** Mix a #rrggbb colour towards black (amount < 0) or white (amount > 0). */
-export function shade(hex: string, amount: number): string {
+function shade(hex: string, amount: number): string {
   const n = parseInt(hex.slice(1), 16);
   const channels = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
   const target = amount < 0 ? 0 : 255;

@@ -74,20 +74,20 @@ export function idAt(px: number, py: number, t: Transform, idByCell: Int32Array,
   return cell ? idByCell[cell.row * cols + cell.col] : -1;
 }
 
-/** Screen rectangle of an image's cell. */
-export function cellRect(row: number, col: number, t: Transform): { x: number; y: number; size: number } {
-  return { x: t.x + col * t.k, y: t.y + row * t.k, size: t.k };
+/**
+ * The stored thumbnail size to show at `displayPx` device pixels: the smallest of `sizes` that
+ * is at least that sharp, else the largest there is. Every thumbnail URL goes through this, so
+ * the page never asks for a size the project lacks.
+ */
+export function thumbSizeFor(displayPx: number, sizes: readonly number[]): number {
+  const sorted = [...sizes].sort((a, b) => a - b);
+  for (const s of sorted) if (s >= displayPx) return s;
+  return sorted[sorted.length - 1];
 }
 
-/**
- * The stored thumbnail size to fetch for cells drawn `cellPx` CSS pixels wide: the smallest that
- * is at least as sharp as the screen needs, else the largest there is.
- */
+/** The stored thumbnail size to fetch for map cells drawn `cellPx` CSS pixels wide. */
 export function chooseThumbSize(cellPx: number, devicePixelRatio: number, sizes: readonly number[]): number {
-  const sorted = [...sizes].sort((a, b) => a - b);
-  const need = cellPx * devicePixelRatio;
-  for (const s of sorted) if (s >= need) return s;
-  return sorted[sorted.length - 1];
+  return thumbSizeFor(cellPx * devicePixelRatio, sizes);
 }
 
 /** A window moved inside [0, n) keeping its width when possible, at least one rank wide. */

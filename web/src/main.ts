@@ -1,201 +1,121 @@
-// Starts the app: loads the project, builds the two panes and wires state, URL and hover.
+// Starts the app: loads the project, builds the components and wires them together. Each
+// component owns its DOM and its part of the URL state; this file only connects them.
+//
+//   map pane     MapToolbar (m, b) above MapView (the canvas), and the hover card (Preview)
+//   splitter     Splitter (p)
+//   query pane   QueryPane (q, a) with UploadButton, QuerySettings (l, s, y, k),
+//                FeaturePicker (f) and ErrorBox in its toolbar
 
 import "./style.css";
-import { api, ApiError } from "./api";
-import { labelColour, nextSlot } from "./colors";
+import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { ErrorBox } from "./errorBox";
+import { FeaturePicker } from "./featurePicker";
 import { Highlight } from "./highlight";
-import { type MapWindow, MapView } from "./mapView";
+import { MapToolbar } from "./mapToolbar";
+import { MapView } from "./mapView";
 import { Preview } from "./preview";
 import { QueryPane } from "./queryPane";
+import { refKey } from "./queryList";
+import { QuerySettings } from "./querySettings";
 import { Rankings } from "./rankings";
-import { splitter } from "./splitter";
-import { type AppState, MAP_SIZES, type QueryRef, refKey, sameRef } from "./state";
+import { firstSplit, Splitter } from "./splitter";
 import { urlStore } from "./store";
-import { uploadControls } from "./upload";
+import { UploadButton } from "./upload";
 
-function el<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`index.html lacks #${id}`);
-  return found as T;
-}
+/** First visit: the map gets the width that shows every cell at this size (the paper's). */
+const FIRST_CELL_PX = 32;
 
-async function start(): Promise<void> {
-  // The colours only paint the overview: the map starts without them (neutral) rather than wait.
-  const colours = api.colours();
-  const [project, grid, labels] = await Promise.all([api.project(), api.grid(), api.labels()]);
-  api.setRevision(project.revision);
-  document.title = `deepviz · ${project.name}`;
-  el("project-name").textContent = project.name;
-  el("project-count").textContent = `${project.n.toLocaleString()} images`;
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-  const hadSplit = /(^#|&)p=/.test(location.hash);
-  const store = urlStore();
-  if (!hadSplit) {
-    // First visit: give the map the width that shows every cell at 32 px (the paper's size),
-    // within reason, so ~1k images are all visible without zooming.
-    const want = (project.grid.cols * 32 + 8) / window.innerWidth;
-    store.update({ split: Math.min(0.65, Math.max(0.35, want)) });
-  }
-  if (store.state.features !== null && !project.feature_sets.includes(store.state.features)) store.update({ features: null });
-  const features = (s: AppState): string | null => s.features ?? null;
-  const rankings = new Rankings(features(store.state));
-  const highlight = new Highlight();
-  const errorBox = el<HTMLDivElement>("error");
-  const showError = (message: string): void => {
-    errorBox.textContent = message;
-    errorBox.hidden = false;
-  };
-  errorBox.addEventListener("click", () => (errorBox.hidden = true));
-
-  const addQuery = (ref: QueryRef): void => {
-    errorBox.hidden = true;
-    store.update((s) => {
-      const existing = s.queries.findIndex((q) => sameRef(q.ref, ref));
-      // Clicking an image that is already a query makes it the active one instead of a duplicate.
-      if (existing >= 0) return { active: existing };
-      const linkedWindow = s.linked ? (s.queries[s.active]?.window ?? null) : null;
-      const queries = [...s.queries, { ref, slot: nextSlot(s.queries.map((q) => q.slot)), window: linkedWindow }];
-      return { queries, active: queries.length - 1 };
-    });
-  };
-  const addImage = (id: number): void => addQuery({ kind: "image", id });
-
-  const mapHolder = el<HTMLDivElement>("map-holder");
-  const map = new MapView(
-    mapHolder,
-    { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: project.thumbnail_sizes },
-    highlight,
-    addImage,
-  );
-  colours.then(
-    (c) => map.setColours(c),
-    () => undefined, // an old server without /api/colors: the overview stays neutral
-  );
-  const pane = new QueryPane(el("query-scroll"), store, rankings, highlight, project.n, addImage);
-  const preview = new Preview(() =>
-    store.state.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })),
-  );
-  highlight.subscribe((h) => preview.show(h));
-
-  // Label legend, shown while label borders are on.
-  const legend = el<HTMLSpanElement>("label-legend");
-  legend.replaceChildren(
-    ...project.labels.slice(0, 20).map((name, code) => {
-      const item = document.createElement("span");
-      item.className = "legend-item";
-      item.style.borderColor = labelColour(code);
-      item.textContent = name;
-      return item;
-    }),
-  );
-
-  // Toolbar controls ⇄ state.
-  const mapSize = el<HTMLSelectElement>("map-size");
-  const labelToggle = el<HTMLInputElement>("label-toggle");
-  const linkToggle = el<HTMLInputElement>("link-toggle");
-  const fitToggle = el<HTMLInputElement>("fit-toggle");
-  const linksToggle = el<HTMLInputElement>("links-toggle");
-  const stripSize = el<HTMLSelectElement>("strip-size");
-  const featureSelect = el<HTMLSelectElement>("features");
-  if (project.feature_sets.length > 1) {
-    el("features-label").hidden = false;
-    featureSelect.replaceChildren(...project.feature_sets.map((f) => new Option(f, f)));
-  }
-  mapSize.addEventListener("change", () => {
-    const v = MAP_SIZES.find((m) => String(m) === mapSize.value);
-    if (v !== undefined) store.update({ mapSize: v });
+async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
+  // Handled now: a failure must not wait, unhandled, for the map to exist.
+  const colours = getColours().catch((err: unknown) => {
+    errors.show(`The map's colours could not be loaded: ${message(err)}`);
+    return null;
   });
-  labelToggle.addEventListener("change", () => store.update({ labelBorders: labelToggle.checked }));
-  linkToggle.addEventListener("change", () =>
-    store.update((s) => {
-      if (!linkToggle.checked) return { linked: false };
-      // Linking gives every row the active row's window (what the user was just looking at).
-      const w = pane.activeWindow()?.window ?? null;
-      return { linked: true, queries: w ? s.queries.map((q) => ({ ...q, window: w })) : s.queries };
-    }),
-  );
-  fitToggle.addEventListener("change", () => store.update({ fitted: fitToggle.checked }));
-  linksToggle.addEventListener("change", () => store.update({ links: linksToggle.checked }));
-  stripSize.addEventListener("change", () => store.update({ stripSize: Number(stripSize.value) }));
-  featureSelect.addEventListener("change", () =>
-    store.update({ features: featureSelect.value === project.default_feature_set ? null : featureSelect.value }),
-  );
-  el("clear-queries").addEventListener("click", () => store.update({ queries: [], active: -1 }));
+  const [project, grid, labels] = await Promise.all([getProject(), getGrid(), getLabels()]);
+  const api = createApi(project);
+  document.title = `deepviz · ${project.name}`;
+  const store = urlStore();
+  const highlight = new Highlight();
 
-  uploadControls(el<HTMLInputElement>("upload-input"), el("query-pane"), (file) => {
-    api.upload(file, file.name, features(store.state)).then(
-      (answer) => addQuery({ kind: "upload", key: answer.query }),
-      (err: unknown) => showError(err instanceof ApiError ? `Upload failed: ${err.message}` : `Upload failed: ${String(err)}`),
+  const toolbar = new MapToolbar(store, project);
+  const mapData = { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: api.thumbSizes };
+  const pick = (id: number): void => {
+    errors.hide();
+    pane.add({ kind: "image", id });
+  };
+  const map = new MapView(mapData, highlight, pick, api.thumbBatch);
+  // The map starts neutral rather than wait for its colours (`colours` cannot reject).
+  void colours.then((c) => c && map.setColours(c));
+  const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
+  const features = new FeaturePicker(store, project.feature_sets, project.default_feature_set);
+  const rankings = new Rankings(api, features.cell.value);
+  const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows());
+  const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
+  const upload = new UploadButton(pane.root, (file) => {
+    errors.hide();
+    api.upload(file, file.name, features.cell.value).then(
+      (answer) => pane.add({ kind: "upload", key: answer.query }),
+      (err: unknown) => errors.show(`Upload failed: ${message(err)}`),
     );
   });
+  pane.addTools(upload.root, settings.root, features.root);
+  pane.addMessages(errors.root);
+  const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
+  highlight.subscribe((h) => preview.show(h));
+  app.replaceChildren(mapPane(toolbar.root, map.root), splitter.root, pane.root);
+  document.body.append(preview.root);
 
-  // Resizable panes: the map refits (or keeps its centre at a fixed cell size).
-  const app = el<HTMLDivElement>("app");
-  const applySplit = (fraction: number): void => {
-    app.style.gridTemplateColumns = `${(fraction * 100).toFixed(2)}% 6px 1fr`;
-  };
-  splitter(el("splitter"), app, (fraction, final) => {
-    applySplit(fraction);
-    if (final) store.update({ split: fraction });
-  });
-
-  let lastMapSize = store.state.mapSize;
-  let lastWindow: MapWindow | null = null;
   const render = (): void => {
-    const s = store.state;
-    rankings.setFeatures(features(s));
-    rankings.retain(s.queries.map((q) => q.ref));
-    mapSize.value = String(s.mapSize);
-    labelToggle.checked = s.labelBorders;
-    linkToggle.checked = s.linked;
-    fitToggle.checked = s.fitted;
-    linksToggle.checked = s.links;
-    stripSize.value = String(s.stripSize);
-    featureSelect.value = s.features ?? project.default_feature_set;
-    legend.hidden = !s.labelBorders;
-    applySplit(s.split);
-    el("clear-queries").toggleAttribute("disabled", s.queries.length === 0);
-    map.setLabelBorders(s.labelBorders);
-    if (s.mapSize !== lastMapSize) {
-      lastMapSize = s.mapSize;
-      map.applySize(s.mapSize);
-    }
-    pane.render();
-    // Light up the active query's window on the map (a new object only when it changed, so
-    // the overview mask is rebuilt only then).
-    const active = pane.activeWindow();
-    const q = s.queries[s.active];
-    const ranking = q ? rankings.ready(q.ref) : null;
-    const next = active && ranking ? { ranking, window: active.window, slot: active.slot } : null;
-    const same =
-      next && lastWindow && next.ranking === lastWindow.ranking && next.window.lo === lastWindow.window.lo && next.window.hi === lastWindow.window.hi && next.slot === lastWindow.slot;
-    if (!same && (next || lastWindow)) {
-      lastWindow = next;
-      map.setWindow(next);
-    }
-    document.body.dataset.queries = s.queries.map((x) => refKey(x.ref)).join(",");
+    rankings.setFeatures(features.cell.value);
+    rankings.retain(pane.cell.value.queries.map((q) => q.ref));
+    for (const c of [toolbar, splitter, settings, features, pane]) c.render();
+    map.setLabelBorders(toolbar.cell.value.labelBorders);
+    map.setSize(toolbar.cell.value.size);
+    map.setWindow(litWindow(pane, rankings));
+    document.body.dataset.queries = pane.cell.value.queries.map((q) => refKey(q.ref)).join(",");
   };
-
   store.subscribe(render);
   rankings.onChange(render);
-  // The panes change size with the window and with the splitter.
+  watchSizes(map, pane, render);
+  document.body.dataset.ready = "true";
+}
+
+/** The active query's brushed window, to light up on the map. */
+function litWindow(pane: QueryPane, rankings: Rankings): Parameters<MapView["setWindow"]>[0] {
+  const active = pane.activeWindow();
+  const q = pane.cell.value.queries[pane.cell.value.active];
+  const ranking = q ? rankings.ready(q.ref) : null;
+  return active && ranking ? { ranking, window: active.window, slot: active.slot } : null;
+}
+
+function mapPane(...children: HTMLElement[]): HTMLElement {
+  const section = document.createElement("section");
+  section.className = "pane map-pane";
+  section.setAttribute("aria-label", "map of all images");
+  section.append(...children);
+  return section;
+}
+
+/** The panes change size with the window and with the splitter: the map refits, the rows relayout. */
+function watchSizes(map: MapView, pane: QueryPane, render: () => void): void {
   const resized = new ResizeObserver(() => {
     map.resize();
     render();
   });
-  resized.observe(mapHolder);
-  resized.observe(el("query-scroll"));
+  resized.observe(map.root);
+  resized.observe(pane.body);
   map.resize();
   render();
-  document.body.dataset.ready = "true";
 }
 
-start().catch((err: unknown) => {
-  const box = document.getElementById("error");
-  const message = err instanceof Error ? err.message : String(err);
-  if (box) {
-    box.textContent = `deepviz could not start: ${message}`;
-    box.hidden = false;
-  }
-  document.body.dataset.ready = "error";
-});
+const app = document.getElementById("app");
+const errors = new ErrorBox();
+if (app) {
+  start(app, errors).catch((err: unknown) => {
+    if (!errors.root.isConnected) app.before(errors.root);
+    errors.show(`deepviz could not start: ${message(err)}`);
+    document.body.dataset.ready = "error";
+  });
+}

@@ -1,7 +1,7 @@
-// The hover card: the image larger (128 px) with its path, label and id, and its rank and
+// The hover card: the image larger (CARD_PX) with its path, label and id, and its rank and
 // similarity in every query, next to the pointer.
 
-import { api, type ImageInfo } from "./api";
+import type { Api, ImageInfo } from "./api";
 import { queryStyle } from "./colors";
 import type { Hover } from "./highlight";
 import type { Ranking } from "./ranking";
@@ -10,6 +10,9 @@ export interface PreviewQuery {
   slot: number;
   ranking: Ranking | null;
 }
+
+/** The card's image size in CSS px. */
+const CARD_PX = 128;
 
 export class Preview {
   readonly root: HTMLDivElement;
@@ -22,21 +25,23 @@ export class Preview {
    * over a 1M map must not keep one object per image it ever crossed). */
   private static readonly KEEP_INFO = 500;
 
-  constructor(private readonly queries: () => PreviewQuery[]) {
+  constructor(
+    private readonly api: Pick<Api, "thumbUrl" | "image">,
+    private readonly queries: () => PreviewQuery[],
+  ) {
     this.root = document.createElement("div");
     this.root.className = "preview";
     this.root.dataset.testid = "hover-preview";
     this.root.hidden = true;
     this.img = document.createElement("img");
-    this.img.width = 128;
-    this.img.height = 128;
+    this.img.width = CARD_PX;
+    this.img.height = CARD_PX;
     this.img.alt = "";
     this.text = document.createElement("div");
     this.text.className = "preview-text";
     this.ranks = document.createElement("div");
     this.ranks.className = "preview-ranks";
     this.root.append(this.img, this.text, this.ranks);
-    document.body.append(this.root);
   }
 
   show(h: Hover | null): void {
@@ -49,7 +54,7 @@ export class Preview {
     this.root.hidden = false;
     if (h.id !== this.shownId) {
       this.shownId = h.id;
-      this.img.src = api.thumbUrl(128, h.id);
+      this.img.src = this.api.thumbUrl(CARD_PX, h.id);
       this.renderInfo(h.id);
       this.renderRanks(h.id);
     }
@@ -75,7 +80,7 @@ export class Preview {
     if (!known) {
       this.info.set(
         id,
-        api.image(id).then(
+        this.api.image(id).then(
           (info) => {
             this.info.set(id, info);
             if (this.info.size > Preview.KEEP_INFO) {

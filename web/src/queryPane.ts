@@ -1,20 +1,31 @@
-// The query pane: the overlay chart, then one row per query with a links band between
-// adjacent rows. Rows are kept by query key, so reordering moves elements instead of
-// rebuilding charts, and brushing or hovering only redraws what changed.
+// The query pane and the list of queries (`q`, `a`): a toolbar, the overlay chart, then one
+// row per query with a links band between adjacent rows. Rows are kept by query key, so
+// reordering moves elements instead of rebuilding charts, and brushing or hovering only
+// redraws what changed.
 
+import type { Api } from "./api";
 import { queryStyle } from "./colors";
+import { element } from "./dom";
 import { fittedDomain } from "./downsample";
 import type { RankWindow } from "./geometry";
 import type { Highlight } from "./highlight";
 import { RankLinks } from "./links";
 import { Overlay, type OverlayCurve } from "./overlay";
-import { QueryRow } from "./queryRow";
+import { addQuery, brushQuery, moveQuery, type QueryList, type QueryRef, queryListSlice, refKey, removeQuery } from "./queryList";
+import { QueryRow, type RowActions } from "./queryRow";
+import type { QuerySettingsValue } from "./querySettings";
 import { simExtent } from "./ranking";
 import type { Rankings } from "./rankings";
-import { type AppState, refKey } from "./state";
-import type { Store } from "./store";
+import type { Cell, Store } from "./store";
 
 export class QueryPane {
+  /** The pane: its toolbar, a slot for messages, and the scrolling rows. */
+  readonly root: HTMLElement;
+  readonly cell: Cell<QueryList>;
+  /** Where the toolbar's other controls go (before "clear all"). */
+  private readonly toolbar: HTMLElement;
+  private readonly clear: HTMLButtonElement;
+  private readonly scroll: HTMLDivElement;
   private readonly overlay = new Overlay();
   private readonly rowsEl: HTMLDivElement;
   private readonly empty: HTMLDivElement;
@@ -23,28 +34,67 @@ export class QueryPane {
   private order: string[] = [];
 
   constructor(
-    readonly root: HTMLElement,
-    private readonly store: Store,
+    store: Store,
+    private readonly settings: Cell<QuerySettingsValue>,
     private readonly rankings: Rankings,
     private readonly highlight: Highlight,
+    private readonly api: Pick<Api, "thumbUrl" | "uploadThumbUrl">,
     private readonly n: number,
-    private readonly addQuery: (id: number) => void,
   ) {
-    this.empty = document.createElement("div");
-    this.empty.className = "empty-hint";
+    this.cell = store.register(queryListSlice);
+    this.root = element("section", "pane query-pane");
+    this.root.setAttribute("aria-label", "queries");
+    this.toolbar = element("header", "toolbar");
+    this.clear = element("button", "");
+    this.clear.type = "button";
+    this.clear.dataset.testid = "clear-queries";
+    this.clear.textContent = "clear all";
+    this.clear.addEventListener("click", () => this.cell.set({ queries: [], active: -1 }));
+    this.toolbar.append(this.clear);
+    this.scroll = element("div", "query-scroll");
+    this.empty = element("div", "empty-hint");
     this.empty.textContent = "Click an image on the map to rank every image by its similarity to it — or drop an image file here.";
-    this.rowsEl = document.createElement("div");
-    this.rowsEl.className = "rows";
-    root.append(this.overlay.root, this.empty, this.rowsEl);
+    this.rowsEl = element("div", "rows");
+    this.scroll.append(this.overlay.root, this.empty, this.rowsEl);
+    this.root.append(this.toolbar, this.scroll);
     highlight.subscribe((h) => {
       this.hover(h ? h.id : -1);
       this.drawLinks();
     });
   }
 
+  /** The scrolling part (its size changes with the window and the splitter). */
+  get body(): HTMLElement {
+    return this.scroll;
+  }
+
+  /** Put other components' controls in the toolbar, before "clear all". */
+  addTools(...tools: HTMLElement[]): void {
+    this.clear.before(...tools);
+  }
+
+  /** Put a message box between the toolbar and the rows. */
+  addMessages(box: HTMLElement): void {
+    this.toolbar.after(box);
+  }
+
+  /** Make `ref` a query (the active one); with linked brushes it starts at the active window. */
+  add(ref: QueryRef): void {
+    const window = this.settings.value.linked ? (this.activeWindow()?.window ?? null) : null;
+    this.cell.set((s) => addQuery(s, ref, window));
+  }
+
+  /** Give every row the active row's window (what the user was just looking at). */
+  alignWindows(): void {
+    const w = this.activeWindow()?.window;
+    if (w) this.cell.set((s) => ({ ...s, queries: s.queries.map((q) => ({ ...q, window: w })) }));
+  }
+
   render(): void {
-    const s = this.store.state;
-    this.syncRows(s);
+    const s = this.cell.value;
+    const settings = this.settings.value;
+    this.clear.disabled = s.queries.length === 0;
+    this.syncRows(s, settings.links);
     this.empty.hidden = s.queries.length > 0;
     this.overlay.root.hidden = s.queries.length === 0;
     const ready: OverlayCurve[] = [];
@@ -52,14 +102,14 @@ export class QueryPane {
       const r = this.rankings.ready(q.ref);
       if (r) ready.push({ ranking: r, slot: q.slot });
     }
-    const yDomain: [number, number] = s.fitted ? fittedDomain(ready.map((c) => simExtent(c.ranking))) : [-1, 1];
+    const yDomain: [number, number] = settings.fitted ? fittedDomain(ready.map((c) => simExtent(c.ranking))) : [-1, 1];
     const width = this.rowsEl.clientWidth || this.root.clientWidth;
     s.queries.forEach((q, i) => {
       const row = this.rows.get(refKey(q.ref));
       row?.update({
         entry: this.rankings.get(q.ref),
         window: q.window,
-        stripSize: s.stripSize,
+        stripSize: settings.stripSize,
         yDomain,
         index: i,
         total: s.queries.length,
@@ -76,14 +126,14 @@ export class QueryPane {
 
   /** The window in effect for the active query (the stored one or its row's default). */
   activeWindow(): { window: RankWindow; slot: number; key: string } | null {
-    const s = this.store.state;
+    const s = this.cell.value;
     const q = s.queries[s.active];
     if (!q) return null;
     const row = this.rows.get(refKey(q.ref));
     return row?.window ? { window: row.window, slot: q.slot, key: refKey(q.ref) } : null;
   }
 
-  private syncRows(s: AppState): void {
+  private syncRows(s: QueryList, withLinks: boolean): void {
     const keys = s.queries.map((q) => refKey(q.ref));
     for (const [key, row] of this.rows) {
       if (!keys.includes(key)) {
@@ -93,9 +143,9 @@ export class QueryPane {
     }
     s.queries.forEach((q) => {
       const key = refKey(q.ref);
-      if (!this.rows.has(key)) this.rows.set(key, new QueryRow(q, this.highlight, this.rowActions(key)));
+      if (!this.rows.has(key)) this.rows.set(key, new QueryRow(q, this.api, this.highlight, this.rowActions(key)));
     });
-    const linkKeys = s.links ? keys.slice(0, -1).map((k, i) => `${k}|${keys[i + 1]}`) : [];
+    const linkKeys = withLinks ? keys.slice(0, -1).map((k, i) => `${k}|${keys[i + 1]}`) : [];
     for (const [key, l] of this.links) {
       if (!linkKeys.includes(key)) {
         l.root.remove();
@@ -122,50 +172,23 @@ export class QueryPane {
     this.order = [...keys, ...linkKeys];
   }
 
-  private rowActions(key: string): ConstructorParameters<typeof QueryRow>[2] {
-    const index = (): number => this.store.state.queries.findIndex((q) => refKey(q.ref) === key);
+  private rowActions(key: string): RowActions {
+    const index = (): number => this.cell.value.queries.findIndex((q) => refKey(q.ref) === key);
     return {
-      pick: (id) => this.addQuery(id),
-      brush: (w, final) => {
-        const i = index();
-        if (i < 0) return;
-        this.store.update((s) => ({
-          active: i,
-          queries: s.queries.map((q, j) => (s.linked || j === i ? { ...q, window: w } : q)),
-        }));
-        void final;
-      },
-      remove: () => {
-        const i = index();
-        if (i < 0) return;
-        this.store.update((s) => {
-          const queries = s.queries.filter((_, j) => j !== i);
-          const active = s.active > i || s.active >= queries.length ? s.active - 1 : s.active;
-          return { queries, active: Math.min(active, queries.length - 1) };
-        });
-      },
-      move: (delta) => {
-        const i = index();
-        const j = i + delta;
-        this.store.update((s) => {
-          if (i < 0 || j < 0 || j >= s.queries.length) return {};
-          const queries = [...s.queries];
-          [queries[i], queries[j]] = [queries[j], queries[i]];
-          // The active query stays the same query, wherever it moves.
-          const active = s.active === i ? j : s.active === j ? i : s.active;
-          return { queries, active };
-        });
-      },
+      pick: (id) => this.add({ kind: "image", id }),
+      brush: (w) => this.cell.set((s) => brushQuery(s, index(), w, this.settings.value.linked)),
+      remove: () => this.cell.set((s) => removeQuery(s, index())),
+      move: (delta) => this.cell.set((s) => moveQuery(s, index(), delta)),
       activate: () => {
         const i = index();
-        if (i >= 0 && i !== this.store.state.active) this.store.update({ active: i });
+        if (i >= 0 && i !== this.cell.value.active) this.cell.set((s) => ({ ...s, active: i }));
       },
     };
   }
 
   private drawLinks(): void {
-    const s = this.store.state;
-    if (!s.links) return;
+    const s = this.cell.value;
+    if (!this.settings.value.links) return;
     const hovered = this.highlight.current ? this.highlight.current.id : -1;
     for (let i = 0; i + 1 < s.queries.length; i++) {
       const a = this.rows.get(refKey(s.queries[i].ref));

@@ -1,24 +1,27 @@
-// One query's row: the query image (128 px) with its controls, its similarity curve with a
+// One query's row: the query image (QUERY_PX) with its controls, its similarity curve with a
 // brush choosing a rank window, and the strip of the images in that window.
 
-import { api } from "./api";
-import { queryStyle } from "./colors";
+import type { Api } from "./api";
+import { type QueryStyle, queryStyle } from "./colors";
+import { element } from "./dom";
 import { CurveChart } from "./curve";
-import { markFirst } from "./probe";
 import { RankBrush } from "./brush";
 import { defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
 import type { Highlight } from "./highlight";
 import type { RankingEntry } from "./rankings";
 import type { Ranking } from "./ranking";
-import { type Query, refKey } from "./state";
+import { type Query, refKey } from "./queryList";
 import { Strip } from "./strip";
+import { markFirstDraw } from "./timing";
 
-export const STRIP_GAP = 3;
+const STRIP_GAP = 3;
 const CHART_HEIGHT = 104;
+/** The query image's size in CSS px. */
+const QUERY_PX = 128;
 
 export interface RowActions {
   pick(id: number): void;
-  brush(window: RankWindow, final: boolean): void;
+  brush(window: RankWindow): void;
   remove(): void;
   move(delta: -1 | 1): void;
   activate(): void;
@@ -45,6 +48,7 @@ export class QueryRow {
   private readonly down: HTMLButtonElement;
   private readonly status: HTMLDivElement;
   private ranking: Ranking | null = null;
+  private curveDrawn = false;
   /** The window in effect (the stored one, or the default top of the ranking). */
   window: RankWindow | null = null;
   /** Ids shown in the strip, for the links to the next row. */
@@ -52,6 +56,7 @@ export class QueryRow {
 
   constructor(
     readonly query: Query,
+    api: Pick<Api, "thumbUrl" | "uploadThumbUrl">,
     highlight: Highlight,
     actions: RowActions,
   ) {
@@ -65,48 +70,24 @@ export class QueryRow {
     this.root.style.setProperty("--query-colour", style.colour);
     this.root.addEventListener("pointerdown", () => actions.activate());
 
-    const head = document.createElement("div");
-    head.className = "query-head";
-    const img = document.createElement("img");
-    img.className = "query-image";
-    img.dataset.testid = "query-image";
-    img.width = 128;
-    img.height = 128;
-    img.alt = query.ref.kind === "image" ? `image ${query.ref.id}` : "uploaded image";
-    img.src = query.ref.kind === "image" ? api.thumbUrl(128, query.ref.id) : api.uploadThumbUrl(query.ref.key);
-    if (query.ref.kind === "image") {
-      const id = query.ref.id;
-      img.addEventListener("pointerenter", (e) => highlight.set({ id, source: "query", clientX: e.clientX, clientY: e.clientY }));
-      img.addEventListener("pointerleave", () => {
-        if (highlight.current?.source === "query") highlight.set(null);
-      });
-    }
-    const swatch = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    swatch.setAttribute("class", "swatch");
-    swatch.setAttribute("width", "40");
-    swatch.setAttribute("height", "8");
-    swatch.innerHTML = `<line x1="0" y1="4" x2="40" y2="4" stroke="${style.colour}" stroke-width="3" stroke-dasharray="${style.dash.join(" ")}"/>`;
-    const title = document.createElement("div");
-    title.className = "query-title";
+    const head = element("div", "query-head");
+    const img = queryImage(query, api, highlight);
+    const title = element("div", "query-title");
     title.textContent = query.ref.kind === "image" ? `id ${query.ref.id}` : `upload ${query.ref.key}`;
-    const controls = document.createElement("div");
-    controls.className = "row-controls";
+    const label = element("div", "query-label");
+    label.append(swatch(style), title);
+    const controls = element("div", "row-controls");
     this.up = button("↑", "move-up", "move this query up", () => actions.move(-1));
     this.down = button("↓", "move-down", "move this query down", () => actions.move(1));
     const del = button("✕", "delete-query", "delete this query", () => actions.remove());
     controls.append(this.up, this.down, del);
-    const label = document.createElement("div");
-    label.className = "query-label";
-    label.append(swatch, title);
     head.append(img, label, controls);
 
-    this.body = document.createElement("div");
-    this.body.className = "query-body";
+    this.body = element("div", "query-body");
     this.chart = new CurveChart({ height: CHART_HEIGHT, testid: "row-chart", titles: false });
-    this.brush = new RankBrush(this.chart.plot, (w, final) => actions.brush(w, final));
-    this.strip = new Strip(highlight, (id) => actions.pick(id));
-    this.status = document.createElement("div");
-    this.status.className = "row-status";
+    this.brush = new RankBrush(this.chart.plot, (w) => actions.brush(w));
+    this.strip = new Strip(api, highlight, (id) => actions.pick(id));
+    this.status = element("div", "row-status");
     this.body.append(this.chart.root, this.status, this.strip.root);
     this.root.append(head, this.body);
   }
@@ -145,7 +126,10 @@ export class QueryRow {
     const n = ranking.ids.length;
     this.ranking = ranking;
     this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain);
-    markFirst(`curve ${this.key}`);
+    if (!this.curveDrawn) {
+      markFirstDraw(`curve:${this.key}`);
+      this.curveDrawn = true;
+    }
     const capacity = stripCapacity(width, v.stripSize, STRIP_GAP);
     const w = v.window ?? defaultWindow(capacity, n);
     this.window = w;
@@ -169,6 +153,34 @@ export class QueryRow {
     const rank = r.rankOf[id];
     this.chart.setBalls([{ rank, sim: r.sims[rank], style: queryStyle(this.query.slot), slot: this.query.slot }]);
   }
+}
+
+/** The query's image; hovering one of the project's images highlights it everywhere. */
+function queryImage(query: Query, api: Pick<Api, "thumbUrl" | "uploadThumbUrl">, highlight: Highlight): HTMLImageElement {
+  const img = element("img", "query-image");
+  img.dataset.testid = "query-image";
+  img.width = QUERY_PX;
+  img.height = QUERY_PX;
+  img.alt = query.ref.kind === "image" ? `image ${query.ref.id}` : "uploaded image";
+  img.src = query.ref.kind === "image" ? api.thumbUrl(QUERY_PX, query.ref.id) : api.uploadThumbUrl(query.ref.key);
+  if (query.ref.kind === "image") {
+    const id = query.ref.id;
+    img.addEventListener("pointerenter", (e) => highlight.set({ id, source: "query", clientX: e.clientX, clientY: e.clientY }));
+    img.addEventListener("pointerleave", () => {
+      if (highlight.current?.source === "query") highlight.set(null);
+    });
+  }
+  return img;
+}
+
+/** A short line in the query's colour and dash, as on the charts. */
+function swatch(style: QueryStyle): SVGSVGElement {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "swatch");
+  svg.setAttribute("width", "40");
+  svg.setAttribute("height", "8");
+  svg.innerHTML = `<line x1="0" y1="4" x2="40" y2="4" stroke="${style.colour}" stroke-width="3" stroke-dasharray="${style.dash.join(" ")}"/>`;
+  return svg;
 }
 
 function button(text: string, testid: string, title: string, onClick: () => void): HTMLButtonElement {

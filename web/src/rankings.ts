@@ -1,9 +1,9 @@
 // Rankings fetched once per (query, feature set) and kept while the query exists; views ask
 // for them synchronously and redraw when one arrives.
 
-import { api } from "./api";
+import type { Api } from "./api";
 import type { Ranking } from "./ranking";
-import { type QueryRef, refKey } from "./state";
+import { type QueryRef, refKey } from "./queryList";
 
 export type RankingEntry = { status: "loading" } | { status: "ready"; ranking: Ranking } | { status: "error"; message: string };
 
@@ -11,7 +11,10 @@ export class Rankings {
   private readonly entries = new Map<string, RankingEntry>();
   private readonly listeners = new Set<() => void>();
 
-  constructor(private features: string | null) {}
+  constructor(
+    private readonly api: Pick<Api, "rank" | "rankUpload">,
+    private features: string | null,
+  ) {}
 
   setFeatures(features: string | null): void {
     if (features === this.features) return;
@@ -27,7 +30,7 @@ export class Rankings {
       entry = { status: "loading" };
       this.entries.set(key, entry);
       const features = this.features;
-      const load = ref.kind === "image" ? api.rank(ref.id, features) : api.rankUpload(ref.key, features);
+      const load = ref.kind === "image" ? this.api.rank(ref.id, features) : this.api.rankUpload(ref.key, features);
       load.then(
         (ranking) => this.settle(key, features, { status: "ready", ranking }),
         (err: unknown) => this.settle(key, features, { status: "error", message: err instanceof Error ? err.message : String(err) }),

@@ -1,7 +1,7 @@
 // The strip under a curve: the images at the brushed ranks, as many as fit, with the hovered
 // one's rank and similarity written beside it.
 
-import { api } from "./api";
+import type { Api } from "./api";
 import type { Highlight } from "./highlight";
 import type { Ranking } from "./ranking";
 
@@ -14,6 +14,7 @@ export class Strip {
   private baseText = "";
 
   constructor(
+    private readonly api: Pick<Api, "thumbUrl">,
     private readonly highlight: Highlight,
     private readonly onPick: (id: number) => void,
   ) {
@@ -46,7 +47,7 @@ export class Strip {
     highlight.subscribe((h) => this.outline(h ? h.id : -1));
   }
 
-  /** Show the images at `ranks` of `ranking` at `size` px; reuses <img> elements. */
+  /** Show the images at `ranks` of `ranking` at `size` px (a stored thumbnail size); reuses <img> elements. */
   show(ranking: Ranking, ranks: number[], size: number, gap: number, windowText: string): void {
     this.ranking = ranking;
     this.images.style.gap = `${gap}px`;
@@ -63,7 +64,7 @@ export class Strip {
         this.images.append(img);
       }
       const id = ranking.ids[rank];
-      const src = api.thumbUrl(size, id);
+      const src = this.api.thumbUrl(size, id);
       if (img.getAttribute("src") !== src) img.src = src;
       img.width = size;
       img.height = size;

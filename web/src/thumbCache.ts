@@ -2,7 +2,6 @@
 // view's centre first) and bounded by their pixels, so zooming around a 1M-image map fills the
 // screen in a second or two and cannot grow the cache without end, whatever the thumbnail size.
 
-import { api } from "./api";
 import { planBatches } from "./thumbBatch";
 
 /** Batch requests in flight at once: enough to keep the server and the decoders busy, few enough
@@ -39,6 +38,9 @@ async function decodeJpeg(bytes: Uint8Array<ArrayBuffer>): Promise<ImageBitmap> 
   }
 }
 
+/** The JPEG bytes of `ids` at `size` px, in that order (the API's thumbnail batch). */
+export type FetchThumbs = (size: number, ids: readonly number[], signal: AbortSignal) => Promise<Uint8Array<ArrayBuffer>[]>;
+
 interface Batch {
   readonly keys: number[];
   readonly controller: AbortController;
@@ -60,6 +62,7 @@ export class ThumbCache {
   private pixels = 0;
 
   constructor(
+    private readonly fetchThumbs: FetchThumbs,
     private readonly onLoad: () => void,
     private readonly capacityPixels = DEFAULT_PIXELS,
   ) {}
@@ -142,8 +145,7 @@ export class ThumbCache {
     const settle = (k: number): void => {
       if (this.pending.get(k) === batch) this.pending.delete(k);
     };
-    api
-      .thumbBatch(size, ids, batch.controller.signal)
+    this.fetchThumbs(size, ids, batch.controller.signal)
       .then((jpegs) => {
         this.inFlight.delete(batch);
         this.pump();

@@ -6,53 +6,71 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 # Below a few thousand points Barnes-Hut gradients are faster than FFT here (9 s vs 1.6 s
 # at 1k), above it FFT wins by far (102 s vs 325 s at 100k x 512): measured on 2 cores.
 FFT_THRESHOLD = 5000
+# Features wider than this are PCA-projected first: the kNN search that dominates t-SNE at
+# 1280 or 4096 dimensions becomes cheap, with little change to the neighbourhoods.
 PCA_DIMS = 50
+# Up to this many rows PCA uses the exact SVD; above, the randomized one, whose cost grows
+# with the few components kept rather than with the full width (not measured here).
+PCA_EXACT_MAX_N = 2000
+# openTSNE needs 3 * perplexity < N with perplexity >= 1, so 4 points is the smallest map.
+MIN_TSNE_N = 4
+# openTSNE's default length of the early exaggeration phase, used for a fresh map only
+# (see ``tsne_layout`` on continuing one).
+EARLY_EXAGGERATION_ITER = 250
+# A new row starts at the mean position of this many nearest old rows in feature space.
+INIT_NEIGHBOURS = 5
+# Seeded jitter added to new rows' start, as a fraction of the old map's spread: rows that
+# share neighbours must not start on one point, and 1e-3 of the spread moves none visibly.
+INIT_JITTER = 1e-3
 
 
-def reduce_dims(features: np.ndarray, n_components: int = PCA_DIMS, seed: int = 0) -> np.ndarray:
-    """(N, D) -> (N, min(n_components, D, N)) float32 PCA projection; the kNN search that
-    dominates t-SNE at 1280 or 4096 dimensions becomes cheap, with little neighbourhood change."""
-    n, d = features.shape
+def reduce_dims(features: ArrayLike, n_components: int = PCA_DIMS, seed: int = 0) -> NDArray[np.float32]:
+    """(N, D) -> (N, min(n_components, D, N)) float32 PCA projection, or the features
+    themselves as float32 when D <= n_components."""
+    x = np.asarray(features, dtype=np.float32)
+    n, d = x.shape
     k = min(n_components, d, n)
     if d <= n_components:
-        return np.asarray(features, dtype=np.float32)
-    from sklearn.decomposition import PCA
+        return x
+    from sklearn.decomposition import PCA  # heavy, and no stubs
 
-    solver = "randomized" if n > 2000 else "full"
-    return PCA(n_components=k, svd_solver=solver, random_state=seed).fit_transform(
-        np.asarray(features, dtype=np.float32)
-    ).astype(np.float32)
+    solver = "randomized" if n > PCA_EXACT_MAX_N else "full"
+    projected: NDArray[np.floating] = PCA(n_components=k, svd_solver=solver, random_state=seed).fit_transform(x)
+    return projected.astype(np.float32)
 
 
 def tsne_layout(
-    features: np.ndarray,
+    features: ArrayLike,
     *,
     seed: int = 0,
     perplexity: float = 30.0,
     n_jobs: int = 1,
     verbose: bool = False,
-    previous: np.ndarray | None = None,
-) -> np.ndarray:
+    previous: NDArray[np.floating] | None = None,
+) -> NDArray[np.float32]:
     """(N, D) L2-normalised features -> (N, 2) float32 t-SNE coordinates, deterministic for a seed.
 
     ``previous`` ((M, 2), M <= N) is the layout of the first M rows from an earlier run:
     the optimisation then starts from it, with each new row placed among its nearest old
     neighbours, so adding images to a project moves the map as little as t-SNE allows.
+    Neither input is modified.
 
     Fewer than 4 images cannot make a t-SNE; they get their first two principal
     components instead (a line or a point), which is honest and still drawable.
     """
-    n = features.shape[0]
+    feats = np.asarray(features, dtype=np.float32)
+    n = feats.shape[0]
     if n == 0:
         return np.zeros((0, 2), np.float32)
-    x = reduce_dims(features, seed=seed)
-    if n < 4:
+    x = reduce_dims(feats, seed=seed)
+    if n < MIN_TSNE_N:
         return _tiny_layout(x)
-    from openTSNE import TSNE
+    from openTSNE import TSNE  # heavy, and no stubs
 
     # openTSNE needs 3 * perplexity < N for its neighbour graph.
     perp = float(min(perplexity, max(1.0, (n - 1) / 3.0)))
@@ -66,7 +84,7 @@ def tsne_layout(
         # Continuing from a converged map needs no early exaggeration: that phase exists to
         # untangle a random start, and here it would shuffle the map the user already knows
         # (measured on the demo set, 40 images added: 10-NN kept 0.88 without it, 0.72 with it).
-        early_exaggeration_iter=250 if previous is None else 0,
+        early_exaggeration_iter=EARLY_EXAGGERATION_ITER if previous is None else 0,
         negative_gradient_method="fft" if n >= FFT_THRESHOLD else "bh",
         random_state=seed,
         n_jobs=n_jobs,
@@ -89,7 +107,9 @@ def _quiet_openTSNE_init_warning() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _initial_from(previous: np.ndarray, x: np.ndarray, k: int = 5) -> np.ndarray:
+def _initial_from(
+    previous: NDArray[np.floating], x: NDArray[np.float32], k: int = INIT_NEIGHBOURS
+) -> NDArray[np.float64]:
     """(N, 2) starting positions: ``previous`` for the old rows, and for each new row the mean
     position of its ``k`` nearest old rows in the (reduced) feature space ``x`` (N, d)."""
     from sklearn.neighbors import NearestNeighbors
@@ -99,15 +119,16 @@ def _initial_from(previous: np.ndarray, x: np.ndarray, k: int = 5) -> np.ndarray
     init[:m] = previous
     if x.shape[0] > m:
         nn = NearestNeighbors(n_neighbors=min(k, m)).fit(x[:m])
-        idx = nn.kneighbors(x[m:], return_distance=False)
+        idx: NDArray[np.intp] = nn.kneighbors(x[m:], return_distance=False)
         init[m:] = previous[idx].mean(axis=1)
         # Tiny seeded jitter: new rows that share neighbours must not start on one point.
-        spread = previous.std() * 1e-3 or 1e-3
+        spread = previous.std() * INIT_JITTER or INIT_JITTER
         init[m:] += np.random.default_rng(0).normal(scale=spread, size=(x.shape[0] - m, 2))
     return init
 
 
-def _tiny_layout(x: np.ndarray) -> np.ndarray:
+def _tiny_layout(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(N, d) with N < 4 -> (N, 2) float32: the first two principal components, zero-padded."""
     centred = x - x.mean(axis=0)
     out = np.zeros((x.shape[0], 2), np.float32)
     if x.shape[0] > 1:

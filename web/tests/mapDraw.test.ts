@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { queryStyle } from "../src/colors";
+import { buildIdByCell } from "../src/geometry";
+import { cellCentre, drawCells, drawHovered, type MapScene, markWindow, type Viewport } from "../src/mapDraw";
+import { inversePermutation } from "../src/ranking";
+
+/** The calls a drawing makes, with the fill/stroke style in effect at each. */
+class RecordingContext {
+  calls: string[] = [];
+  fillStyle = "";
+  strokeStyle = "";
+  lineWidth = 1;
+  imageSmoothingEnabled = true;
+  drawImage(_img: unknown, x: number, y: number, w: number, h: number): void {
+    this.calls.push(`image ${x},${y},${w},${h}`);
+  }
+  fillRect(x: number, y: number, w: number, h: number): void {
+    this.calls.push(`fill ${this.fillStyle} ${x},${y},${w},${h}`);
+  }
+  strokeRect(x: number, y: number, w: number, h: number): void {
+    this.calls.push(`stroke ${this.strokeStyle} ${x},${y},${w},${h}`);
+  }
+  beginPath(): void {}
+  rect(x: number, y: number, w: number, h: number): void {
+    this.calls.push(`rect ${x},${y},${w},${h}`);
+  }
+  fill(): void {}
+  stroke(): void {}
+  asContext(): CanvasRenderingContext2D {
+    return this as unknown as CanvasRenderingContext2D;
+  }
+}
+
+// 3 images on a 2x2 grid: id 0 at (0,0), id 1 at (0,1), id 2 at (1,1); cell (1,0) is empty.
+const grid = new Int32Array([0, 0, 0, 1, 1, 1]);
+const scene = (patch: Partial<MapScene> = {}): MapScene => ({
+  rows: 2,
+  cols: 2,
+  grid,
+  labels: new Int32Array([0, 1, -1]),
+  idByCell: buildIdByCell(grid, 2, 2),
+  colours: new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255]),
+  labelBorders: false,
+  lit: null,
+  hovered: -1,
+  ...patch,
+});
+const vp: Viewport = { width: 100, height: 100, transform: { x: 10, y: 20, k: 10 } };
+const all = { r0: 0, r1: 2, c0: 0, c1: 2 };
+const ranking = (ids: number[]) => {
+  const i = new Int32Array(ids);
+  return { ids: i, sims: new Float32Array(ids.length), rankOf: inversePermutation(i) };
+};
+
+describe("drawCells", () => {
+  it("draws each image's thumbnail in its cell, its mean colour while it has none", () => {
+    const ctx = new RecordingContext();
+    const asked: string[] = [];
+    drawCells(ctx.asContext(), scene(), vp, all, (id, x, y, s) => {
+      asked.push(`${id}@${x},${y},${s}`);
+      return id === 1 ? ({} as CanvasImageSource) : null;
+    });
+    expect(asked).toEqual(["0@10,20,10", "1@20,20,10", "2@20,30,10"]);
+    expect(ctx.calls).toEqual(["fill rgb(255,0,0) 10,20,10,10", "image 20,20,10,10", "fill rgb(0,0,255) 20,30,10,10"]);
+  });
+  it("outlines the lit window's images, fades the others, and draws label borders", () => {
+    const ctx = new RecordingContext();
+    const lit = { ranking: ranking([2, 0, 1]), window: { lo: 0, hi: 1 }, slot: 3 };
+    drawCells(ctx.asContext(), scene({ lit, labelBorders: true }), vp, { r0: 1, r1: 2, c0: 0, c1: 2 }, () => null);
+    // Only id 2 is in rows 1..2; it is rank 0, inside the window, and has no label.
+    expect(ctx.calls).toEqual(["fill rgb(0,0,255) 20,30,10,10", `stroke ${queryStyle(3).colour} 20.75,30.75,8.5,8.5`]);
+    const faded = new RecordingContext();
+    drawCells(faded.asContext(), scene({ lit, labelBorders: true }), vp, { r0: 0, r1: 1, c0: 0, c1: 1 }, () => null);
+    expect(faded.calls[1]).toBe("fill rgba(244,244,242,0.6) 10,20,10,10");
+    expect(faded.calls[2]).toMatch(/^stroke #[0-9a-f]{6} 10.5,20.5,9,9$/);
+  });
+});
+
+describe("window markers and the hovered cell", () => {
+  it("marks the window's images that are on screen, at least MARK_PX wide", () => {
+    const ctx = new RecordingContext();
+    const lit = { ranking: ranking([1, 2, 0]), window: { lo: 0, hi: 2 }, slot: 0 };
+    const small: Viewport = { width: 12, height: 100, transform: { x: 0, y: 0, k: 2 } };
+    markWindow(ctx.asContext(), scene({ lit }), small);
+    expect(ctx.calls).toEqual(["rect 0.5,-1.5,5,5", "rect 0.5,0.5,5,5"]);
+  });
+  it("outlines the hovered image only", () => {
+    const none = new RecordingContext();
+    drawHovered(none.asContext(), scene(), vp);
+    expect(none.calls).toEqual([]);
+    const ctx = new RecordingContext();
+    drawHovered(ctx.asContext(), scene({ hovered: 2 }), vp);
+    expect(ctx.calls).toEqual(["stroke #111 18.5,28.5,13,13", "stroke #fff 16.25,26.25,17.5,17.5"]);
+    expect(cellCentre(scene(), vp.transform, 2)).toEqual({ x: 25, y: 35 });
+    expect(cellCentre(scene(), vp.transform, 3)).toBeNull();
+  });
+});
