@@ -18,9 +18,9 @@ from deepviz._version import __version__
 from deepviz.core.grid import grid_shape
 from deepviz.settings import ProjectSettings
 from deepviz.storage import writer
-from deepviz.storage.atomic import save_npy
-from deepviz.storage.manifest import FeatureSet, GridInfo, LayoutInfo, Manifest, ThumbnailInfo
-from deepviz.storage.project import COLORS, GRID, LAYOUT, THUMBS_DIR, feature_file
+from deepviz.storage.atomic import save_npy, save_npy_named
+from deepviz.storage.manifest import FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
+from deepviz.storage.project import COLORS, THUMBS_DIR, feature_file
 from deepviz.storage.thumbs import bin_path, offsets_path
 
 FEATURE_SET = "synthetic"
@@ -38,11 +38,14 @@ def write_synthetic_project(root: Path, n: int, d: int, seed: int = 0, *, thumbs
     _write_features(root / feature_file(FEATURE_SET), n, d, seed)
     paths = [f"class{i % 10}/img_{i:07d}.jpg" for i in range(n)]
     summary = writer.ChunkSummary(new=paths, width=[640] * n, height=[480] * n)
-    writer.write_images_table(root, writer.read_images_table(root, 0), summary, {p: p.split("/")[0] for p in paths})
-    writer.write_rejects(root, [])
+    _, images = writer.write_images_table(root, writer.read_images_table(root, None, 0), summary, {p: p.split("/")[0] for p in paths})
     rows, cols = grid_shape(n, 1.5)
-    save_npy(root / GRID, np.stack(np.divmod(np.arange(n, dtype=np.int32), cols), axis=1))
-    save_npy(root / LAYOUT, np.random.default_rng(seed).random((n, 2), dtype=np.float32))
+    files = ProjectFiles(
+        images=images,
+        rejects=writer.write_rejects(root, []),
+        layout=save_npy_named(root, "layout", np.random.default_rng(seed).random((n, 2), dtype=np.float32)),
+        grid=save_npy_named(root, "grid", np.stack(np.divmod(np.arange(n, dtype=np.int32), cols), axis=1)),
+    )
     (root / THUMBS_DIR).mkdir()
     if thumbs:
         kinds = _regions(n, cols)
@@ -56,7 +59,7 @@ def write_synthetic_project(root: Path, n: int, d: int, seed: int = 0, *, thumbs
         save_npy(root / THUMBS_DIR / "32.offsets.npy", np.zeros(n + 1, np.int64))
         save_npy(root / COLORS, np.full((n, 3), 128, np.uint8))
         sizes = (32,)
-    _manifest(n, d, rows, cols, sizes).write(root)
+    _manifest(n, d, rows, cols, sizes, files).write(root)
     return root
 
 
@@ -119,9 +122,10 @@ def _write_repeated_thumbs(root: Path, size: int, kinds: np.ndarray, jpegs: list
     save_npy(offsets_path(folder, size), offsets)
 
 
-def _manifest(n: int, d: int, rows: int, cols: int, sizes: tuple[int, ...]) -> Manifest:
+def _manifest(n: int, d: int, rows: int, cols: int, sizes: tuple[int, ...], files: ProjectFiles) -> Manifest:
     return Manifest(
-        deepviz_version=__version__, created="bench", updated="bench", source_root="/nonexistent", n_images=n,
+        generation=1, deepviz_version=__version__, created="bench", updated="bench", source_root="/nonexistent",
+        n_images=n, files=files,
         settings=ProjectSettings(),
         feature_sets={FEATURE_SET: FeatureSet(dim=d, file=feature_file(FEATURE_SET), source="synthetic")},
         default_feature_set=FEATURE_SET,
