@@ -6,6 +6,7 @@ into chunks → commit the chunks into the project's files → layout and grid �
 """
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import time
@@ -20,7 +21,7 @@ import pyarrow as pa
 from deepviz._version import __version__
 from deepviz.core import grid as gridmod
 from deepviz.core.tsne import FFT_THRESHOLD, tsne_layout
-from deepviz.errors import ProjectError, UsageError
+from deepviz.errors import DeepvizError, ProjectError, UsageError
 from deepviz.faults import checkpoint
 from deepviz.features.base import Extractor
 from deepviz.features.importers import load_features
@@ -37,9 +38,9 @@ from deepviz.storage.chunks import ChunkStore, config_key
 from deepviz.storage.lock import HOLDER, LOCK, build_lock
 from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
 from deepviz.storage.project import feature_file
-from deepviz.storage.workspace import WORK_DIR, Workspace, is_build_in_progress
+from deepviz.storage.workspace import WORK_DIR, Workspace, is_build_in_progress, remove_unnamed
 
-__all__ = ["BuildReport", "build"]
+__all__ = ["BuildReport", "DiskFull", "build"]
 
 _OWN = frozenset({WORK_DIR, LOCK, HOLDER})  # what a build puts in a new project folder before its first commit
 OPTIMAL_GRID_LIMIT = 2500  # exact assignment stays within seconds up to here (lapjv)
@@ -163,8 +164,22 @@ def build(
     given = validated(BuildSettings, dict(settings))
     out = Path(out)
     _existing_manifest(out)  # refuse a folder that is not ours before writing anything in it
-    with build_lock(out):
-        return _build(_plan(Path(images), out, given, objects), Progress(enabled=progress))
+    try:
+        with build_lock(out):
+            return _build(_plan(Path(images), out, given, objects), Progress(enabled=progress))
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        # Files written for a commit that did not happen take space and are of no use.
+        remove_unnamed(out, Manifest.read(out) if (out / MANIFEST).exists() else None)
+        raise DiskFull(
+            f"the disk is full ({err.filename or out}: {err.strerror}); free some space and run the same command "
+            "again: the project as it was and the work done so far are kept"
+        ) from None
+
+
+class DiskFull(DeepvizError, OSError):
+    """No space left while building; nothing committed is lost and the rerun resumes."""
 
 
 def _build(plan: _Plan, bar: Progress) -> BuildReport:

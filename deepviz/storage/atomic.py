@@ -11,6 +11,17 @@ from pathlib import Path
 import numpy as np
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; a project's files get the permissions
+# the user's umask gives any other file they create (read once: os.umask can only be read by setting it).
+_FILE_MODE = 0o666 & ~_read_umask()
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
@@ -18,6 +29,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _FILE_MODE)
     try:
         yield Path(tmp)
         _fsync(tmp)
@@ -51,6 +63,7 @@ def content_named(folder: Path, stem: str, suffix: str) -> Iterator[tuple[Path, 
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
     os.close(fd)
+    os.chmod(tmp, _FILE_MODE)
     names: list[str] = []
     try:
         yield Path(tmp), names

@@ -126,20 +126,22 @@ def write_feature_set(
             f"feature set {name!r} has {old.shape[1]} dimensions on disk but the extractor gives {dim}; "
             "build a new project for a different model"
         )
-    with atomic_path(target) as tmp:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=FEATURE_DTYPE, shape=(base_n + n_new, dim))
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        # Streamed with write(), not through a memory map: on a full disk a write raises ENOSPC,
+        # where a store into a sparse memory-mapped page kills the process with SIGBUS.
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(FEATURE_DTYPE)), "fortran_order": False,
+                  "shape": (base_n + n_new, dim)}
+        np.lib.format.write_array_header_1_0(f, header)
         step = 1 << 15
         for start in range(0, base_n, step):
-            out[start : min(start + step, base_n)] = old[start : min(start + step, base_n)]  # type: ignore[index]
+            f.write(np.ascontiguousarray(old[start : min(start + step, base_n)], FEATURE_DTYPE).tobytes())  # type: ignore[index]
         row = base_n
         for block in new_rows:
-            l2_normalize(block, out=out[row : row + len(block)])
+            f.write(l2_normalize(block, out_dtype=FEATURE_DTYPE).tobytes())
             row += len(block)
             checkpoint("features-block")
         if row != base_n + n_new:
             raise RuntimeError(f"expected {n_new} new feature rows for {name!r}, got {row - base_n}")
-        out.flush()
-        del out
 
 
 def append_thumbnails(root: Path, size: int, base_n: int, packed: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,10 @@ def test_a_damaged_manifest_names_the_bad_field(tmp_path: Path) -> None:
 def test_feature_file_names_are_safe() -> None:
     assert feature_file("mobilenet_v2") == "features/mobilenet_v2.npy"
     assert feature_file("open_clip:ViT-B-32/laion") == "features/open_clip_ViT-B-32_laion.npy"
+
+
+def test_written_files_get_the_users_umask_not_owner_only(tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    save_npy(tmp_path / "a.npy", np.arange(3))
+    assert (tmp_path / "a.npy").stat().st_mode & 0o777 == 0o666 & ~mask
