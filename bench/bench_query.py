@@ -92,7 +92,7 @@ def bench_case(label: str, n: int, d: int, repeats: int, tmp: Path) -> dict[str,
     server = median_ms(lambda i: state.rankings.for_image(FEATURE_SET, i), batches[2])
     cached = median_ms(lambda i: state.rankings.for_image(FEATURE_SET, i), batches[2])
 
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:  # the server answers only its own names
         in_process = median_ms(lambda i: client.get(f"/api/rank/{i}").content, batches[3])
     with RealServer(app) as url, httpx.Client(base_url=url, timeout=60) as http:
         real = median_ms(lambda i: http.get(f"/api/rank/{i}").content, batches[4])

@@ -152,8 +152,28 @@ class ServeSettings(_Settings):
     """Everything `deepviz serve` can be told, besides the project folder."""
 
     host: Annotated[
-        str, Field(min_length=0, description="Interface to listen on (127.0.0.1 keeps it on this machine).")
+        str,
+        Field(
+            min_length=0,
+            description="Interface to listen on: 127.0.0.1 keeps it on this machine; any other (0.0.0.0, ::, a LAN "
+            "address) needs --public.",
+        ),
     ] = "127.0.0.1"
+    public: Annotated[
+        bool,
+        Field(
+            description="Allow a --host beyond this machine: anyone on those networks can then browse these images "
+            "(the addresses are printed)."
+        ),
+    ] = False
+    allow_hosts: Annotated[
+        tuple[str, ...],
+        Field(
+            description="Also answer requests for this host name (repeatable; NAME or NAME:PORT), e.g. behind a proxy. "
+            "Other names are refused, which stops DNS-rebinding pages reading the images."
+        ),
+        Cli(flags=("--allow-host",), default_text="localhost and the bound address"),
+    ] = ()
     port: Annotated[int, Field(ge=0, le=65535, description="Port; a free one is chosen if it is taken.")] = 8765
     open_browser: Annotated[
         bool, Field(description="Open the app in a browser."), Cli(flags=("--open/--no-open",))
@@ -165,6 +185,15 @@ class ServeSettings(_Settings):
         int, Field(ge=0, description="Memory kept for recent rankings, in bytes.")
     ] = 256 << 20
     keep_uploads: Annotated[int, Field(ge=1, description="Uploaded queries held in memory.")] = 64
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _host_names_only(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        # Compared with the Host header, which browsers send lower-cased and without a scheme or path.
+        for name in names:
+            if not name.strip() or any(c in name for c in "/@ "):
+                raise ValueError(f"{name!r} is not a host name; give a name such as myhost or myhost:8765, without http:// or a path")
+        return tuple(name.strip().lower() for name in names)
 
 
 def validated(model: type[_S], values: dict[str, object]) -> _S:

@@ -12,8 +12,10 @@ import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response as StarletteResponse
+from starlette.types import Scope
 
 from deepviz._version import __version__
 from deepviz.core.normalize import ZeroFeatureError
@@ -21,6 +23,11 @@ from deepviz.features.base import Extractor
 from deepviz.images.decode import ImageRejected
 from deepviz.server import models
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
+from deepviz.server.body_limit import BodyLimit
+from deepviz.server.docs import add_docs
+from deepviz.server.exposure import machine_names
+from deepviz.server.guard import HostCheck, OriginCheck, host_names
+from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
 from deepviz.server.uploads import CannotEmbed, Embedders, Upload, UploadFiles, Uploads, embed_upload, upload_key
 from deepviz.settings import ServeSettings
@@ -30,7 +37,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 BINARY = "application/octet-stream"
 JPEG = "image/jpeg"
 IMMUTABLE = "public, max-age=31536000, immutable"
-UPLOAD_PATH = "/api/queries/upload"
 _MULTIPART_SLACK = 16 * 1024  # boundaries and part headers around the file in an upload body
 
 
@@ -102,15 +108,27 @@ def create_app(
     )
     if uploads_dir is not None:
         state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
-    app = FastAPI(
-        title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None
-    )
+    app = FastAPI(title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.deepviz = state
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
+    _add_guards(app, settings)
+    add_docs(app)  # before the router, whose catch-all under /api would take its paths
     app.include_router(router)
     _mount_front_end(app, Path(static_dir) if static_dir is not None else STATIC_DIR)
     return app
+
+
+def _add_guards(app: FastAPI, settings: ServeSettings) -> None:
+    """What keeps the server private (see guard.py, headers.py, body_limit.py). Each added
+    middleware wraps those added before it, so they run in the reverse order: headers on every
+    answer (refusals included), then Host, then Origin, then the body limit."""
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_SLACK, message=_too_big(settings.max_upload_bytes)
+    )
+    app.add_middleware(OriginCheck)
+    names = host_names(settings.host, machine=machine_names() if settings.public else ())
+    app.add_middleware(HostCheck, names=names, allowed=settings.allow_hosts)
+    app.add_middleware(SecurityHeaders)
 
 
 def openapi_schema() -> dict[str, Any]:
@@ -307,8 +325,19 @@ def get_query_thumb(query: str, state: State) -> Response:
     return Response(_upload(state, query).thumb, media_type=JPEG, headers={"Cache-Control": IMMUTABLE})
 
 
-@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-def no_such_endpoint(rest: str) -> None:
+@router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
+def no_such_endpoint(rest: str, request: Request) -> None:
+    """404 for a path no endpoint has; 405 with Allow for a method an existing endpoint lacks (this
+    route, matching every path and method, would otherwise answer 404 for both)."""
+    path = request.url.path
+    # This module's router and the app's own routes (the docs): FastAPI may keep an included router
+    # as one opaque route, so the app's route list alone does not show the endpoints.
+    routes = [r for r in [*router.routes, *request.app.router.routes] if isinstance(r, APIRoute)]
+    allowed = sorted({m for r in routes if r.endpoint is not no_such_endpoint and r.path_regex.match(path) for m in r.methods or ()})
+    if allowed:
+        raise HTTPException(
+            405, f"{request.method} is not allowed on {path}; it answers {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
+        )
     raise HTTPException(404, f"no API endpoint /api/{rest}; the endpoints are listed at /api/docs")
 
 
@@ -379,27 +408,26 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": "; ".join(parts) + "; see /api/docs for the expected parameters"}, status_code=422)
 
 
-class UploadLimit:
-    """Refuses an upload whose declared size is over the limit before its body is read (which
-    FastAPI would otherwise spool to disk in full); the endpoint also counts the bytes it gets."""
+class _FrontEnd(StaticFiles):
+    """The built front end; a method other than GET or HEAD answers 405 on a file that exists and 404
+    elsewhere, as the API does (Starlette answers 405 for every path)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == UPLOAD_PATH:
-            length = dict(scope["headers"]).get(b"content-length", b"")
-            if length.isdigit() and int(length) > self.max_bytes + _MULTIPART_SLACK:
-                await JSONResponse({"detail": _too_big(self.max_bytes)}, status_code=413)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    async def get_response(self, path: str, scope: Scope) -> StarletteResponse:
+        if scope["method"] not in ("GET", "HEAD"):
+            try:
+                _, found = self.lookup_path(path)
+            except (OSError, ValueError):
+                found = None
+            if found is None:
+                raise HTTPException(404, f"no file /{path} here; the app is at /")
+            raise HTTPException(405, f"{scope['method']} is not allowed on /{path}; it answers GET, HEAD", headers={"Allow": "GET, HEAD"})
+        return await super().get_response(path, scope)
 
 
 def _mount_front_end(app: FastAPI, folder: Path) -> None:
     """The built front end at ``/``, mounted last so that it never shadows the API."""
     if (folder / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=folder, html=True), name="front-end")
+        app.mount("/", _FrontEnd(directory=folder, html=True), name="front-end")
         return
     page = (
         "<!doctype html><meta charset=utf-8><title>deepviz</title>"

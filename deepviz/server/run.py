@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import socket
 import threading
@@ -15,6 +14,7 @@ import uvicorn
 from deepviz.cache import cache_root
 from deepviz.errors import UsageError
 from deepviz.server.app import create_app
+from deepviz.server.exposure import interface_addresses, is_loopback
 from deepviz.settings import ServeSettings
 
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
@@ -27,17 +27,23 @@ def serve(
     *,
     echo: Callable[[str], object] = print,
 ) -> None:
-    """Serve the app for ``project`` until Ctrl+C. A taken ``port`` is replaced by a free one (0 = any)."""
+    """Serve the app for ``project`` until Ctrl+C. A taken ``port`` is replaced by a free one (0 = any).
+
+    A ``host`` beyond loopback needs ``settings.public``; the addresses others can then use are printed.
+    """
     settings = settings or ServeSettings()
     host, port = settings.host, settings.port
+    address = _address(host, port)[1]
+    check_public(host, address, settings.public)
     app = create_app(project, settings, uploads_dir=cache_root() / "uploads")
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     if port and bound != port:
         echo(f"Port {port} is taken; using {bound} instead.")
     url = app_url(host, bound)
-    if not _is_loopback(host):
-        echo(f"Listening on {host}: anyone who can reach this machine can browse these images.")
+    if not is_loopback(address):
+        for line in reach(address, bound):
+            echo(line)
     echo(f"deepviz is serving {project} at {url}  (Ctrl+C to stop)")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     # Loading the features (and the model for uploads) now makes the first query as fast as the rest.
@@ -45,6 +51,29 @@ def serve(
     if settings.open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), name="deepviz-browser", daemon=True).start()
     server.run(sockets=[sock])
+
+
+def check_public(host: str, address: str, public: bool) -> None:
+    """Refuse to listen beyond this machine (``address``, what ``host`` resolved to) unless ``public``."""
+    if public or is_loopback(address):
+        return
+    where = "every interface" if host in _ALL_INTERFACES else f"{address}, which other machines can reach"
+    raise UsageError(
+        f"--host {host!r} would listen on {where}, so anyone on those networks could browse these images; "
+        "add --public if that is what you want, or leave out --host to keep the server on this machine (127.0.0.1)"
+    )
+
+
+def reach(address: str, port: int) -> list[str]:
+    """Lines saying who can reach a server listening on ``address`` (as bound) and ``port``."""
+    where = "all interfaces" if address in _ALL_INTERFACES else address
+    lines = [f"--public: listening on {where}, port {port}. Anyone on these networks can browse these images:"]
+    found = interface_addresses(address)
+    for interface, ip in found:
+        lines.append(f"  {app_url(ip, port)}" + (f"  ({interface})" if interface else ""))
+    if not found:
+        lines.append("  (no address of this machine other than loopback was found)")
+    return lines
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -83,15 +112,6 @@ def app_url(host: str, port: int) -> str:
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}/"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _open_when_started(server: uvicorn.Server, url: str, timeout: float = 30.0) -> None:

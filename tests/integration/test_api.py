@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -21,6 +22,12 @@ from tests.conftest import ColourExtractor, make_folder
 N = 24  # tiny_project: 3 colour classes x 8 images
 
 
+def local_client(app: FastAPI) -> TestClient:
+    """A client that asks for localhost, as a browser on this machine does: the server refuses
+    other Host names (TestClient's default 'testserver' among them; see test_private.py)."""
+    return TestClient(app, base_url="http://localhost")
+
+
 @pytest.fixture(scope="module")
 def project(tiny_project: Path) -> deepviz.Project:
     return deepviz.open_project(tiny_project)
@@ -28,14 +35,14 @@ def project(tiny_project: Path) -> deepviz.Project:
 
 @pytest.fixture(scope="module")
 def client(tiny_project: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(tiny_project, ServeSettings(max_upload_bytes=200_000), embedder=ColourExtractor())) as c:
+    with local_client(create_app(tiny_project, ServeSettings(max_upload_bytes=200_000), embedder=ColourExtractor())) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
 def no_embedder_client(tiny_project: Path) -> Iterator[TestClient]:
     """No embedder injected: the manifest's extractor 'colour' is not in the registry."""
-    with TestClient(create_app(tiny_project)) as c:
+    with local_client(create_app(tiny_project)) as c:
         yield c
 
 
@@ -329,7 +336,7 @@ def distinct_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_uploading_a_project_image_ranks_it_first(distinct_project: Path) -> None:
     project = deepviz.open_project(distinct_project)
-    with TestClient(create_app(distinct_project, embedder=ColourExtractor())) as c:
+    with local_client(create_app(distinct_project, embedder=ColourExtractor())) as c:
         for image_id in range(project.n):
             r = upload(c, image_bytes(project, image_id), name=str(project.images.at[image_id, "path"]))
             assert r.status_code == 200, r.text
@@ -395,7 +402,7 @@ def test_upload_ranked_in_unknown_feature_set_is_404(client: TestClient, project
 
 
 def test_old_uploads_are_forgotten(tiny_project: Path, project: deepviz.Project) -> None:
-    with TestClient(create_app(tiny_project, ServeSettings(keep_uploads=1), embedder=ColourExtractor())) as c:
+    with local_client(create_app(tiny_project, ServeSettings(keep_uploads=1), embedder=ColourExtractor())) as c:
         first = upload(c, image_bytes(project, 0)).json()["query"]
         second = upload(c, image_bytes(project, 1)).json()["query"]
         assert first != second
@@ -422,7 +429,7 @@ def test_missing_file_field_is_422(client: TestClient) -> None:
 
 
 def test_oversized_upload_is_413(tiny_project: Path, project: deepviz.Project) -> None:
-    with TestClient(create_app(tiny_project, ServeSettings(max_upload_bytes=500), embedder=ColourExtractor())) as c:
+    with local_client(create_app(tiny_project, ServeSettings(max_upload_bytes=500), embedder=ColourExtractor())) as c:
         small_over = upload(c, image_bytes(project, 0) + bytes(600))  # counted by the endpoint
         assert small_over.status_code == 413 and "500 bytes limit" in small_over.json()["detail"]
         huge = upload(c, bytes(100_000))  # refused from Content-Length before the body is read
@@ -436,7 +443,7 @@ def test_upload_without_a_loadable_extractor_is_503(no_embedder_client: TestClie
 
 
 def test_imported_features_cannot_embed_uploads(imported_project: Path) -> None:
-    with TestClient(create_app(imported_project)) as c:
+    with local_client(create_app(imported_project)) as c:
         assert c.get("/api/project").json()["can_embed"] is False
         project = deepviz.open_project(imported_project)
         r = upload(c, image_bytes(project, 0))
@@ -468,7 +475,7 @@ def test_unknown_api_path_is_404_json(client: TestClient) -> None:
 
 
 def test_front_end_not_built_page(tiny_project: Path, tmp_path: Path) -> None:
-    with TestClient(create_app(tiny_project, static_dir=tmp_path / "empty")) as c:
+    with local_client(create_app(tiny_project, static_dir=tmp_path / "empty")) as c:
         r = c.get("/")
         assert r.status_code == 200 and "npm ci" in r.text and "npm run build" in r.text
 
@@ -477,7 +484,7 @@ def test_built_front_end_is_served_and_does_not_shadow_the_api(tiny_project: Pat
     (tmp_path / "index.html").write_text("<!doctype html><title>app</title>")
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "app.js").write_text("console.log(1)")
-    with TestClient(create_app(tiny_project, static_dir=tmp_path)) as c:
+    with local_client(create_app(tiny_project, static_dir=tmp_path)) as c:
         assert "<title>app</title>" in c.get("/").text
         assert c.get("/assets/app.js").text == "console.log(1)"
         assert c.get("/api/project").json()["n"] == N
@@ -524,14 +531,14 @@ def test_committed_openapi_matches_the_server(tiny_project) -> None:
 def test_upload_queries_survive_a_restart_when_files_are_kept(tiny_project: Path, project: deepviz.Project, tmp_path: Path) -> None:
     """A URL saved with an upload query still works after `deepviz serve` restarts."""
     data = image_bytes(project, 3)
-    with TestClient(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:
+    with local_client(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:
         key = upload(c, data).json()["query"]
         assert upload(c, data).json()["query"] == key  # the same image is the same query
         before = c.get(f"/api/rank/upload/{key}").content
-    with TestClient(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:
+    with local_client(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:
         assert c.get(f"/api/rank/upload/{key}").content == before
         assert c.get(f"/api/queries/{key}/thumb").status_code == 200
         r = c.get("/api/rank/upload/u0123456789abcdef0123")
         assert r.status_code == 404 and "upload the image again" in r.json()["detail"]
-    with TestClient(create_app(tiny_project, embedder=ColourExtractor())) as c:  # files not kept
+    with local_client(create_app(tiny_project, embedder=ColourExtractor())) as c:  # files not kept
         assert c.get(f"/api/rank/upload/{key}").status_code == 404

@@ -7,8 +7,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 
 def _read_url(proc: subprocess.Popen[str], timeout: float = 60.0) -> str:
@@ -51,3 +54,61 @@ def test_serve_moves_off_a_taken_port_and_answers(tiny_project: Path) -> None:
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
+
+
+def test_a_host_beyond_this_machine_needs_public(tiny_project: Path) -> None:
+    from click.testing import CliRunner
+
+    from deepviz.cli import cli
+
+    for host in ("0.0.0.0", "", "::"):
+        result = CliRunner().invoke(cli, ["serve", str(tiny_project), "--host", host, "--no-open"])
+        assert result.exit_code == 1, result.output
+        assert "--public" in result.output and "anyone on those networks could browse these images" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_check_public_decides_by_the_resolved_address() -> None:
+    from deepviz.errors import UsageError
+    from deepviz.server.run import check_public
+
+    for loopback in ("127.0.0.1", "127.0.1.1", "::1"):
+        check_public("myname", loopback, public=False)
+    with pytest.raises(UsageError, match="192.168.1.10, which other machines can reach.*--public"):
+        check_public("myname", "192.168.1.10", public=False)
+    check_public("myname", "192.168.1.10", public=True)
+
+
+def test_public_prints_who_can_reach_it_and_still_refuses_other_names(tiny_project: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "deepviz", "serve", str(tiny_project), "--host", "", "--public", "--port", "0", "--no-open"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            first = proc.stdout.readline()
+            assert "--public: listening on all interfaces" in first and "Anyone on these networks can browse these images" in first
+            url = _read_url(proc)
+            assert "Listening on :" not in first
+            base = url.rstrip("/")
+            for _ in range(100):
+                try:
+                    with urllib.request.urlopen(base + "/api/project", timeout=5) as resp:
+                        assert resp.status == 200
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            port = base.rsplit(":", 1)[1]
+            own = urllib.request.Request(base + "/api/project", headers={"Host": f"{socket.gethostname()}:{port}"})
+            with urllib.request.urlopen(own, timeout=5) as resp:
+                assert resp.status == 200
+            evil = urllib.request.Request(base + "/api/project", headers={"Host": f"evil.example:{port}"})
+            try:
+                urllib.request.urlopen(evil, timeout=5)
+                raise AssertionError("a request for evil.example was answered")
+            except urllib.error.HTTPError as err:
+                assert err.code == 403
+                err.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
