@@ -82,7 +82,7 @@ def bench_case(label: str, n: int, d: int, repeats: int, tmp: Path) -> dict[str,
     argsort = median_ms(lambda _: np.argsort(sims), list(range(repeats)))
 
     app = create_app(root)
-    state = app.state.deepviz
+    state = app.state.deepviz.current()
     t = time.perf_counter()
     matrix = state.rankings.matrix(FEATURE_SET)
     load = (time.perf_counter() - t) * 1e3

@@ -35,7 +35,7 @@ from deepviz.settings import DEFAULT_MODEL, DEFAULT_THUMB_SIZES, BuildSettings, 
 from deepviz.storage import writer
 from deepviz.storage.atomic import save_npy, save_npy_named
 from deepviz.storage.chunks import ChunkStore, config_key
-from deepviz.storage.lock import HOLDER, LOCK, build_lock
+from deepviz.storage.lock import HOLDER, LOCK, build_lock, servers
 from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
 from deepviz.storage.project import feature_file
 from deepviz.storage.workspace import WORK_DIR, Workspace, is_build_in_progress, remove_unnamed
@@ -166,7 +166,11 @@ def build(
     _existing_manifest(out)  # refuse a folder that is not ours before writing anything in it
     try:
         with build_lock(out):
-            return _build(_plan(Path(images), out, given, objects), Progress(enabled=progress))
+            bar = Progress(enabled=progress)
+            for pid in servers(out):
+                bar.note(f"deepviz serve (process {pid}) is serving this project: it shows the current version "
+                         "until this build commits, then the new one")
+            return _build(_plan(Path(images), out, given, objects), bar)
     except OSError as err:
         if err.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise

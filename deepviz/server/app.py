@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +22,7 @@ from starlette.types import Scope
 
 from deepviz._version import __version__
 from deepviz.core.normalize import ZeroFeatureError
+from deepviz.errors import DeepvizError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import ImageRejected
 from deepviz.server import models
@@ -31,6 +35,7 @@ from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
 from deepviz.server.uploads import CannotEmbed, Embedders, Upload, UploadFiles, Uploads, embed_upload, upload_key
 from deepviz.settings import ServeSettings
+from deepviz.storage.manifest import MANIFEST
 from deepviz.storage.project import Project, open_project
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -81,6 +86,57 @@ class ServerState:
         self.embedders.can_embed(default)
 
 
+class LiveProject:
+    """The project as served: one consistent snapshot, replaced when a build commits a new manifest.
+
+    A build never changes a file the served manifest names in a way a reader could see (see
+    storage/workspace.py), so the server keeps answering from the old snapshot while a build
+    runs, and switches on the first request after the manifest's rename — checked at most every
+    ``CHECK_SECONDS``, by the manifest's inode and mtime, which its atomic rename always changes.
+    """
+
+    CHECK_SECONDS = 0.5
+
+    def __init__(self, first: ServerState, make: Callable[[Project], ServerState]) -> None:
+        self._state = first
+        self._make = make
+        self._stamp = _stamp(first.project.root)
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def current(self) -> ServerState:
+        now = time.monotonic()
+        if now - self._checked >= self.CHECK_SECONDS:
+            self._checked = now
+            self._reload_if_committed()
+        return self._state
+
+    def warm_up(self) -> None:
+        self._state.warm_up()
+
+    def _reload_if_committed(self) -> None:
+        root = self._state.project.root
+        stamp = _stamp(root)
+        if stamp == self._stamp:
+            return
+        with self._lock:  # one reload, however many requests notice it at once
+            if stamp == self._stamp:
+                return
+            try:
+                project = open_project(root)
+            except DeepvizError:
+                return  # e.g. the folder was replaced by something unreadable: keep serving what we have
+            self._state, self._stamp = self._make(project), stamp
+
+
+def _stamp(root: Path) -> tuple[int, int, int]:
+    try:
+        st = (root / MANIFEST).stat()
+    except OSError:
+        return (0, 0, 0)
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def create_app(
     project_path: str | os.PathLike[str] | Project,
     settings: ServeSettings | None = None,
@@ -99,17 +155,22 @@ def create_app(
     """
     settings = settings or ServeSettings()
     project = project_path if isinstance(project_path, Project) else open_project(Path(project_path))
-    state = ServerState(
-        project=project,
-        rankings=Rankings(project, cache_bytes=settings.cache_bytes),
-        uploads=Uploads(settings.keep_uploads),
-        embedders=Embedders(project, embedder),
-        max_upload_bytes=settings.max_upload_bytes,
-    )
-    if uploads_dir is not None:
-        state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
+    uploads = Uploads(settings.keep_uploads)  # kept across reloads: an upload's vector stays valid
+
+    def make(project: Project) -> ServerState:
+        state = ServerState(
+            project=project,
+            rankings=Rankings(project, cache_bytes=settings.cache_bytes),
+            uploads=uploads,
+            embedders=Embedders(project, embedder),
+            max_upload_bytes=settings.max_upload_bytes,
+        )
+        if uploads_dir is not None:
+            state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
+        return state
+
     app = FastAPI(title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
-    app.state.deepviz = state
+    app.state.deepviz = LiveProject(make(project), make)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     _add_guards(app, settings)
     add_docs(app)  # before the router, whose catch-all under /api would take its paths
@@ -140,7 +201,8 @@ def openapi_schema() -> dict[str, Any]:
 
 
 def _state(request: Request) -> ServerState:
-    return request.app.state.deepviz  # type: ignore[no-any-return]
+    live: LiveProject = request.app.state.deepviz
+    return live.current()
 
 
 State = Annotated[ServerState, Depends(_state)]

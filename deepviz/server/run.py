@@ -8,6 +8,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
+from pathlib import Path
 
 import uvicorn
 
@@ -16,6 +17,7 @@ from deepviz.errors import UsageError
 from deepviz.server.app import create_app
 from deepviz.server.exposure import interface_addresses, is_loopback
 from deepviz.settings import ServeSettings
+from deepviz.storage.lock import announce_serving
 
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
 _NEARBY_PORTS = 10
@@ -50,7 +52,8 @@ def serve(
     threading.Thread(target=app.state.deepviz.warm_up, name="deepviz-warm-up", daemon=True).start()
     if settings.open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), name="deepviz-browser", daemon=True).start()
-    server.run(sockets=[sock])
+    with announce_serving(Path(project)):  # a build of this project then says it will be picked up
+        server.run(sockets=[sock])
 
 
 def check_public(host: str, address: str, public: bool) -> None:

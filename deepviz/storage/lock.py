@@ -49,3 +49,39 @@ def _holder(project: Path) -> str:
         return f"process {info['pid']} on {info['host']} (since {info['since']})"
     except (OSError, ValueError, KeyError, TypeError):
         return "another process"
+
+
+SERVING = ".serving-"  # + PID: a `deepviz serve` of this project, so a build can say it will be picked up
+
+
+@contextmanager
+def announce_serving(project: Path) -> Iterator[None]:
+    """Mark ``project`` as served by this process for the block (silently skipped on a read-only project)."""
+    mark = project / f"{SERVING}{os.getpid()}"
+    try:
+        mark.write_text(socket.gethostname(), encoding="utf-8")
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        mark.unlink(missing_ok=True)
+
+
+def servers(project: Path) -> list[int]:
+    """PIDs of the live `deepviz serve` processes of ``project`` on this machine (stale marks are removed)."""
+    alive = []
+    for mark in project.glob(f"{SERVING}*"):
+        pid = mark.name.removeprefix(SERVING)
+        if not pid.isdigit() or mark.read_text(encoding="utf-8", errors="replace") != socket.gethostname():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            mark.unlink(missing_ok=True)  # a server that was killed: its mark is stale
+            continue
+        except PermissionError:
+            pass  # alive, another user's
+        alive.append(int(pid))
+    return sorted(alive)

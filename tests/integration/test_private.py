@@ -152,10 +152,10 @@ def test_a_cross_origin_upload_is_refused_and_not_kept(
 ) -> None:
     import deepviz
 
-    before = len(app.state.deepviz.uploads._items)
+    before = len(app.state.deepviz.current().uploads._items)
     r = upload(client, image_bytes(deepviz.open_project(tiny_project), 3), headers)
     assert r.status_code == 403 and "refused" in r.json()["detail"]
-    assert len(app.state.deepviz.uploads._items) == before
+    assert len(app.state.deepviz.current().uploads._items) == before
 
 
 def test_a_same_origin_upload_from_the_page_is_accepted(client: TestClient, tiny_project: Path) -> None:
