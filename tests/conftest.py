@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import io
+import socket
+import threading
+import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -84,3 +90,26 @@ def tiny_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = base / "tiny.deepviz"
     deepviz.build(images, out, models=[ColourExtractor()], progress=False)
     return out
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """A real uvicorn serving ``app`` on a free loopback port, for browsers and load tests; yields its URL."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -8,81 +8,18 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import socket
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ColourExtractor
+from tests.e2e.chromium import NEEDS_BROWSER, SHOTS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
-STATIC = ROOT / "deepviz" / "server" / "static"
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-# Outside CI a developer without Chromium may skip these; in CI (.ci/run installs it) they must run.
-_MAY_SKIP = not os.environ.get("CI")
-pytestmark = [
-    pytest.mark.skipif(
-        _MAY_SKIP and not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        _MAY_SKIP and not (STATIC / "index.html").is_file(), reason="front end not built (cd web && npm ci && npm run build)"
-    ),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server_url(tiny_project: Path) -> Iterator[str]:
-    import uvicorn
-
-    from deepviz.server.app import create_app
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(tiny_project, embedder=ColourExtractor()), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture

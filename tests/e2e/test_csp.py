@@ -3,13 +3,15 @@ violation while a person uses them, and neither loads anything from another serv
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from deepviz.server.headers import CONTENT_SECURITY_POLICY
-from tests.e2e.test_app import CHROMIUM, CHROMIUM_ARGS, _free_port, _png, add_two_queries, cell_centre, pytestmark  # noqa: F401
+from tests.e2e.chromium import NEEDS_BROWSER
+from tests.e2e.test_app import _png, add_two_queries, cell_centre
+
+pytestmark = NEEDS_BROWSER
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -20,31 +22,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
 });
 """
-
-
-@pytest.fixture(scope="module")
-def server_url(tiny_project: Path) -> Iterator[str]:
-    import threading
-    import time
-
-    import uvicorn
-
-    from deepviz.server.app import create_app
-    from tests.conftest import ColourExtractor
-
-    port = _free_port()
-    app = create_app(tiny_project, embedder=ColourExtractor())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 class Watched:
@@ -65,12 +42,10 @@ class Watched:
 
 
 @pytest.fixture
-def watched(server_url: str) -> Iterator[Watched]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 860}).new_page()
-        yield Watched(page)
-        browser.close()
+def watched(browser: Any, server_url: str) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    yield Watched(context.new_page())
+    context.close()
 
 
 def test_the_app_runs_under_the_policy_without_a_violation(watched: Watched, server_url: str) -> None:

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.test_app import browser, playwright_api, pytestmark, server_url  # noqa: F401 (fixtures and marks)
+from tests.e2e.chromium import NEEDS_BROWSER
+from tests.e2e.test_app import playwright_api
+
+pytestmark = NEEDS_BROWSER
 
 
-def _open(browser: Any, url: str, route: str | None = None) -> tuple[Any, list[str]]:  # noqa: F811
+def _open(browser: Any, url: str, route: str | None = None) -> tuple[Any, list[str]]:
     context = browser.new_context(viewport={"width": 1400, "height": 860})
     page = context.new_page()
     errors: list[str] = []
@@ -18,7 +21,7 @@ def _open(browser: Any, url: str, route: str | None = None) -> tuple[Any, list[s
     return page, errors
 
 
-def test_failed_colours_are_shown_as_an_error_and_the_map_still_works(browser: Any, server_url: str) -> None:  # noqa: F811
+def test_failed_colours_are_shown_as_an_error_and_the_map_still_works(browser: Any, server_url: str) -> None:
     page, errors = _open(browser, server_url, "**/api/colors")
     message = page.get_by_test_id("error-message")
     playwright_api.expect(message).to_be_visible()
@@ -31,7 +34,7 @@ def test_failed_colours_are_shown_as_an_error_and_the_map_still_works(browser: A
     assert not errors, errors
 
 
-def test_a_cell_size_in_the_url_is_applied_at_load(browser: Any, server_url: str) -> None:  # noqa: F811
+def test_a_cell_size_in_the_url_is_applied_at_load(browser: Any, server_url: str) -> None:
     page, errors = _open(browser, server_url + "#m=64")
     assert page.get_by_test_id("map-size").input_value() == "64"
     # The map's frame measures (web/src/timing.ts) say how big it drew the cells.

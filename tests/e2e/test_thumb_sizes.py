@@ -4,8 +4,6 @@ The page once asked for 32/64/128 px whatever the project stored, and the server
 """
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from tests.conftest import make_folder
-from tests.e2e.test_app import CHROMIUM, CHROMIUM_ARGS, _free_port, cell_centre, playwright_api, pytestmark  # noqa: F401
+from tests.conftest import live_server, make_folder
+from tests.e2e.chromium import NEEDS_BROWSER
+from tests.e2e.test_app import cell_centre, playwright_api
+
+pytestmark = NEEDS_BROWSER
 
 SIZE = 48
 
@@ -41,22 +42,10 @@ def project_48(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def url_48(project_48: Path) -> Iterator[str]:
-    import uvicorn
-
     from deepviz.server.app import create_app
 
-    config = uvicorn.Config(create_app(project_48), host="127.0.0.1", port=_free_port(), log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{config.port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(project_48)) as url:
+        yield url
 
 
 def _loaded_images(page: Any, selector: str) -> list[dict[str, Any]]:
@@ -68,42 +57,42 @@ def _loaded_images(page: Any, selector: str) -> list[dict[str, Any]]:
     return images
 
 
-def test_strips_query_images_and_hover_card_use_the_stored_size(url_48: str) -> None:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 860}).new_page()
-        refused: list[str] = []
-        errors: list[str] = []
-        page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if "/api/thumbs/" in r.url and r.status >= 400 else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url_48)
-        page.wait_for_selector("body[data-ready=true]")
+def test_strips_query_images_and_hover_card_use_the_stored_size(browser: Any, url_48: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    page = context.new_page()
+    page = browser.new_context(viewport={"width": 1400, "height": 860}).new_page()
+    refused: list[str] = []
+    errors: list[str] = []
+    page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if "/api/thumbs/" in r.url and r.status >= 400 else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url_48)
+    page.wait_for_selector("body[data-ready=true]")
 
-        # The size controls offer only what the project stores.
-        sizes = page.get_by_test_id("strip-size").locator("option")
-        assert [sizes.nth(i).get_attribute("value") for i in range(sizes.count())] == [str(SIZE)]
-        map_sizes = page.get_by_test_id("map-size").locator("option")
-        assert [map_sizes.nth(i).get_attribute("value") for i in range(map_sizes.count())] == ["fit", str(SIZE)]
+    # The size controls offer only what the project stores.
+    sizes = page.get_by_test_id("strip-size").locator("option")
+    assert [sizes.nth(i).get_attribute("value") for i in range(sizes.count())] == [str(SIZE)]
+    map_sizes = page.get_by_test_id("map-size").locator("option")
+    assert [map_sizes.nth(i).get_attribute("value") for i in range(map_sizes.count())] == ["fit", str(SIZE)]
 
-        page.mouse.click(*cell_centre(page, url_48, 0))
-        page.mouse.click(*cell_centre(page, url_48, 7))
-        rows = page.get_by_test_id("query-row")
-        playwright_api.expect(rows).to_have_count(2)
-        playwright_api.expect(rows.nth(1).get_by_test_id("strip-image").first).to_be_visible()
-        page.mouse.move(*cell_centre(page, url_48, 3))
-        playwright_api.expect(page.get_by_test_id("hover-preview")).to_be_visible()
+    page.mouse.click(*cell_centre(page, url_48, 0))
+    page.mouse.click(*cell_centre(page, url_48, 7))
+    rows = page.get_by_test_id("query-row")
+    playwright_api.expect(rows).to_have_count(2)
+    playwright_api.expect(rows.nth(1).get_by_test_id("strip-image").first).to_be_visible()
+    page.mouse.move(*cell_centre(page, url_48, 3))
+    playwright_api.expect(page.get_by_test_id("hover-preview")).to_be_visible()
 
-        for what, selector in [
-            ("strip", "[data-testid=strip-image]"),
-            ("query image", "[data-testid=query-image]"),
-            ("hover card", "[data-testid=hover-preview] img"),
-        ]:
-            images = _loaded_images(page, selector)
-            assert images, f"no {what} images"
-            broken = [i["src"] for i in images if i["width"] == 0]
-            assert not broken, f"broken {what} images: {broken}"
-            assert all(f"/thumbs/{SIZE}/" in i["src"] for i in images), images
-        assert rows.nth(0).get_by_test_id("strip-image").first.get_attribute("width") == str(SIZE)
-        assert not refused, f"thumbnail requests refused: {refused}"
-        assert not errors, f"uncaught errors in the page: {errors}"
-        browser.close()
+    for what, selector in [
+        ("strip", "[data-testid=strip-image]"),
+        ("query image", "[data-testid=query-image]"),
+        ("hover card", "[data-testid=hover-preview] img"),
+    ]:
+        images = _loaded_images(page, selector)
+        assert images, f"no {what} images"
+        broken = [i["src"] for i in images if i["width"] == 0]
+        assert not broken, f"broken {what} images: {broken}"
+        assert all(f"/thumbs/{SIZE}/" in i["src"] for i in images), images
+    assert rows.nth(0).get_by_test_id("strip-image").first.get_attribute("width") == str(SIZE)
+    assert not refused, f"thumbnail requests refused: {refused}"
+    assert not errors, f"uncaught errors in the page: {errors}"
+    context.close()
