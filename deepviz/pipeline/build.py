@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from deepviz._version import __version__
+from deepviz.atomic import save_npy, save_npy_named
 from deepviz.core import grid as gridmod
 from deepviz.core.tsne import FFT_THRESHOLD, tsne_layout
 from deepviz.errors import DeepvizError, ProjectError, UsageError
@@ -33,7 +34,6 @@ from deepviz.pipeline.extract import extract_chunks
 from deepviz.pipeline.progress import Progress
 from deepviz.settings import DEFAULT_MODEL, DEFAULT_THUMB_SIZES, BuildSettings, ProjectSettings, validated
 from deepviz.storage import writer
-from deepviz.storage.atomic import save_npy, save_npy_named
 from deepviz.storage.chunks import ChunkStore, config_key
 from deepviz.storage.lock import HOLDER, LOCK, build_lock, servers
 from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from deepviz.atomic import atomic_path
 from deepviz.core.normalize import l2_normalize
 from deepviz.features.base import Extractor
 from deepviz.features.registry import get_extractor
 from deepviz.images.decode import decode_crop, decode_size, resize_square
 from deepviz.images.thumbs import encode_thumbnails
-from deepviz.storage.atomic import atomic_path
 from deepviz.storage.project import Project
 
 QUERY_THUMB_SIZE = 128

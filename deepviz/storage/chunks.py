@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from deepviz.storage.atomic import atomic_path
+from deepviz.atomic import atomic_path
 
 _CHUNK_GLOB = "chunk-*.npz"
 

@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from deepviz.atomic import atomic_path
 from deepviz.errors import ProjectError, UnknownName
 from deepviz.settings import ProjectSettings
-from deepviz.storage.atomic import atomic_path
 
 __all__ = [
     "CONTENT_NAMED", "FORMAT", "MANIFEST", "SCHEMA_VERSION", "FeatureSet", "GridInfo", "LayoutInfo", "Manifest",

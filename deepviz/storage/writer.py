@@ -16,10 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from deepviz.atomic import atomic_path, content_named, save_npy
 from deepviz.core.normalize import l2_normalize
 from deepviz.errors import ProjectError
 from deepviz.faults import checkpoint
-from deepviz.storage.atomic import atomic_path, content_named, save_npy
 from deepviz.storage.chunks import Chunk
 from deepviz.storage.project import COLORS, THUMBS_DIR, feature_file
 from deepviz.storage.thumbs import bin_path, offsets_path
