@@ -16,7 +16,7 @@ import pytest
 import deepviz
 from deepviz.server.app import create_app
 from deepviz.settings import ServeSettings
-from tests.conftest import ColourExtractor
+from tests.conftest import ColourExtractor, live_server
 
 LIMIT = 3_000_000  # over the 1 MB that the form parser keeps in memory, so it does spool to disk
 OFFERED = 200_000_000
@@ -37,22 +37,9 @@ def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def server(tiny_project: Path, spool_dir: Path) -> Iterator[int]:
-    import uvicorn
-
     app = create_app(tiny_project, ServeSettings(max_upload_bytes=LIMIT), embedder=ColourExtractor())
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield port
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with live_server(app) as url:
+        yield int(url.rstrip("/").rsplit(":", 1)[1])
 
 
 class SpoolWatch:

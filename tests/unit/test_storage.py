@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from deepviz.atomic import atomic_path, save_npy
 from deepviz.errors import ProjectError
 from deepviz.images.thumbs import encode_thumbnails
 from deepviz.settings import ProjectSettings
-from deepviz.atomic import atomic_path, save_npy
 from deepviz.storage.manifest import FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
 from deepviz.storage.project import feature_file
 from deepviz.storage.thumbs import ThumbnailStore, bin_path, offsets_path, pack
