@@ -18,11 +18,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from deepviz._version import __version__
 from deepviz.core.normalize import ZeroFeatureError
 from deepviz.features.base import Extractor
-from deepviz.images.decode import ImageRejected
+from deepviz.images.decode import DecodeLimits, ImageRejected
 from deepviz.server import models
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.ranking import Ranking, Rankings
-from deepviz.server.uploads import CannotEmbed, Embedders, Upload, UploadFiles, Uploads, embed_upload, upload_key
+from deepviz.server.uploads import (
+    CannotEmbed,
+    Embedders,
+    Upload,
+    UploadBusy,
+    UploadFiles,
+    Uploads,
+    embed_upload,
+    upload_key,
+    upload_limits,
+)
 from deepviz.settings import ServeSettings
 from deepviz.storage.project import Project, open_project
 
@@ -44,6 +54,7 @@ class ServerState:
     embedders: Embedders
     max_upload_bytes: int
     upload_files: UploadFiles | None = None
+    upload_limits: DecodeLimits | None = None  # None: ServeSettings' defaults
 
     @cached_property
     def revision(self) -> str:
@@ -99,6 +110,7 @@ def create_app(
         uploads=Uploads(settings.keep_uploads),
         embedders=Embedders(project, embedder),
         max_upload_bytes=settings.max_upload_bytes,
+        upload_limits=upload_limits(settings),
     )
     if uploads_dir is not None:
         state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
@@ -290,6 +302,8 @@ def upload_query(
         raise HTTPException(
             415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
         ) from None
+    except UploadBusy as err:
+        raise HTTPException(err.status, err.message, headers={"Retry-After": "5"}) from None
     except ZeroFeatureError:
         raise HTTPException(
             422, "the extractor gives all-zero features for this image, so it has no similarities; try another image"
@@ -335,7 +349,7 @@ def _feature_set(state: ServerState, name: str | None) -> str:
 
 def _embed(state: ServerState, data: bytes, extractor: Extractor) -> tuple[np.ndarray, bytes, int, int]:
     decode_at = state.project.manifest.thumbnails.decode_size
-    return embed_upload(data, extractor, state.project.thumbnail_sizes, decode_at)
+    return embed_upload(data, extractor, state.project.thumbnail_sizes, decode_at, state.upload_limits)
 
 
 def _upload(state: ServerState, key: str) -> Upload:
