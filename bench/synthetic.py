@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from deepviz._version import __version__
+from deepviz.atomic import save_npy, save_npy_named
 from deepviz.core.grid import grid_shape
 from deepviz.settings import ProjectSettings
 from deepviz.storage import writer
-from deepviz.atomic import save_npy, save_npy_named
 from deepviz.storage.manifest import FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
 from deepviz.storage.project import COLORS, THUMBS_DIR, feature_file
 from deepviz.storage.thumbs import bin_path, offsets_path

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from deepviz.errors import UsageError
 
 __all__ = [
+    "DEFAULT_MAX_DECODE_MB",
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_MODEL",
     "DEFAULT_THUMB_SIZES",
@@ -35,6 +36,9 @@ DEFAULT_THUMB_SIZES: tuple[int, ...] = (32, 64, 128)
 # Pillow's own decompression-bomb threshold (PIL.Image.MAX_IMAGE_PIXELS), restated so that
 # reading the settings does not import Pillow; tests/unit/test_settings.py checks they agree.
 DEFAULT_MAX_PIXELS = 89_478_485
+# Memory one image's decode may hold at once. Every image under the pixel limit fits once reduced
+# (at most 5 bytes a pixel, for 32-bit greyscale: 427 MB), and photos take the exact path.
+DEFAULT_MAX_DECODE_MB = 512
 MIN_THUMB, MAX_THUMB = 8, 512
 
 GridMethod = Literal["auto", "optimal", "kdsplit", "kdsplit-fast", "greedy"]
@@ -124,8 +128,18 @@ class BuildSettings(ProjectSettings):
         Cli(flags=("--thumb-size",), default_text=" ".join(map(str, DEFAULT_THUMB_SIZES))),
     ] = None
     workers: Annotated[
-        int | None, Field(ge=1, description="Decoding threads."), Cli(default_text="number of CPUs")
+        int | None,
+        Field(ge=1, description="Decoding threads."),
+        Cli(default_text="number of CPUs, at most available memory / --max-decode-mb"),
     ] = None
+    max_decode_mb: Annotated[
+        int,
+        Field(
+            ge=16,
+            description="Memory one image's decode may take, in MB: a bigger image is reduced right after decoding, "
+            "or refused when even its decoded pixels do not fit.",
+        ),
+    ] = DEFAULT_MAX_DECODE_MB
     batch_size: Annotated[int, Field(ge=1, description="Images per model call.")] = 32
     chunk_size: Annotated[
         int, Field(ge=1, description="Images per committed chunk: an interrupted build loses at most one.")
@@ -185,6 +199,16 @@ class ServeSettings(_Settings):
         int, Field(ge=0, description="Memory kept for recent rankings, in bytes.")
     ] = 256 << 20
     keep_uploads: Annotated[int, Field(ge=1, description="Uploaded queries held in memory.")] = 64
+    upload_max_pixels: Annotated[
+        int, Field(ge=1, description="Refuse uploaded images with more pixels (the decompression-bomb guard).")
+    ] = DEFAULT_MAX_PIXELS
+    upload_max_decode_mb: Annotated[
+        int,
+        Field(
+            ge=16,
+            description="Memory decoding an uploaded image may take, in MB (one upload is decoded at a time).",
+        ),
+    ] = 256
 
     @field_validator("allow_hosts")
     @classmethod

@@ -119,8 +119,8 @@ def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: S
     with bar.bar(len(paths), what, "img") as tick:
         for chunk in extract_chunks(
             plan.root, paths, extractors, thumb_sizes=plan.sizes if thumbs else (), crop_size=plan.decode_at,
-            chunk_size=s.chunk_size, batch_size=s.batch_size, workers=s.workers or os.cpu_count() or 1,
-            max_pixels=s.max_pixels,
+            chunk_size=s.chunk_size, batch_size=s.batch_size, workers=s.workers,
+            max_pixels=s.max_pixels, max_decode_mb=s.max_decode_mb,
         ):
             store.write(chunk)
             checkpoint("chunk")

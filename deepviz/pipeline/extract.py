@@ -1,10 +1,12 @@
 """Decode every new image once and turn it into features and thumbnails, chunk by chunk.
 
 Decoding runs in a thread pool (Pillow releases the GIL) one chunk ahead of inference,
-so the CPU decodes chunk k+1 while the model embeds chunk k.
+so the CPU decodes chunk k+1 while the model embeds chunk k. Each decode holds at most
+``max_decode_mb`` at once, so the pool is sized to what the machine has free.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from deepviz.features.base import Extractor
-from deepviz.images.decode import ImageRejected, decode_crop, decode_size, pixel_limit, resize_square
+from deepviz.images.decode import DecodeLimits, ImageRejected, decode_crop, decode_size, pixel_limit, resize_square
 from deepviz.images.thumbs import encode_thumbnails, mean_color
 from deepviz.storage.chunks import Chunk
 from deepviz.storage.thumbs import pack
@@ -31,15 +33,46 @@ class _Decoded:
     reason: str
 
 
-def _decode_one(path: Path, crop_size: int, input_sizes: set[int], thumb_sizes: tuple[int, ...], max_pixels: int | None) -> _Decoded:
+def _decode_one(path: Path, crop_size: int, input_sizes: set[int], thumb_sizes: tuple[int, ...], limits: DecodeLimits) -> _Decoded:
     try:
-        decoded = decode_crop(path, crop_size, max_pixels=max_pixels)
+        decoded = decode_crop(path, crop_size, limits=limits)
     except ImageRejected as err:
         return _Decoded(None, None, None, 0, 0, err.reason)
     crops = {size: resize_square(decoded.crop, size) for size in input_sizes}
     # The crop every thumbnail is made from: its mean is each thumbnail's mean within JPEG's error.
     color = mean_color(decoded.crop)
     return _Decoded(crops, encode_thumbnails(decoded.crop, thumb_sizes), color, decoded.width, decoded.height, "")
+
+
+def default_workers(max_decode_mb: int | None) -> int:
+    """Decoding threads when the user names none: one per CPU, but no more than the available
+    memory holds at one decode budget each, since every thread may be decoding its biggest image."""
+    cpus = os.cpu_count() or 1
+    available = available_memory()
+    if max_decode_mb is None or available is None:
+        return cpus
+    return max(1, min(cpus, available // (max_decode_mb << 20)))
+
+
+def available_memory() -> int | None:
+    """Bytes this process could still allocate without swapping: the kernel's MemAvailable, capped
+    by the cgroup (container) limit less its usage; None where neither can be read (not Linux)."""
+    found = []
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+            found.append(max(0, int(limit) - used))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
 
 
 def _batched(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -55,21 +88,25 @@ def extract_chunks(
     thumb_sizes: tuple[int, ...],
     chunk_size: int = 256,
     batch_size: int = 32,
-    workers: int = 2,
+    workers: int | None = None,
     max_pixels: int | None = None,
+    max_decode_mb: int | None = None,
     crop_size: int | None = None,
 ) -> Iterator[Chunk]:
     """Yield one ``Chunk`` per ``chunk_size`` files of ``paths`` (relative to ``root``).
 
     A file that cannot be decoded becomes a reject with its reason; nothing aborts the run.
+    ``workers`` None means :func:`default_workers` for ``max_decode_mb`` (None: no memory limit).
     """
     input_sizes = {e.input_size for e in extractors}
     # A caller may pin the decode size (the project's), so models added later see the same crops.
     crop_size = crop_size or decode_size(input_sizes, thumb_sizes)
+    limits = DecodeLimits(max_pixels=max_pixels, max_decode_mb=max_decode_mb)
+    workers = workers or default_workers(max_decode_mb)
     with pixel_limit(max_pixels), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
 
         def submit(batch: Sequence[str]) -> list[Future[_Decoded]]:
-            return [pool.submit(_decode_one, root / p, crop_size, input_sizes, thumb_sizes, max_pixels) for p in batch]
+            return [pool.submit(_decode_one, root / p, crop_size, input_sizes, thumb_sizes, limits) for p in batch]
 
         batches = _batched(paths, chunk_size)
         current = next(batches, None)

@@ -24,7 +24,7 @@ from deepviz._version import __version__
 from deepviz.core.normalize import ZeroFeatureError
 from deepviz.errors import DeepvizError
 from deepviz.features.base import Extractor
-from deepviz.images.decode import ImageRejected
+from deepviz.images.decode import DecodeLimits, ImageRejected
 from deepviz.server import models
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.body_limit import BodyLimit
@@ -33,7 +33,17 @@ from deepviz.server.exposure import machine_names
 from deepviz.server.guard import HostCheck, OriginCheck, host_names
 from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
-from deepviz.server.uploads import CannotEmbed, Embedders, Upload, UploadFiles, Uploads, embed_upload, upload_key
+from deepviz.server.uploads import (
+    CannotEmbed,
+    Embedders,
+    Upload,
+    UploadBusy,
+    UploadFiles,
+    Uploads,
+    embed_upload,
+    upload_key,
+    upload_limits,
+)
 from deepviz.settings import ServeSettings
 from deepviz.storage.manifest import MANIFEST
 from deepviz.storage.project import Project, open_project
@@ -55,6 +65,7 @@ class ServerState:
     embedders: Embedders
     max_upload_bytes: int
     upload_files: UploadFiles | None = None
+    upload_limits: DecodeLimits | None = None  # None: ServeSettings' defaults
 
     @cached_property
     def revision(self) -> str:
@@ -164,6 +175,7 @@ def create_app(
             uploads=uploads,
             embedders=Embedders(project, embedder),
             max_upload_bytes=settings.max_upload_bytes,
+            upload_limits=upload_limits(settings),
         )
         if uploads_dir is not None:
             state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
@@ -370,6 +382,8 @@ def upload_query(
         raise HTTPException(
             415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
         ) from None
+    except UploadBusy as err:
+        raise HTTPException(err.status, err.message, headers={"Retry-After": "5"}) from None
     except ZeroFeatureError:
         raise HTTPException(
             422, "the extractor gives all-zero features for this image, so it has no similarities; try another image"
@@ -426,7 +440,7 @@ def _feature_set(state: ServerState, name: str | None) -> str:
 
 def _embed(state: ServerState, data: bytes, extractor: Extractor) -> tuple[np.ndarray, bytes, int, int]:
     decode_at = state.project.manifest.thumbnails.decode_size
-    return embed_upload(data, extractor, state.project.thumbnail_sizes, decode_at)
+    return embed_upload(data, extractor, state.project.thumbnail_sizes, decode_at, state.upload_limits)
 
 
 def _upload(state: ServerState, key: str) -> Upload:

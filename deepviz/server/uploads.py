@@ -1,4 +1,9 @@
-"""Queries by uploaded image: the extractor of each feature set, the build's centre crop, and the last uploads kept."""
+"""Queries by uploaded image: the extractor of each feature set, the build's centre crop, and the last uploads kept.
+
+An upload is decoded under its own pixel and memory budget (``deepviz serve --upload-max-pixels``,
+``--upload-max-decode-mb``), one at a time: two big uploads at once would otherwise double the
+server's peak memory, and any page could send them.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -14,11 +19,17 @@ from deepviz.atomic import atomic_path
 from deepviz.core.normalize import l2_normalize
 from deepviz.features.base import Extractor
 from deepviz.features.registry import get_extractor
-from deepviz.images.decode import decode_crop, decode_size, resize_square
+from deepviz.images.decode import DecodeLimits, decode_crop, decode_size, pixel_limit, resize_square
 from deepviz.images.thumbs import encode_thumbnails
+from deepviz.settings import ServeSettings
 from deepviz.storage.project import Project
 
 QUERY_THUMB_SIZE = 128
+# How long an upload waits for the one decode slot before the answer is 503 "busy, retry". Waiting
+# lets two uploads made together both succeed (a decode within budget takes seconds), while a
+# pile-up cannot hold the server's worker threads, which every other request needs too, for long.
+UPLOAD_WAIT_S = 30.0
+_DECODING = threading.Lock()  # per process, as the memory it guards is
 
 # What a failing extractor load raises: unknown name (ValueError), a missing optional package
 # (MissingDependency, an ImportError), unreadable weights (OSError) or a model runtime refusing them.
@@ -32,6 +43,23 @@ class CannotEmbed(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class UploadBusy(CannotEmbed):
+    """Another upload was being decoded for longer than ``UPLOAD_WAIT_S``."""
+
+    def __init__(self) -> None:
+        super().__init__(503, "the server is busy decoding another uploaded image; retry in a few seconds")
+
+
+def upload_limits(settings: ServeSettings) -> DecodeLimits:
+    """The decode budget of an upload, and the `deepviz serve` options that raise it."""
+    return DecodeLimits(
+        max_pixels=settings.upload_max_pixels,
+        max_decode_mb=settings.upload_max_decode_mb,
+        pixels_option="deepviz serve --upload-max-pixels",
+        memory_option="deepviz serve --upload-max-decode-mb",
+    )
 
 
 class Embedders:
@@ -111,15 +139,30 @@ class Upload:
 
 
 def embed_upload(
-    data: bytes, extractor: Extractor, thumb_sizes: tuple[int, ...], decode_at: int | None = None
+    data: bytes,
+    extractor: Extractor,
+    thumb_sizes: tuple[int, ...],
+    decode_at: int | None = None,
+    limits: DecodeLimits | None = None,
+    wait_s: float | None = None,
 ) -> tuple[np.ndarray, bytes, int, int]:
     """Image file bytes -> ((D,) float32 unit vector, 128 px JPEG of the crop, width, height).
 
     ``decode_at`` is the crop size the build decoded at (its manifest says); the upload goes
     through the same decode and resize, so a project image uploaded gets exactly its features.
-    Raises ImageRejected for anything that is not a usable image.
+    ``limits`` is the decode budget (default: ``ServeSettings``'s). One upload is decoded at a
+    time; the next waits up to ``wait_s`` seconds (default ``UPLOAD_WAIT_S``), then UploadBusy (503) is raised.
+    Raises ImageRejected for anything that is not a usable image or is over the budget.
     """
-    decoded = decode_crop(io.BytesIO(data), decode_at or decode_size([extractor.input_size], thumb_sizes))
+    limits = limits or upload_limits(ServeSettings())
+    size = decode_at or decode_size([extractor.input_size], thumb_sizes)
+    if not _DECODING.acquire(timeout=UPLOAD_WAIT_S if wait_s is None else wait_s):
+        raise UploadBusy()
+    try:
+        with pixel_limit(limits.max_pixels):  # so that Pillow's own refusal does not come first
+            decoded = decode_crop(io.BytesIO(data), size, limits=limits)
+    finally:
+        _DECODING.release()
     raw = extractor.embed(resize_square(decoded.crop, extractor.input_size)[None])
     vector = l2_normalize(np.asarray(raw, dtype=np.float32).reshape(1, -1))[0]
     (thumb,) = encode_thumbnails(decoded.crop, (QUERY_THUMB_SIZE,))
