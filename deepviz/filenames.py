@@ -61,6 +61,8 @@ def escape(name: str) -> str:
 
     The name of the bytes ``caf\xe9/a\nb.jpg`` (a Latin-1 é, a newline) is stored as ``caf\xe9/a\x0ab.jpg``.
     """
+    if name.isascii() and not _SPECIAL.search(name):
+        return name  # nearly every name: nothing to escape, whatever the file system's encoding
     # The name's bytes, re-decoded so that only invalid bytes become surrogates (on Windows
     # a lone UTF-16 surrogate becomes its three bytes, which are escaped in turn).
     text = os.fsencode(name).decode("utf-8", "surrogateescape")
