@@ -7,6 +7,8 @@ its traceback.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from deepviz.errors import DeepvizError
 from deepviz.settings import BuildSettings, ProjectSettings, ServeSettings, validated
 
 if TYPE_CHECKING:
+    from deepviz.images.scan import ScanResult
     from deepviz.pipeline.build import BuildReport
 
 
@@ -53,7 +56,13 @@ def cli() -> None:
     help="Project folder to create or update [default: IMAGES.deepviz beside IMAGES].",
 )
 @settings_options(BuildSettings)
-@click.option("--list-files", is_flag=True, help="Only print the image files found, in the row order a bare feature matrix must follow.")
+@click.option(
+    "--list-files",
+    is_flag=True,
+    help="Only print the image files found, in the row order a bare feature matrix must follow: one CSV row each "
+    "(no header), the path as the project stores it (a backslash, a byte that is not UTF-8 and a control character "
+    "escaped as \\\\ and \\xNN).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
 def build(ctx: click.Context, /, images: Path, out: Path | None, list_files: bool, quiet: bool, **_: object) -> None:
@@ -68,12 +77,28 @@ def build(ctx: click.Context, /, images: Path, out: Path | None, list_files: boo
 
     with _user_errors():
         if list_files:
-            for path in scan(images).paths:
-                click.echo(path)
+            settings = validated(BuildSettings, given_settings(ctx, BuildSettings))
+            _list_files(scan(images, follow_symlinks=settings.follow_symlinks))
             return
         out = out or images.with_name(images.resolve().name + ".deepviz")
         report = run_build(images, out, progress=not quiet, **given_settings(ctx, BuildSettings))
     _print_report(report)
+
+
+def _list_files(found: ScanResult) -> None:
+    """Print the scan's paths as CSV rows on stdout, what it could not use on stderr.
+
+    Stored paths never hold a line break (``deepviz.filenames`` escapes them), so each row is
+    one line; the csv module still quotes a path holding a comma or a double quote, so the
+    output reads back with any CSV reader to exactly the scan's order.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for path in found.paths:
+        writer.writerow([path])
+    click.echo(out.getvalue(), nl=False)
+    for path, reason in found.rejects:
+        click.echo(f"skipped {path}: {reason}", err=True)
 
 
 def _print_report(report: BuildReport) -> None:

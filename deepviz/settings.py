@@ -151,6 +151,13 @@ class BuildSettings(ProjectSettings):
             "to run them in torch."
         ),
     ] = "cpu"
+    follow_symlinks: Annotated[
+        bool,
+        Field(
+            description="Follow symbolic links that lead out of the image folder (not followed otherwise: they are "
+            "listed as rejects). Links inside it are always followed; link loops are always rejects."
+        ),
+    ] = False
 
     @field_validator("thumb_sizes", mode="before")
     @classmethod

@@ -1,16 +1,19 @@
-"""Read precomputed features from a user's file and line their rows up with the project's images.
+r"""Read precomputed features from a user's file and line their rows up with the project's images.
 
 Row order (user-facing; the same text is ``ROW_ORDER_RULE``):
 
 * If the file carries identifiers, rows are matched by them.  ``paths`` (a ``path`` column in
-  Parquet) holds each row's image as a path relative to the image folder, matched exactly
-  once separators are turned into "/" and a leading "./" is dropped; ``ids`` (or ``id``)
-  holds integers indexing into the project's image list.  If both are present, ``paths``
-  wins.  Rows for images that are not in the project are ignored with a warning; images
-  with no row are an error.
+  Parquet) holds each row's image as a path relative to the image folder, spelled as the
+  project stores it and ``--list-files`` prints it (a backslash written ``\\``, a byte that
+  is not UTF-8 and a control character ``\xNN``: see ``deepviz.filenames``).  A leading "./"
+  is dropped, a raw name holding a newline or a tab is escaped as the scan escapes it, and an
+  image no path names exactly is looked up with "\" read as "/" (Windows separators).
+  ``ids`` (or ``id``) holds integers indexing into the project's image list.  If both are
+  present, ``paths`` wins.  Rows for images that are not in the project are ignored with a
+  warning; images with no row are an error.
 * If the file holds only a matrix, row i must be the features of the project's i-th image,
-  in the project's order (relative paths sorted; ``deepviz build IMAGES --list-files``
-  prints it), and the row count must equal the number of images exactly.
+  in the project's order (stored relative paths sorted; ``deepviz build IMAGES --list-files``
+  prints it, one CSV row each), and the row count must equal the number of images exactly.
 
 Formats: ``.npy``, ``.npz``, ``.h5``/``.hdf5``, ``.pt``/``.pth``, ``.safetensors``,
 ``.parquet``.  Values are checked (finite, no all-zero rows) but not normalised.
@@ -30,11 +33,13 @@ from typing import Any
 import numpy as np
 
 from deepviz.errors import DeepvizError
+from deepviz.filenames import canonical
 
 __all__ = ["FeatureFileError", "ROW_ORDER_RULE", "SUPPORTED_EXTENSIONS", "load_features"]
 
 ROW_ORDER_RULE = (
-    "Rows are matched to images by a 'paths' array (relative paths such as 'cats/001.jpg') "
+    "Rows are matched to images by a 'paths' array (relative paths such as 'cats/001.jpg', "
+    "spelled as --list-files prints them) "
     "or an 'ids' array (integer positions in the project's image list) when the file has one; "
     "otherwise the file must hold exactly one row per image, in the project's order "
     "(sorted relative paths; `deepviz build IMAGES --list-files` prints it)."
@@ -84,7 +89,7 @@ def load_features(
 ) -> np.ndarray:
     """Read a feature file and return (N, D) float32 features, row i for ``paths[i]``, not normalised.
 
-    ``paths`` are the project's images as relative POSIX paths, in the project's row order.
+    ``paths`` are the project's images as stored relative paths (``deepviz.filenames``), in the project's row order.
     ``key`` names the feature array when the file holds several (``--features-key``); it is
     ignored for files that hold a single array.  See ``ROW_ORDER_RULE`` for how rows are matched.
     Raises ``FeatureFileError`` with the remedy when the file cannot be used.
@@ -222,7 +227,8 @@ def _h5_strings(dataset: Any, where: str) -> list[str]:
         return _as_paths(dataset.asstr()[()], "paths", where)
     except UnicodeDecodeError as error:
         raise FeatureFileError(
-            f"The paths next to {where} are not valid UTF-8 ({error}). Store them as UTF-8 strings."
+            f"The paths next to {where} are not valid UTF-8 ({error}). Store them as UTF-8 strings, as "
+            "`deepviz build IMAGES --list-files` prints them (a byte that is not UTF-8 is written \\xNN)."
         ) from error
 
 
@@ -600,7 +606,15 @@ def _listed(names: Any) -> str:
 # ----------------------------------------------------------------------------- alignment
 
 
-def _normalise(path: str) -> str:
+def _stored(path: str) -> str:
+    """A path from the file in the project's spelling: stored text is itself, a raw name is escaped."""
+    while path.startswith("./"):
+        path = path[2:]
+    return canonical(path)
+
+
+def _slashed(path: str) -> str:
+    """A Windows-style path as the project would spell it ('.\\a\\b.jpg' -> 'a/b.jpg')."""
     path = path.replace("\\", "/")
     while path.startswith("./"):
         path = path[2:]
@@ -630,25 +644,28 @@ def _rows_by_paths(file_paths: Sequence[str], n_rows: int, paths: Sequence[str],
             f"Features {where} have {n_rows} rows but {len(file_paths)} paths; store one path per row."
         )
     row_of: dict[str, int] = {}
+    slashed: dict[str, int] = {}  # tried only for an image no path names exactly
     duplicates: list[str] = []
     for row, p in enumerate(file_paths):
-        p = _normalise(p)
-        if p in row_of:
-            duplicates.append(p)
-        row_of[p] = row
+        key = _stored(p)
+        if key in row_of:
+            duplicates.append(key)
+        row_of[key] = row
+        slashed.setdefault(_slashed(p), row)
     if duplicates:
         raise FeatureFileError(
             f"{len(duplicates)} paths appear more than once in {where}, e.g. {_listed(duplicates)}. "
             "Keep one row per image."
         )
-    rows = np.fromiter((row_of.get(_normalise(p), -1) for p in paths), dtype=np.int64, count=len(paths))
+    rows = np.fromiter((row_of.get(p, slashed.get(p, -1)) for p in paths), dtype=np.int64, count=len(paths))
     missing = [p for p, r in zip(paths, rows) if r < 0]
     if missing:
         example = f" The file's paths look like {file_paths[0]!r}." if file_paths else ""
         raise FeatureFileError(
             f"Features {where} have no row for {len(missing)} of the project's {len(paths)} images, "
             f"e.g. {_listed(missing)}.{example} Paths are matched exactly, relative to the image "
-            "folder with '/' separators. Add the missing rows, or remove those images. "
+            "folder with '/' separators, as `deepviz build IMAGES --list-files` prints them. Add the "
+            "missing rows, or remove those images. "
             f"{ROW_ORDER_RULE}"
         )
     _warn_extra(n_rows - len(paths), where)

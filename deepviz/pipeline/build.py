@@ -315,7 +315,7 @@ def _make_extractors(names: Sequence[str], objects: dict[str, Extractor], device
 
 def _scan(plan: _Plan) -> ScanResult:
     s = plan.settings
-    return scan(plan.root, label_depth=s.label_depth, labels_csv=s.labels_csv, skip=(plan.out,))
+    return scan(plan.root, label_depth=s.label_depth, labels_csv=s.labels_csv, skip=(plan.out,), follow_symlinks=s.follow_symlinks)
 
 
 def _backfill(plan: _Plan, work: Workspace, old_paths: list[str], bar: Progress) -> ChunkStore:
@@ -352,7 +352,7 @@ def _commit(
 ) -> _Commit:
     """Stream the finished chunks into the project's files (every file but the manifest)."""
     out, base_n = plan.out, plan.base_n
-    summary = writer.summarize_chunks(store.read())
+    summary = writer.summarize_chunks(store.read(), found.rejects)
     labels = dict(zip(found.paths, found.labels))
     # Label options given now relabel every image; left out, old images keep their labels.
     relabel = plan.previous is None or bool({"label_depth", "labels_csv"} & plan.given)

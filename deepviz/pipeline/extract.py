@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from deepviz.features.base import Extractor
+from deepviz.filenames import unescape
 from deepviz.images.decode import DecodeLimits, ImageRejected, decode_crop, decode_size, pixel_limit, resize_square
 from deepviz.images.thumbs import encode_thumbnails, mean_color
 from deepviz.storage.chunks import Chunk
@@ -93,7 +94,7 @@ def extract_chunks(
     max_decode_mb: int | None = None,
     crop_size: int | None = None,
 ) -> Iterator[Chunk]:
-    """Yield one ``Chunk`` per ``chunk_size`` files of ``paths`` (relative to ``root``).
+    """Yield one ``Chunk`` per ``chunk_size`` files of ``paths`` (relative to ``root``, stored text: ``deepviz.filenames``).
 
     A file that cannot be decoded becomes a reject with its reason; nothing aborts the run.
     ``workers`` None means :func:`default_workers` for ``max_decode_mb`` (None: no memory limit).
@@ -106,7 +107,11 @@ def extract_chunks(
     with pixel_limit(max_pixels), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
 
         def submit(batch: Sequence[str]) -> list[Future[_Decoded]]:
-            return [pool.submit(_decode_one, root / p, crop_size, input_sizes, thumb_sizes, limits) for p in batch]
+            # Paths are stored text (deepviz.filenames); the file to open has the name they stand for.
+            return [
+                pool.submit(_decode_one, root / unescape(p), crop_size, input_sizes, thumb_sizes, limits)
+                for p in batch
+            ]
 
         batches = _batched(paths, chunk_size)
         current = next(batches, None)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from deepviz.atomic import atomic_path
+from deepviz.filenames import canonical
 
 _CHUNK_GLOB = "chunk-*.npz"
 
@@ -83,7 +84,8 @@ class ChunkStore:
         done: set[str] = set()
         for path in self.files():
             with np.load(path) as z:
-                done.update(z["paths"].tolist())
+                # Respelled as a scan spells them today: chunks of a build interrupted before names were escaped count.
+                done.update(canonical(p) for p in z["paths"].tolist())
         return done
 
     def write(self, chunk: Chunk) -> Path:

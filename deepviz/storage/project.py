@@ -4,12 +4,17 @@ Layout of a project folder (schema version 2)::
 
     manifest.json               what is here; written last by every build, so it names only finished files
     images-HASH.parquet         id, path, label, width, height — one row per image, row i has id i
-    rejects-HASH.parquet        path, reason — files that looked like images but could not be used
+    rejects-HASH.parquet        path, reason — files that looked like images but could not be used,
+                                and folders or links the scan could not enter
     layout-HASH.npy             (N, 2) float32 t-SNE coordinates
     grid-HASH.npy               (N, 2) int32 [row, col] cell of each image, all cells distinct
     features/NAME.npy           (N, D) float16, rows L2-normalised, row i = image id i
     thumbs/SIZE.bin             JPEG thumbnails back to back; thumbs/SIZE.offsets.npy (N + 1,) int64
     colors.npy                  (N, 3) uint8 mean RGB of each image's centre crop
+
+A ``path`` is relative to the image folder, as text: a backslash, a byte that is not UTF-8
+and a control character are escaped (``deepviz.filenames`` says exactly how; ``source_path``
+gives the real file name back).
 
 Files a build rewrites whole are named by their content (HASH) and listed in the manifest, so
 they never change under a reader; the others only grow (their first N rows never change).
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from deepviz.errors import ProjectError
+from deepviz.filenames import unescape
 from deepviz.storage.manifest import MANIFEST, SCHEMA_VERSION, FeatureSet, Manifest
 from deepviz.storage.thumbs import ThumbnailStore
 
@@ -134,8 +140,12 @@ class Project:
         return self.thumbnails.get(image_id, size or max(self.thumbnail_sizes))
 
     def source_path(self, image_id: int) -> Path:
-        """Where the original file of ``image_id`` was when the project was built."""
-        return Path(self.manifest.source_root) / str(self.images.at[image_id, "path"])
+        """Where the original file of ``image_id`` was when the project was built.
+
+        The stored path is text with some bytes escaped (``deepviz.filenames``); this is the
+        real file name, ready to open.
+        """
+        return Path(self.manifest.source_root) / unescape(str(self.images.at[image_id, "path"]))
 
     def summary(self) -> dict[str, Any]:
         """Everything `deepviz info` prints, as plain data (JSON-ready)."""

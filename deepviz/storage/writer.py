@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from deepviz.atomic import atomic_path, content_named, save_npy
 from deepviz.core.normalize import l2_normalize
 from deepviz.errors import ProjectError
 from deepviz.faults import checkpoint
+from deepviz.filenames import ESCAPED_CHARACTERS, canonical
 from deepviz.storage.chunks import Chunk
 from deepviz.storage.project import COLORS, THUMBS_DIR, feature_file
 from deepviz.storage.thumbs import bin_path, offsets_path
@@ -30,6 +32,9 @@ IMAGE_SCHEMA = pa.schema(
     [("id", pa.int64()), ("path", pa.string()), ("label", pa.string()), ("width", pa.int32()), ("height", pa.int32())]
 )
 REJECT_SCHEMA = pa.schema([("path", pa.string()), ("reason", pa.string())])
+# A path holding one of these raw may have been written before names were escaped: worth
+# respelling (a character class in RE2's syntax, for pyarrow).
+_UNESCAPED = "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ESCAPED_CHARACTERS) + "]"
 
 
 @dataclass
@@ -37,6 +42,7 @@ class ChunkSummary:
     """What a set of chunks adds, gathered without loading any features or thumbnails.
 
     ``new``      accepted paths in id order; ``rejects`` (path, reason) pairs.
+    Paths are stored text (``deepviz.filenames``), as the scan gave them.
     """
 
     new: list[str] = field(default_factory=list)
@@ -45,24 +51,46 @@ class ChunkSummary:
     rejects: list[tuple[str, str]] = field(default_factory=list)
 
 
-def summarize_chunks(chunks: Iterable[Chunk]) -> ChunkSummary:
-    out = ChunkSummary()
+def summarize_chunks(chunks: Iterable[Chunk], scan_rejects: Iterable[tuple[str, str]] = ()) -> ChunkSummary:
+    """The chunks' outcomes; ``scan_rejects`` (entries the scan could not use) lead the rejects.
+
+    A path is respelled as a scan spells it today (``canonical``), so chunks written before names
+    were escaped (a raw undecodable byte, newline or backslash in them) still commit.
+    """
+    out = ChunkSummary(rejects=list(scan_rejects))
     for c in chunks:
-        for path, ok, reason, w, h in zip(c.paths.tolist(), c.ok.tolist(), c.reasons.tolist(), c.width.tolist(), c.height.tolist()):
+        for raw, ok, reason, w, h in zip(c.paths.tolist(), c.ok.tolist(), c.reasons.tolist(), c.width.tolist(), c.height.tolist()):
+            path = canonical(raw)
             if ok:
                 out.new.append(path)
                 out.width.append(w)
                 out.height.append(h)
             else:
-                out.rejects.append((path, reason))
+                out.rejects.append((path, _printable(reason)))
     return out
 
 
+def _printable(reason: str) -> str:
+    # An OSError's message quotes the file name, whose undecodable bytes are surrogates
+    # that Parquet and the terminal refuse; they become \xNN, like in stored paths.
+    return reason.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def read_images_table(root: Path, name: str | None, base_n: int) -> pa.Table:
-    """The committed image table ``name`` (first ``base_n`` rows), or an empty one for a new project."""
+    """The committed image table ``name`` (first ``base_n`` rows), or an empty one for a new project.
+
+    Paths come back in the spelling a scan gives today (``deepviz.filenames.canonical``), so an
+    image stored before names were escaped (a raw backslash or newline in its path) is still
+    recognised as the same image, not added again.
+    """
     if name is None or base_n == 0:
         return IMAGE_SCHEMA.empty_table()
-    return pq.read_table(root / name).slice(0, base_n).cast(IMAGE_SCHEMA)
+    table = pq.read_table(root / name).slice(0, base_n).cast(IMAGE_SCHEMA)
+    paths = table.column("path")
+    if not pc.any(pc.match_substring_regex(paths, _UNESCAPED)).as_py():
+        return table  # the usual case: nothing to respell, and no Python loop over a million paths
+    respelled = pa.array([canonical(p) for p in paths.to_pylist()], pa.string())
+    return table.set_column(table.schema.get_field_index("path"), "path", respelled)
 
 
 def write_images_table(

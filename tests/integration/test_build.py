@@ -1,8 +1,12 @@
 """Building projects end to end on generated folders: contents, rejects, resume, incremental add."""
 from __future__ import annotations
 
+import csv
+import errno
 import io
 import json
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -391,3 +395,124 @@ def test_cli_device_without_a_gpu_is_a_clear_error(tmp_path: Path) -> None:
     result = _build_cli(str(root), "-o", str(tmp_path / "p"), "--device", "cuda")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "--device cpu" in result.output
+
+
+# ----------------------------------------------------------------------------- bad names, links, folders
+
+linux_only = pytest.mark.skipif(
+    sys.platform != "linux", reason="Linux file names are any bytes (macOS and Windows refuse some); symlinks"
+)
+# Names a user's disk can hold that broke builds: bytes that are not UTF-8 (in a file and in a
+# folder), a newline, a tab, a backslash, and a comma and a quote for the CSV of --list-files.
+BAD_NAMES = [b"caf\xe9.png", b"new\nline.png", b"tab\there.png", b"back\\slash.png", b'comma,"quote".png',
+             b"dir\xff/in.png", b"plain.png"]
+
+
+def _bad_folder(root: Path) -> dict[str, bytes]:
+    """root holding one image under each of BAD_NAMES; {stored path: real name's bytes}."""
+    from deepviz.filenames import escape
+
+    for k, name in enumerate(BAD_NAMES):
+        path = os.path.join(os.fsencode(root), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        Image.new("RGB", (20 + k, 16), (30 * k, 200 - 20 * k, 90)).save(os.fsdecode(path), format="PNG")
+    return {escape(os.fsdecode(name)): name for name in BAD_NAMES}
+
+
+@linux_only
+def test_bad_file_names_are_stored_escaped_listed_imported_and_opened(tmp_path: Path, colour_registry: ColourExtractor) -> None:
+    root, out = tmp_path / "images", tmp_path / "proj"
+    stored = _bad_folder(root)
+    # --list-files: CSV, one line per image, that reads back to exactly the scan order.
+    listed = CliRunner().invoke(cli, ["build", str(root), "--list-files"])
+    assert listed.exit_code == 0, listed.output
+    rows = list(csv.reader(io.StringIO(listed.output)))
+    assert rows == [[p] for p in deepviz.scan(root).paths] and sorted(r[0] for r in rows) == sorted(stored)
+    assert len(listed.output.splitlines()) == len(BAD_NAMES)
+    # A bare feature file whose rows follow that list imports, beside a model.
+    feats = np.random.default_rng(0).normal(size=(len(rows), 5)).astype(np.float32)
+    np.save(tmp_path / "feats.npy", feats)
+    result = _build_cli(str(root), "-o", str(out), "-m", "colour", "--features", str(tmp_path / "feats.npy"))
+    assert result.exit_code == 0, result.output
+    assert f"{len(BAD_NAMES)} images ({len(BAD_NAMES)} new)" in result.output and "rejected" not in result.output
+    p = deepviz.open_project(out)
+    assert sorted(p.images["path"]) == sorted(stored)
+    assert p.images.set_index("path").at["dir\\xff/in.png", "label"] == "dir\\xff"
+    order = [r[0] for r in rows]
+    for i, path in enumerate(p.images["path"]):
+        real = os.path.join(os.fsencode(root), stored[path])
+        assert os.fsencode(p.source_path(i)) == os.path.join(os.fsencode(root.resolve()), stored[path])
+        assert p.source_path(i).read_bytes() == Path(os.fsdecode(real)).read_bytes()
+        expected = feats[order.index(path)]
+        np.testing.assert_allclose(p.features("feats")[i], expected / np.linalg.norm(expected), atol=2e-3)
+    # Shown as the stored text: by info (one line each, JSON that parses) and by the API.
+    info = json.loads(CliRunner().invoke(cli, ["info", str(out), "--json"]).output)
+    assert info["images"] == len(BAD_NAMES)
+    from fastapi.testclient import TestClient
+
+    from deepviz.server.app import create_app
+
+    with TestClient(create_app(out), base_url="http://localhost") as client:
+        assert [client.get(f"/api/images/{i}").json()["path"] for i in range(p.n)] == p.images["path"].tolist()
+    # A rerun adds nothing; a model added later re-reads every image by its real name.
+    grey = GreyExtractor()
+    report = deepviz.build(root, out, models=[ColourExtractor(), grey], progress=False)
+    assert report.n_new == 0 and grey.images_seen == len(BAD_NAMES)
+    assert deepviz.open_project(out).images["path"].tolist() == p.images["path"].tolist()
+
+
+@linux_only
+def test_links_and_unreadable_folders_are_rejects_with_reasons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colour_registry: ColourExtractor
+) -> None:
+    root, outside, out = tmp_path / "images", tmp_path / "outside", tmp_path / "proj"
+    make_folder(root, per_class=2, with_broken=False)
+    write_image(outside / "away.png", (10, 10, 10))
+    os.symlink(outside / "away.png", root / "away.png")
+    os.symlink("loop.png", root / "loop.png")
+    os.symlink("..", root / "red" / "up")
+    write_image(root / "locked" / "hidden_from_us.png", (1, 2, 3))
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> Iterator[os.DirEntry[str]]:
+        # The build runs as root here, where chmod 000 does not stop reading: simulate it.
+        if os.path.basename(str(path)) == "locked":  # (shutil.rmtree passes file descriptors too)
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = _build_cli(str(root), "-o", str(out), "-m", "colour")
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    reasons = dict(zip(deepviz.open_project(out).rejects["path"], deepviz.open_project(out).rejects["reason"]))
+    assert sorted(reasons) == ["away.png", "locked", "loop.png", "red/up"]
+    assert "--follow-symlinks" in reasons["away.png"] and "Permission denied" in reasons["locked"]
+    assert "symbolic link loop" in reasons["loop.png"] and "symbolic link loop" in reasons["red/up"]
+    for path, reason in reasons.items():
+        assert f"    {path}: {reason}" in result.output
+    assert deepviz.open_project(out).n == 6
+    followed = _build_cli(str(root), "-o", str(out), "--follow-symlinks")
+    assert followed.exit_code == 0, followed.output
+    p = deepviz.open_project(out)
+    assert p.n == 7 and "away.png" in set(p.images["path"]) and "away.png" not in set(p.rejects["path"])
+
+
+@linux_only
+def test_work_left_by_a_build_that_could_not_store_a_name_is_committed_on_the_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before names were escaped, a build wrote raw names into its chunks and then died at the
+    commit; the rerun must commit those chunks, not fail again or add the images twice."""
+    from deepviz.images import scan as scan_module
+    from deepviz.storage import writer
+
+    root, out = tmp_path / "images", tmp_path / "proj"
+    stored = _bad_folder(root)
+    monkeypatch.setattr(scan_module, "escape", lambda name: name)  # the scanner and the commit as they were
+    monkeypatch.setattr(writer, "canonical", lambda name: name)
+    with pytest.raises(UnicodeEncodeError):
+        deepviz.build(root, out, models=[ColourExtractor()], progress=False)
+    monkeypatch.undo()
+    again = ColourExtractor()
+    report = deepviz.build(root, out, models=[again], progress=False)
+    assert again.images_seen == 0 and report.n_new == len(BAD_NAMES)
+    assert sorted(deepviz.open_project(out).images["path"]) == sorted(stored)

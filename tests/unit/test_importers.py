@@ -415,3 +415,36 @@ def test_module_documents_the_row_order_rule():
     doc = importers.__doc__ or ""
     assert "--list-files" in doc and "paths" in doc and "ids" in doc
     assert "--list-files" in importers.ROW_ORDER_RULE
+
+
+# ----------------------------------------------------------------------------- stored (escaped) paths
+
+# The project's paths as a scan stores them: a backslash, a byte that is not UTF-8, a newline
+# and a tab escaped (deepviz.filenames), a comma and a quote as they are.
+STORED = ["back\\\\slash.jpg", "caf\\xe9.jpg", "new\\x0aline.jpg", "tab\\x09.jpg", 'comma,"quote".jpg', "plain/a.jpg"]
+
+
+@pytest.mark.parametrize("ext", sorted(WRITERS))
+def test_stored_paths_match_in_every_format(tmp_path, ext):
+    feats = np.random.default_rng(2).normal(size=(len(STORED), 3)).astype(np.float32)
+    order = np.random.default_rng(3).permutation(len(STORED))
+    file = WRITERS[ext](tmp_path / f"f.{ext}", feats[order], paths=[STORED[i] for i in order])
+    np.testing.assert_array_equal(load_features(file, STORED), feats)
+
+
+def test_raw_names_with_a_newline_or_tab_are_matched_as_stored(tmp_path):
+    """A paths array written from os.listdir holds the names raw; they are escaped as the scan does."""
+    import os
+
+    raw = [os.fsdecode(b"caf\xe9.jpg"), "new\nline.jpg", "tab\t.jpg", "back\\slash.jpg"]
+    stored = ["back\\\\slash.jpg", "caf\\xe9.jpg", "new\\x0aline.jpg", "tab\\x09.jpg"]
+    feats = np.random.default_rng(4).normal(size=(4, 3)).astype(np.float32)
+    file = write_pt(tmp_path / "f.pt", feats, paths=raw)
+    np.testing.assert_array_equal(load_features(file, stored), feats[[3, 0, 1, 2]])
+
+
+def test_a_stored_backslash_is_not_taken_for_a_separator(tmp_path):
+    """'a\\\\b.jpg' names the file 'a\\b.jpg' in the top folder, not 'b.jpg' in folder 'a'."""
+    feats = np.random.default_rng(5).normal(size=(2, 3)).astype(np.float32)
+    file = write_npz(tmp_path / "f.npz", feats, paths=["a\\\\b.jpg", "a/b.jpg"])
+    np.testing.assert_array_equal(load_features(file, ["a/b.jpg", "a\\\\b.jpg"]), feats[[1, 0]])

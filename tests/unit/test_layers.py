@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "deepviz"
 
 # Lower numbers are further in; a module may import its own package and anything further in.
 LAYER = {
-    "deepviz._version": 0, "deepviz.errors": 0, "deepviz.cache": 0, "deepviz.faults": 0, "deepviz.atomic": 0,
-    "deepviz.settings": 1,
+    "deepviz._version": 0, "deepviz.errors": 0, "deepviz.filenames": 0, "deepviz.cache": 0, "deepviz.faults": 0,
+    "deepviz.atomic": 0, "deepviz.settings": 1,
     "deepviz.core": 2,
     "deepviz.images": 3, "deepviz.storage": 3, "deepviz.features": 3,
     "deepviz.pipeline": 4,
