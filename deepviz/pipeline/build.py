@@ -27,6 +27,7 @@ from deepviz.faults import checkpoint
 from deepviz.features.base import Extractor
 from deepviz.features.importers import load_features
 from deepviz.features.registry import get_extractor
+from deepviz.filenames import escape, unescape
 from deepviz.images.decode import decode_size
 from deepviz.images.scan import ScanResult, scan
 from deepviz.images.thumbs import JPEG_QUALITY
@@ -249,8 +250,9 @@ def _plan(root: Path, out: Path, given: BuildSettings, objects: dict[str, Extrac
         kept = previous.settings.model_dump()
         settings = given.model_copy(update={k: v for k, v in kept.items() if k not in given.model_fields_set})
         # A labels CSV that is gone is dropped rather than failing every later build.
-        if settings.labels_csv is not None and not settings.labels_csv.is_file() and "labels_csv" not in given.model_fields_set:
-            settings = settings.model_copy(update={"labels_csv": None})
+        if settings.labels_csv is not None and "labels_csv" not in given.model_fields_set:
+            stored = Path(unescape(str(settings.labels_csv)))  # the manifest holds paths as escaped text
+            settings = settings.model_copy(update={"labels_csv": stored if stored.is_file() else None})
     model_names, imported = _feature_sources(previous, settings)
     sizes = _thumb_sizes(previous, settings)
     extractors = _make_extractors(model_names, objects, settings.device)
@@ -287,11 +289,11 @@ def _feature_sources(previous: Manifest | None, settings: BuildSettings) -> tupl
         model_names = have + [m for m in settings.models if m not in have]
         for name, spec in previous.feature_sets.items():
             if not spec.extractor and spec.source:
-                imported[name] = _Import(spec.source, spec.key)
+                imported[name] = _Import(unescape(spec.source), spec.key)
     else:
         model_names = list(settings.models) or ([] if settings.features else [DEFAULT_MODEL])
     if settings.features is not None:
-        name = settings.features_name or settings.features.stem
+        name = settings.features_name or escape(settings.features.stem)  # a name JSON and Parquet can hold
         imported[name] = _Import(str(settings.features.resolve()), settings.features_key)
     if not model_names and not imported:
         raise UsageError("nothing to build features from: give --model NAME or --features FILE")
@@ -403,7 +405,7 @@ def _store_imported(
     writer.write_feature_set(
         out, name, 0, rows.shape[1], (rows[order[s : s + block]] for s in range(0, len(order), block)), len(order)
     )
-    return FeatureSet(dim=int(rows.shape[1]), file=feature_file(name), source=spec.file, key=spec.key)
+    return FeatureSet(dim=int(rows.shape[1]), file=feature_file(name), source=escape(spec.file), key=spec.key)
 
 
 def _layout_and_grid(
@@ -476,14 +478,14 @@ def _manifest(
 ) -> Manifest:
     now = Manifest.now()
     settings = plan.settings.project_settings()
-    if settings.labels_csv is not None:
-        settings = settings.model_copy(update={"labels_csv": settings.labels_csv.resolve()})
+    if settings.labels_csv is not None:  # stored as text JSON can hold, whatever bytes the name has
+        settings = settings.model_copy(update={"labels_csv": Path(escape(str(settings.labels_csv.resolve())))})
     return Manifest(
         generation=plan.generation + 1,
         deepviz_version=__version__,
         created=plan.previous.created if plan.previous else now,
         updated=now,
-        source_root=str(found.root.resolve()),
+        source_root=escape(str(found.root.resolve())),
         n_images=commit.n,
         files=ProjectFiles(images=commit.images_file, rejects=commit.rejects_file, layout=xy_files[0], grid=xy_files[1]),
         settings=settings,

@@ -109,7 +109,7 @@ class Manifest(_Record):
     deepviz_version: str
     created: str
     updated: str
-    source_root: str = Field(description="Absolute folder the images were scanned from")
+    source_root: str = Field(description="Absolute folder the images were scanned from, escaped as deepviz.filenames says")
     n_images: int = Field(ge=0)
     files: ProjectFiles
     settings: ProjectSettings

@@ -145,7 +145,7 @@ class Project:
         The stored path is text with some bytes escaped (``deepviz.filenames``); this is the
         real file name, ready to open.
         """
-        return Path(self.manifest.source_root) / unescape(str(self.images.at[image_id, "path"]))
+        return Path(unescape(self.manifest.source_root)) / unescape(str(self.images.at[image_id, "path"]))
 
     def summary(self) -> dict[str, Any]:
         """Everything `deepviz info` prints, as plain data (JSON-ready)."""

@@ -516,3 +516,19 @@ def test_work_left_by_a_build_that_could_not_store_a_name_is_committed_on_the_re
     report = deepviz.build(root, out, models=[again], progress=False)
     assert again.images_seen == 0 and report.n_new == len(BAD_NAMES)
     assert sorted(deepviz.open_project(out).images["path"]) == sorted(stored)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="only Linux file names may hold bytes that are not UTF-8")
+def test_an_image_folder_whose_own_name_is_not_utf8_builds_and_grows(tmp_path: Path) -> None:
+    root = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9 images"))
+    make_folder(root, per_class=3, with_broken=False)
+    np.save(tmp_path / "extra.npy", np.ones((9, 3), np.float32) + np.arange(9)[:, None])
+    feats = Path(os.fsdecode(bytes(tmp_path) + b"/f\xe9ats.npy"))
+    (tmp_path / "extra.npy").rename(feats)
+    out = tmp_path / "p.deepviz"
+    deepviz.build(root, out, models=[ColourExtractor()], features=feats, progress=False)
+    p = deepviz.open_project(out)
+    assert "\\xe9" in p.manifest.source_root and p.source_path(0).is_file()
+    write_image(root / "red" / "late.png", (205, 35, 35))
+    np.save(feats, np.ones((10, 3), np.float32) + np.arange(10)[:, None])  # the imported file is read again
+    assert deepviz.build(root, out, models=[ColourExtractor()], progress=False).n_new == 1

@@ -64,3 +64,10 @@ def test_continuing_a_layout_keeps_the_old_points_near_where_they_were() -> None
     moved_fresh = np.abs(fresh[:200] - old).mean() / old.std()
     # measured: 0.13 continued, 0.89 fresh
     assert moved < 0.3 < moved_fresh
+
+
+def test_identical_rows_still_get_a_layout_without_a_warning() -> None:
+    """A constant feature file (every image the same vector) must not divide by zero in PCA."""
+    feats = np.tile(np.array([[0.6, 0.8, 0.0]], np.float32), (12, 1))
+    xy = tsne_layout(feats, seed=0)
+    assert xy.shape == (12, 2) and np.isfinite(xy).all()
