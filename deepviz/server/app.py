@@ -287,7 +287,7 @@ def rank_image(
     return _ranking_response(state.rankings.for_image(name, image_id), start, stop)
 
 
-@router.post("/queries/upload", response_model=models.UploadedQuery, responses=_errors(404, 409, 413, 415, 503))
+@router.post("/queries/upload", response_model=models.UploadedQuery, responses=_errors(400, 404, 409, 413, 415, 503))
 def upload_query(
     state: State,
     file: Annotated[UploadFile, File(description="An image file (JPEG, PNG, ...)")],
