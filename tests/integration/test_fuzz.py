@@ -4,8 +4,8 @@ requests, valid and invalid, and every answer must be documented, typed as docum
 Each operation is fuzzed twice over: with inputs drawn from its schema alone (mostly ids and sizes
 that do not exist, which exercises the 4xx paths), and with the path and window pinned to values
 that exist in the project (ids, sizes, an uploaded query, real image files) while the rest is still
-generated, so the 200 answers and their bodies are checked too. Hypothesis runs derandomized, so
-the same requests are sent on every run.
+generated, so the 200 answers and their bodies are checked too. Hypothesis runs from a fixed seed,
+so the same requests are sent on every run.
 """
 from __future__ import annotations
 
@@ -35,7 +35,10 @@ N = 24  # tiny_project: 3 colour classes x 8 images
 SIZES = (32, 64, 128)
 EXAMPLES = 90  # per operation and generation mode; an operation without inputs has one request
 MIN_REQUESTS = 1000
+SEED = 20261201
 HOST = "http://localhost"  # the server refuses other Host names (guard.py), schemathesis's default among them
+
+pytestmark = pytest.mark.slow
 
 
 def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
@@ -142,13 +145,14 @@ class Tally:
 def _fuzz(strategy: Any, send: Callable[[Any], None]) -> None:
     settings = hypothesis.settings(
         max_examples=EXAMPLES,
-        derandomize=True,  # the same requests every run
         database=None,
         deadline=None,
         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],  # failures are collected, not shrunk
         suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.filter_too_much],
     )
-    settings(hypothesis.given(case=strategy)(send))()
+    # A fixed seed, not derandomize=True, whose seed is a hash of the test function's source: the
+    # requests stay the same when this file is edited, so a change in the figures means the server changed.
+    hypothesis.seed(SEED)(settings(hypothesis.given(case=strategy)(send)))()
 
 
 def _operations(schema: Any) -> Iterator[Any]:

@@ -25,7 +25,10 @@ import pytest
 
 from bench.synthetic import THUMB_SIZES, write_synthetic_project
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads the server's memory from /proc (Linux)")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads the server's memory from /proc (Linux)"),
+]
 
 N_IMAGES = 20_000
 DIM = 128
@@ -51,6 +54,17 @@ class Server:
             if key in ("VmRSS", "VmHWM"):
                 found[key] = int(value.split()[0]) * 1024
         return found
+
+    def open_files(self) -> int:
+        """File descriptors the server process holds: sockets included, so a leaked connection shows."""
+        return len(list(Path(f"/proc/{self.pid}/fd").iterdir()))
+
+    def settled_open_files(self, at_most: int, timeout: float = 10.0) -> int:
+        """The open file count once it is ``at_most`` or less (closed connections take a moment to go)."""
+        deadline = time.monotonic() + timeout
+        while (count := self.open_files()) > at_most and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return count
 
 
 @pytest.fixture(scope="module")
@@ -157,12 +171,14 @@ def test_concurrent_clients_get_the_single_client_answers_in_bounded_memory(
             assert r.status_code == 200, f"{path}: {r.status_code} {r.text[:300]}"
             expected[path] = r.content
     before = server.memory()
+    files_before = server.open_files()
 
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         outcomes = list(pool.map(lambda k: _run(server.url, plan[k::CLIENTS], expected), range(CLIENTS)))
     elapsed = time.perf_counter() - started
     after = server.memory()
+    files_after = server.settled_open_files(at_most=files_before)
 
     statuses: Counter[int | str] = sum((o.statuses for o in outcomes), Counter())
     mismatched = [p for o in outcomes for p in o.mismatched]
@@ -180,6 +196,7 @@ def test_concurrent_clients_get_the_single_client_answers_in_bounded_memory(
         "rss_after_warm_up_mb": round(before["VmRSS"] / 2**20, 1),
         "rss_after_load_mb": round(after["VmRSS"] / 2**20, 1),
         "peak_rss_mb": round(after["VmHWM"] / 2**20, 1),
+        "open_files_before_after": (files_before, files_after),
     }
     for name, value in figures.items():
         record_testsuite_property(f"load_{name}", value)
@@ -187,3 +204,4 @@ def test_concurrent_clients_get_the_single_client_answers_in_bounded_memory(
     assert figures["requests"] == REQUESTS and statuses[200] == REQUESTS, figures
     assert not mismatched, f"{len(mismatched)} answers differ from the single-client ones, e.g. {mismatched[:5]}; {figures}"
     assert after["VmHWM"] - before["VmRSS"] < RSS_GROWTH_LIMIT, figures
+    assert files_after <= files_before, f"the server holds more files or sockets than before the load: {figures}"
