@@ -361,7 +361,7 @@ def rank_image(
     return _ranking_response(state.rankings.for_image(name, image_id), start, stop)
 
 
-@router.post("/queries/upload", response_model=models.UploadedQuery, responses=_errors(404, 409, 413, 415, 503))
+@router.post("/queries/upload", response_model=models.UploadedQuery, responses=_errors(400, 404, 409, 413, 415, 503))
 def upload_query(
     state: State,
     file: Annotated[UploadFile, File(description="An image file (JPEG, PNG, ...)")],
@@ -401,7 +401,11 @@ def get_query_thumb(query: str, state: State) -> Response:
     return Response(_upload(state, query).thumb, media_type=JPEG, headers={"Cache-Control": IMMUTABLE})
 
 
-@router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
+# Every method a request to a path can carry (RFC 9110's, less CONNECT, plus QUERY): one left out here
+# fell through to the front end, which answered 404 "no file /api/..." for an endpoint that exists.
+@router.api_route(
+    "/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"], include_in_schema=False
+)
 def no_such_endpoint(rest: str, request: Request) -> None:
     """404 for a path no endpoint has; 405 with Allow for a method an existing endpoint lacks (this
     route, matching every path and method, would otherwise answer 404 for both)."""

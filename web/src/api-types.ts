@@ -519,6 +519,15 @@ export interface operations {
                     "application/json": components["schemas"]["UploadedQuery"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
