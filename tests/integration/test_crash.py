@@ -30,7 +30,8 @@ DRIVER = (
     "from deepviz.cli import main; sys.argv = ['deepviz', *sys.argv[1:]]; main()"
 )
 KILL_POINTS = [
-    "scan", "chunk#1", "chunk#2", "features-block", "features", "imported", "thumbnails#1", "thumbnails#3",
+    "scan", "chunk#1", "chunk#2", "chunk#3", "features-block", "features", "imported", "thumbnails#1", "thumbnails#2",
+    "thumbnails#3",
     "colors", "images-table", "layout", "layout-cached", "grid", "layout-and-grid-saved", "manifest-before",
     "manifest", "cleanup#1", "cleanup#3",
 ]
@@ -50,7 +51,7 @@ def _build(images: Path, out: Path, kill_at: str | None = None) -> subprocess.Co
 def _images(base: Path, incremental: bool) -> Path:
     images = make_folder(base / "images", per_class=4, with_broken=True)
     if incremental:
-        for k in range(6):
+        for k in range(12):  # three chunks of 4, so "chunk#3" is reached in incremental builds too
             write_image(images / "yellow" / f"y{k}.png", (230, 230, 20 + 10 * k))
     # A precomputed feature file keyed by path (each row a function of its path, so adding images
     # leaves the old rows as they were): the imported feature set follows the images.

@@ -36,7 +36,7 @@ def test_a_server_keeps_the_committed_project_during_a_build_then_switches(
             assert _answers(client) == before  # a killed build changed nothing the server shows
         assert _build(images, out).returncode == 0
         n, ranking, thumb = _answers(client)
-        assert n == 18 and len(ranking) == 8 * 18 and thumb == before[2]  # ids and thumbnails of old images stay
+        assert n == 24 and len(ranking) == 8 * 24 and thumb == before[2]  # ids and thumbnails of old images stay
 
 
 def test_a_build_says_a_server_of_the_project_will_pick_it_up(tmp_path: Path) -> None:
