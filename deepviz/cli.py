@@ -184,17 +184,33 @@ def models() -> None:
 @click.option(
     "--images", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Use this folder instead of fetching the demo set."
 )
+@click.option(
+    "--set",
+    "set_name",
+    type=click.Choice(["emoji", "stamps"]),
+    default="emoji",
+    show_default=True,
+    help="Demo set to fetch once and cache: emoji (~900 Noto emoji in 9 categories, from the npm registry, any OS) "
+    "or stamps (~785 Tux Paint stamps, Debian/Ubuntu only: needs apt-get).",
+)
 @click.option("--rebuild", is_flag=True, help="Build the demo project again from scratch.")
 @click.option("--serve/--no-serve", "serve_after", default=True, show_default=True, help="Serve the app once the project is built.")
 @settings_options(ServeSettings, only=("port", "open_browser"))
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
-def demo(ctx: click.Context, /, images: Path | None, rebuild: bool, serve_after: bool, quiet: bool, **_: object) -> None:
-    """Build (once, cached) the bundled demo set — ~785 Tux Paint stamps in 16 categories — and open the app."""
+def demo(
+    ctx: click.Context, /, images: Path | None, set_name: str, rebuild: bool, serve_after: bool, quiet: bool, **_: object
+) -> None:
+    """Build (once, cached) a demo set — by default ~900 Noto emoji in 9 categories — and open the app.
+
+    The images are fetched once (the size is printed first) and kept in the cache; later runs need no network.
+    """
     from deepviz import demo as demo_mod
 
     with _user_errors():
-        project, report = demo_mod.ensure_demo_project(images=images, rebuild=rebuild, progress=not quiet, echo=click.echo)
+        project, report = demo_mod.ensure_demo_project(
+            images=images, set_name=set_name, rebuild=rebuild, progress=not quiet, echo=click.echo
+        )
     if report is not None:
         _print_report(report)
     click.echo(f"Demo project ready: {project}")
