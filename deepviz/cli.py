@@ -190,7 +190,7 @@ def models() -> None:
     type=click.Choice(["emoji", "stamps"]),
     default="emoji",
     show_default=True,
-    help="Demo set to fetch once and cache: emoji (~900 Noto emoji in 9 categories, from the npm registry, any OS) "
+    help="Demo set to fetch once and cache: emoji (885 Noto emoji in 9 categories, from the npm registry, any OS) "
     "or stamps (~785 Tux Paint stamps, Debian/Ubuntu only: needs apt-get).",
 )
 @click.option("--rebuild", is_flag=True, help="Build the demo project again from scratch.")
@@ -201,7 +201,7 @@ def models() -> None:
 def demo(
     ctx: click.Context, /, images: Path | None, set_name: str, rebuild: bool, serve_after: bool, quiet: bool, **_: object
 ) -> None:
-    """Build (once, cached) a demo set — by default ~900 Noto emoji in 9 categories — and open the app.
+    """Build (once, cached) a demo set — by default 885 Noto emoji in 9 categories — and open the app.
 
     The images are fetched once (the size is printed first) and kept in the cache; later runs need no network.
     """

@@ -37,6 +37,8 @@ def demo_images(set_name: str = DEFAULT_SET, *, registry: str | None = None, ech
     try:
         return emoji.fetch(target, registry=registry, echo=echo)
     except npm.FetchError as e:
+        if not e.offline:
+            raise  # a bad tarball or metadata: its own message says what happened
         raise DemoUnavailable(
             f"{e}. The demo set is fetched once from the npm registry and then kept in {target.parent}; "
             "connect to the internet once, or run `deepviz demo --images FOLDER` with any folder of images"

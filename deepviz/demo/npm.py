@@ -26,7 +26,11 @@ _CHUNK = 1 << 20
 
 
 class FetchError(DemoUnavailable):
-    """The registry could not be reached, or sent something other than what its metadata promised."""
+    """The registry could not be reached (``offline``), or sent something other than what its metadata promised."""
+
+    def __init__(self, message: str, *, offline: bool = False) -> None:
+        super().__init__(message)
+        self.offline = offline
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ def release(package: str, version: str, registry: str | None = None) -> Release:
         with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:
             meta: Any = json.load(response)
     except (OSError, ValueError) as e:  # URLError is an OSError; a truncated body a ValueError
-        raise FetchError(f"could not read {url}: {_reason(e)}") from e
+        raise FetchError(f"could not read {url}: {_reason(e)}", offline=isinstance(e, OSError)) from e
     try:
         dist = meta["versions"][version]["dist"]
         algorithm, _, digest = str(dist["integrity"]).partition("-")
@@ -66,14 +70,14 @@ def download(rel: Release, dest: Path, announce: Callable[[int | None], None]) -
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         with urllib.request.urlopen(rel.tarball, timeout=_TIMEOUT_S) as response, open(dest, "wb") as out:
-            length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            length = response.headers.get("Content-Length")
             announce(int(length) if length and length.isdigit() else None)
             while chunk := response.read(_CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
     except OSError as e:
         dest.unlink(missing_ok=True)
-        raise FetchError(f"could not download {rel.tarball}: {_reason(e)}") from e
+        raise FetchError(f"could not download {rel.tarball}: {_reason(e)}", offline=True) from e
     if digest.digest() != rel.sha512:
         dest.unlink(missing_ok=True)
         raise FetchError(
