@@ -141,3 +141,10 @@ def test_select_caps_each_category_evenly_and_skips_components() -> None:
 ])
 def test_category_folders_are_valid_on_every_os(label: str, folder: str) -> None:
     assert emoji.safe_folder(label) == folder
+
+
+def test_a_tarball_without_the_emoji_list_is_not_taken_for_the_package(tmp_path: Path, cache: Path) -> None:
+    files = {k: v for k, v in fake_npm.package_files().items() if k != "package/emoji.json"}
+    with pytest.raises(DemoUnavailable, match="lacks package/emoji.json"):
+        demo_images(registry=_registry(tmp_path, files), echo=lambda s: None)
+    assert not (cache / "demo" / emoji.folder_name()).exists()
