@@ -2,7 +2,7 @@
 
     python bench/bench_build.py [--images FOLDER] [--limit N] [--model mobilenet_v2]
 
-Default images: the demo set (Tux Paint stamps, ~785 PNGs, fetched once by `deepviz demo`).
+Default images: the default demo set (885 Noto emoji PNGs from the npm registry, fetched once by `deepviz demo`).
 Prints figures only; every ratio is against a baseline measured in this same process.
 """
 from __future__ import annotations
