@@ -34,3 +34,5 @@ def test_readme_commands_are_what_ci_runs() -> None:
     assert "pip install -e . && deepviz demo" in README
     assert "bash scripts/install.sh && python -m pytest -q" in README
     assert "bash scripts/install.sh" in ci and "python -m pytest -q" in ci
+    # and the README's install and demo, in a fresh venv
+    assert "pip install -q -e ." in ci and "deepviz demo --no-serve" in ci
