@@ -7,6 +7,7 @@ import { select, type Selection } from "d3-selection";
 import type { QueryStyle } from "./colors";
 import { columnExtents, type ColumnExtents } from "./downsample";
 import { rankToX } from "./geometry";
+import { yTickValues } from "./ticks";
 
 export interface CurveSeries {
   sims: Float32Array;
@@ -159,7 +160,10 @@ export class CurveChart {
     this.xAxis
       .attr("transform", `translate(${margin.left},${margin.top + ph})`)
       .call(axisBottom(x).ticks(Math.max(2, Math.floor(pw / 80)), "~s").tickSizeOuter(0));
-    this.yAxis.attr("transform", `translate(${margin.left},${margin.top})`).call(axisLeft(y).ticks(Math.max(2, Math.floor(ph / 25))));
+    this.yAxis
+      .attr("transform", `translate(${margin.left},${margin.top})`)
+      .call(axisLeft(y).tickValues(yTickValues(this.yDomain, ph)).tickFormat((v) => Number(v).toFixed(2)));
+    this.root.dataset.yDomain = this.yDomain.map((v) => v.toFixed(4)).join(",");
     this.svg.select(".x-title").attr("x", margin.left + pw / 2).attr("y", h - 4);
 
     const ctx = this.canvas.getContext("2d");

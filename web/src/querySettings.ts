@@ -9,7 +9,7 @@ import { type Cell, flagParam, intParam, type Slice, type Store } from "./store"
 export interface QuerySettingsValue {
   /** Every row brushes the same ranks. */
   linked: boolean;
-  /** Fit the y axis to the data instead of [-1, 1]. */
+  /** Fit the y axis to the data (the default: features after ReLU never go below 0) instead of [-1, 1]. */
   fitted: boolean;
   /** Lines linking the same images in adjacent queries' rankings. */
   links: boolean;
@@ -29,7 +29,7 @@ export function querySettingsSlice(sizes: readonly number[]): Slice<QuerySetting
       const s = intParam(params.get("s"));
       return {
         linked: flagParam(params, "l", false),
-        fitted: flagParam(params, "y", false),
+        fitted: flagParam(params, "y", true),
         links: flagParam(params, "k", true),
         stripSize: s !== null && sizes.includes(s) ? s : fallback,
       };
@@ -56,7 +56,7 @@ export class QuerySettings {
   constructor(store: Store, sizes: readonly number[], onLink: () => void) {
     this.cell = store.register(querySettingsSlice(sizes));
     const linked = checkbox("linked brushes", "link-toggle", "every row brushes the same ranks");
-    const fitted = checkbox("fitted y", "fit-toggle", "fit the y axis to the similarities shown instead of [-1, 1]");
+    const fitted = checkbox("fitted y", "fit-toggle", "fit the y axis to the similarities shown; off shows the full range [-1, 1]");
     const links = checkbox("rank links", "links-toggle", "lines linking the same images in adjacent rankings");
     const strip = select("strip", "strip-size", "thumbnail size in the strips", sizes.map((s) => [String(s), `${s} px`]));
     this.linked = linked.input;
