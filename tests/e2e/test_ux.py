@@ -58,3 +58,69 @@ def test_y_axis_is_fitted_by_default_and_full_range_is_an_option(page: Any, serv
     page.get_by_test_id("fit-toggle").uncheck()
     expect(chart).to_have_attribute("data-y-domain", "-1.0000,1.0000")
     assert "y=0" in page.evaluate("location.hash")
+
+
+@pytest.fixture(scope="module")
+def big_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A 5,000-image synthetic project (10 labels, real thumbnails): a window of 4 ranks is under a pixel wide."""
+    from bench.synthetic import write_synthetic_project
+    from deepviz.server.app import create_app
+    from tests.conftest import live_server
+
+    root = write_synthetic_project(tmp_path_factory.mktemp("big") / "big.deepviz", 5000, 32, thumbs=True)
+    with live_server(create_app(root)) as url:
+        yield url
+
+
+def grab_and_drag(page: Any, row: int, dx: float) -> None:
+    """Press the middle of a row's brush window (its grip when narrow) and drag it `dx` px."""
+    brush = page.get_by_test_id("query-row").nth(row).get_by_test_id("curve-brush")
+    grip = brush.get_by_test_id("brush-grip")
+    target = grip if grip.is_visible() else brush.locator(".selection")
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx / 2, y, steps=4)
+    page.mouse.move(x + dx, y, steps=4)
+    page.mouse.up()
+
+
+def test_brush_moves_when_its_middle_is_dragged(page: Any, server_url: str) -> None:
+    page.goto(f"{server_url}#q=i3:0:4-8")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.get_by_test_id("strip-image").first).to_be_visible()
+    assert strip_ranks(page) == [4, 5, 6, 7]
+    overlay = page.get_by_test_id("query-row").first.locator(".brush .overlay").bounding_box()
+    grab_and_drag(page, 0, overlay["width"] * 10 / 24)
+    expect(page.get_by_test_id("strip-image").first).to_have_attribute("data-rank", "14")
+    assert strip_ranks(page) == [14, 15, 16, 17]
+    assert "q=i3:0:14-18" in page.evaluate("location.hash")
+
+
+def test_a_window_under_a_pixel_wide_can_be_grabbed_moved_and_keyed(browser: Any, big_url: str) -> None:
+    context, page, errors = open_page(browser, f"{big_url}#q=i7:0:100-104")
+    try:
+        expect(page.get_by_test_id("strip-image").first).to_have_attribute("data-rank", "100")
+        brush = page.get_by_test_id("query-row").first.get_by_test_id("curve-brush")
+        grip = brush.get_by_test_id("brush-grip")
+        expect(grip).to_be_visible()
+        assert grip.bounding_box()["width"] >= 12
+        overlay = brush.locator(".overlay").bounding_box()
+        grab_and_drag(page, 0, overlay["width"] * 0.3)
+        ranks = strip_ranks(page)
+        assert len(ranks) == 4 and ranks == list(range(ranks[0], ranks[0] + 4))
+        assert abs(ranks[0] - (100 + 0.3 * 5000)) <= 20
+        shot(page, "ux-02-narrow-brush-moved")
+        brush.focus()
+        page.keyboard.press("ArrowRight")
+        assert strip_ranks(page) == [r + 1 for r in ranks]
+        page.keyboard.press("Shift+ArrowRight")
+        assert f"q=i7:0:{ranks[0] + 1}-{ranks[0] + 6}" in page.evaluate("location.hash")
+        page.keyboard.press("Home")
+        assert strip_ranks(page)[0] == 0
+        assert "q=i7:0:0-5" in page.evaluate("location.hash")
+    finally:
+        context.close()
+    assert not errors, errors
