@@ -124,3 +124,37 @@ def test_a_window_under_a_pixel_wide_can_be_grabbed_moved_and_keyed(browser: Any
     finally:
         context.close()
     assert not errors, errors
+
+
+def wraps(page: Any, selector: str) -> list[str]:
+    """Texts of the elements matching `selector` laid out on more than one line, or overflowing."""
+    return page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel)].filter((el) => {
+            const r = el.getBoundingClientRect();
+            const lh = parseFloat(getComputedStyle(el).lineHeight) || 16;
+            return r.height > 1.6 * lh || el.scrollWidth > el.clientWidth + 1;
+        }).map((el) => el.textContent)""",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1440, 900), (1920, 1080), (2560, 1440)])
+def test_layout_at_real_window_sizes(browser: Any, server_url: str, size: tuple[int, int]) -> None:
+    width, height = size
+    context, page, errors = open_page(browser, f"{server_url}#q=i3:0:-,i17:1:-", width, height)
+    try:
+        rows = page.get_by_test_id("query-row")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(1).get_by_test_id("strip-image").first).to_be_visible()
+        expect(page.locator(".spearman").first).to_be_visible()
+        shot(page, f"ux-03-layout-{width}x{height}")
+        if width >= 1440:
+            # The tiny project has 24 images: a strip of 8 or more is a full one.
+            assert len(strip_ranks(page, 0)) >= 8
+        assert not wraps(page, ".spearman, .strip-caption, .toolbar label, .toolbar button, .query-label")
+        toolbars = page.locator(".toolbar").all()
+        heights = [t.bounding_box()["height"] for t in toolbars]
+        assert max(heights) < 45, f"a toolbar wraps onto a second line: {heights}"
+    finally:
+        context.close()
+    assert not errors, errors

@@ -13,9 +13,14 @@ describe("splitter", () => {
     expect(slice.serialise(0.33333)).toEqual([["p", "0.333"]]);
   });
   it("gives a first visit the width of the grid at 32 px, within [0.35, 0.65]", () => {
-    expect(firstSplit(20, 32, 1440)).toBeCloseTo(648 / 1440);
-    expect(firstSplit(2, 32, 1440)).toBe(0.35);
-    expect(firstSplit(200, 32, 1440)).toBe(0.65);
+    expect(firstSplit(30, 32, 2560)).toBeCloseTo(968 / 2560);
+    expect(firstSplit(2, 32, 2560)).toBe(0.35);
+    expect(firstSplit(200, 32, 2560)).toBe(0.65);
+  });
+  it("leaves the query pane room for a strip of 8 images where the window allows", () => {
+    expect(firstSplit(200, 32, 1440)).toBeCloseTo(1 - 780 / 1440);
+    expect(firstSplit(200, 32, 1920)).toBeCloseTo(1 - 780 / 1920);
+    expect(firstSplit(200, 32, 900)).toBe(0.3);
   });
   it("lays the container out at its share", () => {
     const app = document.createElement("div");
