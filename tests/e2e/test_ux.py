@@ -158,3 +158,56 @@ def test_layout_at_real_window_sizes(browser: Any, server_url: str, size: tuple[
     finally:
         context.close()
     assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def million_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A synthetic project of 1,000,000 images (grey, empty thumbnails): only rankings matter here."""
+    from bench.synthetic import write_synthetic_project
+    from deepviz.server.app import create_app
+    from tests.conftest import live_server
+
+    root = write_synthetic_project(tmp_path_factory.mktemp("million") / "m.deepviz", 1_000_000, 16)
+    with live_server(create_app(root)) as url:
+        yield url
+
+
+def log_x(rank_position: float, n: int, width: float) -> float:
+    """rankScale.positionToX on a log axis."""
+    import math
+
+    return math.log1p(rank_position) / math.log1p(n) * width
+
+
+def test_log_rank_axis_at_a_million(browser: Any, million_url: str) -> None:
+    n = 1_000_000
+    context, page, errors = open_page(browser, f"{million_url}#q=i7:0:10-14")
+    try:
+        row = page.get_by_test_id("query-row").first
+        expect(row.get_by_test_id("strip-image").first).to_have_attribute("data-rank", "10", timeout=20_000)
+        expect(page.get_by_test_id("log-toggle")).to_be_checked()
+        for chart in (row.get_by_test_id("row-chart"), page.get_by_test_id("overlay-chart")):
+            expect(chart).to_have_attribute("data-rank-scale", "log")
+        # The head has real width: the window of ranks 10-14 is drawn about where log1p puts it.
+        overlay = row.locator(".brush .overlay").bounding_box()
+        sel = row.locator(".brush .selection").bounding_box()
+        assert abs(sel["x"] - overlay["x"] - log_x(10, n, overlay["width"])) < 2
+        assert sel["width"] > 3
+        # Hovering a strip image puts the row's and the overlay's balls at its rank on the log axis.
+        image = row.get_by_test_id("strip-image").nth(2)
+        image.hover()
+        ball = row.locator("[data-testid=curve-ball]")
+        expect(ball).to_have_attribute("data-rank", "12")
+        cx = float(ball.get_attribute("cx"))
+        assert abs(cx - log_x(12.5, n, overlay["width"])) < 1
+        expect(page.get_by_test_id("overlay-chart").locator("[data-testid=curve-ball]")).to_have_attribute("data-rank", "12")
+        # The brush works on the head: drag it right until it starts near rank 100.
+        target = log_x(100, n, overlay["width"]) - log_x(10, n, overlay["width"])
+        grab_and_drag(page, 0, target)
+        first = int(row.get_by_test_id("strip-image").first.get_attribute("data-rank"))
+        assert 85 <= first <= 115, first
+        assert f"q=i7:0:{first}-{first + 4}" in page.evaluate("location.hash"), "moving keeps the width in ranks"
+        shot(page, "ux-04-log-axis-1M")
+    finally:
+        context.close()
+    assert not errors, errors

@@ -6,7 +6,7 @@
 import { brushX, type BrushBehavior, type D3BrushEvent } from "d3-brush";
 import type { Selection } from "d3-selection";
 import { gripPixels, keyWindow } from "./brushKeys";
-import { pixelsFromWindow, type RankWindow, windowFromPixels } from "./geometry";
+import { clampWindow, pixelsFromWindow, type RankWindow, windowFromPixels } from "./geometry";
 
 /** The narrowest grab target a window gets, in CSS px. */
 export const GRIP_PX = 12;
@@ -20,6 +20,7 @@ export class RankBrush {
   private width = 0;
   private height = 0;
   private n = 0;
+  private log = false;
   private current: RankWindow | null = null;
   /** Plot width the brush was last drawn for (a resize must redraw it). */
   private shownFor = -1;
@@ -42,8 +43,9 @@ export class RankBrush {
     this.g.on("keydown", (event: KeyboardEvent) => this.key(event));
   }
 
-  resize(width: number, height: number, n: number): void {
-    if (width === this.width && height === this.height && n === this.n) return;
+  resize(width: number, height: number, n: number, log: boolean): void {
+    if (width === this.width && height === this.height && n === this.n && log === this.log) return;
+    this.log = log;
     this.width = width;
     this.height = height;
     this.n = n;
@@ -67,7 +69,7 @@ export class RankBrush {
     this.current = w;
     if (this.n === 0 || this.width === 0) return;
     this.shownFor = this.width;
-    const px = pixelsFromWindow(w, this.width, this.n);
+    const px = pixelsFromWindow(w, this.width, this.n, this.log);
     this.behavior.move(this.g, px);
     this.placeGrip(px);
   }
@@ -81,7 +83,9 @@ export class RankBrush {
       return;
     }
     this.placeGrip(sel);
-    const w = windowFromPixels(sel[0], sel[1], this.width, this.n);
+    let w = windowFromPixels(sel[0], sel[1], this.width, this.n, this.log);
+    // Moving keeps the window's width in ranks (on a log axis its width in pixels changes).
+    if (event.mode === "drag" && this.current) w = clampWindow({ lo: w.lo, hi: w.lo + this.current.hi - this.current.lo }, this.n);
     this.current = w;
     if (event.type === "end") this.move(w);
     this.onMove(w);

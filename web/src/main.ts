@@ -51,7 +51,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
   const features = new FeaturePicker(store, project.feature_sets, project.default_feature_set);
   const rankings = new Rankings(api, features.cell.value);
-  const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows());
+  const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();

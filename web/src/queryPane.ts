@@ -111,6 +111,7 @@ export class QueryPane {
         window: q.window,
         stripSize: settings.stripSize,
         yDomain,
+        logRanks: settings.logRanks,
         index: i,
         total: s.queries.length,
         active: i === s.active,
@@ -119,7 +120,7 @@ export class QueryPane {
     const activeQuery = s.queries[s.active];
     const activeRow = activeQuery ? this.rows.get(refKey(activeQuery.ref)) : undefined;
     const activeWindow = activeRow?.window && activeQuery ? { window: activeRow.window, slot: activeQuery.slot } : null;
-    this.overlay.update(ready, this.n, yDomain, width, activeWindow);
+    this.overlay.update(ready, this.n, { yDomain, logRanks: settings.logRanks }, width, activeWindow);
     this.drawLinks();
     this.hover(this.highlight.current ? this.highlight.current.id : -1);
   }
@@ -201,7 +202,7 @@ export class QueryPane {
       if (!ra || !rb || ra.ids.length !== rb.ids.length) continue;
       const axis = a.axis();
       const bandLeft = l.root.getBoundingClientRect().left;
-      l.draw(ra, rb, a.shownIds, axis.left - bandLeft, axis.width, queryStyle(s.queries[i].slot), hovered);
+      l.draw(ra, rb, a.shownIds, { left: axis.left - bandLeft, width: axis.width, log: axis.log }, queryStyle(s.queries[i].slot), hovered);
     }
   }
 

@@ -32,6 +32,7 @@ export interface RowView {
   window: RankWindow | null;
   stripSize: number;
   yDomain: [number, number];
+  logRanks: boolean;
   index: number;
   total: number;
   active: boolean;
@@ -93,9 +94,9 @@ export class QueryRow {
   }
 
   /** Horizontal position of the rank axis in the page, for the links band. */
-  axis(): { left: number; width: number } {
+  axis(): { left: number; width: number; log: boolean } {
     const r = this.chart.root.getBoundingClientRect();
-    return { left: r.left + this.chart.plotLeft, width: this.chart.plotWidth };
+    return { left: r.left + this.chart.plotLeft, width: this.chart.plotWidth, log: this.chart.logRanks };
   }
 
   get currentRanking(): Ranking | null {
@@ -125,7 +126,7 @@ export class QueryRow {
     const ranking = v.entry.ranking;
     const n = ranking.ids.length;
     this.ranking = ranking;
-    this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain);
+    this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain, v.logRanks);
     if (!this.curveDrawn) {
       markFirstDraw(`curve:${this.key}`);
       this.curveDrawn = true;
@@ -133,7 +134,7 @@ export class QueryRow {
     const capacity = stripCapacity(width, v.stripSize, STRIP_GAP);
     const w = v.window ?? defaultWindow(capacity, n);
     this.window = w;
-    this.brush.resize(this.chart.plotWidth, this.chart.plotHeight, n);
+    this.brush.resize(this.chart.plotWidth, this.chart.plotHeight, n, v.logRanks);
     this.brush.sync(w);
     const ranks = stripRanks(w, capacity);
     this.shownIds = ranks.map((r) => ranking.ids[r]);
