@@ -211,3 +211,44 @@ def test_log_rank_axis_at_a_million(browser: Any, million_url: str) -> None:
     finally:
         context.close()
     assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def labels70_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A built project of 70 labels (folders label_00 … label_69), label k holding 1 + k % 3 images."""
+    import deepviz
+    from deepviz.server.app import create_app
+    from tests.conftest import ColourExtractor, live_server, write_image
+
+    base = tmp_path_factory.mktemp("labels70")
+    for k in range(70):
+        for j in range(1 + k % 3):
+            write_image(base / "images" / f"label_{k:02d}" / f"img_{j}.png", ((k * 37) % 256, (k * 91) % 256, (j * 80) % 256), size=(32, 32))
+    out = base / "l70.deepviz"
+    deepviz.build(base / "images", out, models=[ColourExtractor()], progress=False)
+    with live_server(create_app(out, embedder=ColourExtractor())) as url:
+        yield url
+
+
+def test_legend_lists_every_label_with_its_count(browser: Any, labels70_url: str) -> None:
+    context, page, errors = open_page(browser, f"{labels70_url}#b=1&q=i5:0:-")
+    try:
+        legend = page.get_by_test_id("legend")
+        expect(legend).to_be_visible()
+        expect(legend.locator("summary")).to_have_text("70 labels")
+        legend.locator("summary").click()
+        items = page.get_by_test_id("legend-item")
+        expect(items).to_have_count(70)
+        assert items.nth(0).text_content() == "label_001"
+        assert items.nth(69).text_content() == "label_691"
+        assert items.nth(68).text_content() == "label_683"
+        # The list scrolls inside the window; its last label can be scrolled to and seen.
+        items.nth(69).scroll_into_view_if_needed()
+        expect(items.nth(69)).to_be_in_viewport()
+        colours = {i.evaluate("(el) => getComputedStyle(el).borderLeftColor") for i in items.all()}
+        assert len(colours) == 70
+        assert "rgb(17, 17, 17)" not in colours
+        shot(page, "ux-05-legend-70-labels")
+    finally:
+        context.close()
+    assert not errors, errors

@@ -11,6 +11,7 @@ import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
 import { Highlight } from "./highlight";
+import { labelCounts } from "./legend";
 import { MapToolbar } from "./mapToolbar";
 import { MapView } from "./mapView";
 import { Preview } from "./preview";
@@ -39,7 +40,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const store = urlStore();
   const highlight = new Highlight();
 
-  const toolbar = new MapToolbar(store, project);
+  const toolbar = new MapToolbar(store, project, labelCounts(labels, project.labels.length));
   const mapData = { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: api.thumbSizes };
   const pick = (id: number): void => {
     errors.hide();
