@@ -252,3 +252,44 @@ def test_legend_lists_every_label_with_its_count(browser: Any, labels70_url: str
     finally:
         context.close()
     assert not errors, errors
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 40), colour).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_query_rows_and_hover_cards_name_their_images(page: Any, server_url: str) -> None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server_url}api/images/3") as res:  # noqa: S310 (local test server)
+        info = json.loads(res.read())
+    page.goto(f"{server_url}#q=i3:0:-")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    row = page.get_by_test_id("query-row").first
+    expect(row.get_by_test_id("query-name")).to_have_text(info["path"].split("/")[-1])
+    expect(row.get_by_test_id("query-label")).to_have_text(f"label {info['label']}")
+    assert row.get_by_test_id("query-name").get_attribute("title") == info["path"]
+    # Hovering a strip image shows a card with that image's path and label.
+    image = row.get_by_test_id("strip-image").nth(1)
+    image_id = image.get_attribute("data-id")
+    with urllib.request.urlopen(f"{server_url}api/images/{image_id}") as res:  # noqa: S310
+        other = json.loads(res.read())
+    image.hover()
+    card = page.get_by_test_id("hover-preview")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text(other["path"])
+    expect(card).to_contain_text(f"label {other['label']}")
+    # An upload is named by the file the user chose.
+    page.get_by_test_id("upload-input").set_input_files(files=[{"name": "my green square.png", "mimeType": "image/png", "buffer": _png((30, 200, 40))}])
+    rows = page.get_by_test_id("query-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1).get_by_test_id("query-name")).to_have_text("my green square.png")
+    shot(page, "ux-06-query-names")

@@ -11,6 +11,7 @@ import type { Highlight } from "./highlight";
 import type { RankingEntry } from "./rankings";
 import type { Ranking } from "./ranking";
 import { type Query, refKey } from "./queryList";
+import { type QueryName, placeholderName } from "./queryName";
 import { Strip } from "./strip";
 import { markFirstDraw } from "./timing";
 
@@ -48,6 +49,8 @@ export class QueryRow {
   private readonly up: HTMLButtonElement;
   private readonly down: HTMLButtonElement;
   private readonly status: HTMLDivElement;
+  private readonly title: HTMLDivElement;
+  private readonly labelText: HTMLDivElement;
   private ranking: Ranking | null = null;
   private curveDrawn = false;
   /** The window in effect (the stored one, or the default top of the ranking). */
@@ -73,16 +76,19 @@ export class QueryRow {
 
     const head = element("div", "query-head");
     const img = queryImage(query, api, highlight);
-    const title = element("div", "query-title");
-    title.textContent = query.ref.kind === "image" ? `id ${query.ref.id}` : `upload ${query.ref.key}`;
+    this.title = element("div", "query-title");
+    this.title.dataset.testid = "query-name";
+    this.labelText = element("div", "query-label-text");
+    this.labelText.dataset.testid = "query-label";
     const label = element("div", "query-label");
-    label.append(swatch(style), title);
+    label.append(swatch(style), this.title);
     const controls = element("div", "row-controls");
     this.up = button("↑", "move-up", "move this query up", () => actions.move(-1));
     this.down = button("↓", "move-down", "move this query down", () => actions.move(1));
     const del = button("✕", "delete-query", "delete this query", () => actions.remove());
     controls.append(this.up, this.down, del);
-    head.append(img, label, controls);
+    head.append(img, label, this.labelText, controls);
+    this.showName(placeholderName(query.ref, undefined));
 
     this.body = element("div", "query-body");
     this.chart = new CurveChart({ height: CHART_HEIGHT, testid: "row-chart", titles: false });
@@ -91,6 +97,14 @@ export class QueryRow {
     this.status = element("div", "row-status");
     this.body.append(this.chart.root, this.status, this.strip.root);
     this.root.append(head, this.body);
+  }
+
+  /** The query's file name and label (they arrive after the row is drawn). */
+  showName(n: QueryName): void {
+    this.title.textContent = n.name;
+    this.title.title = n.path || n.name;
+    this.labelText.textContent = n.label === null ? "" : `label ${n.label}`;
+    this.labelText.title = this.labelText.textContent;
   }
 
   /** Horizontal position of the rank axis in the page, for the links band. */
