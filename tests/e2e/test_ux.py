@@ -293,3 +293,46 @@ def test_query_rows_and_hover_cards_name_their_images(page: Any, server_url: str
     expect(rows).to_have_count(2)
     expect(rows.nth(1).get_by_test_id("query-name")).to_have_text("my green square.png")
     shot(page, "ux-06-query-names")
+
+
+def test_bad_url_parameters_are_normalised(browser: Any, server_url: str) -> None:
+    context, page, errors = open_page(browser, f"{server_url}#s=7&p=5&m=999&b=banana&y=maybe&zz=1&q=i3:0:-")
+    try:
+        expect(page.get_by_test_id("query-row").first.get_by_test_id("strip-image").first).to_be_visible()
+        params = dict(part.split("=", 1) for part in page.evaluate("location.hash")[1:].split("&"))
+        assert params["s"] == "64" and params["m"] == "fit" and params["b"] == "0" and params["y"] == "1"
+        assert "zz" not in params
+        assert float(params["p"]) < 0.6, "p=5 reads as the first-visit share, not the 85 % extreme"
+        assert len(strip_ranks(page)) >= 8
+        assert page.locator(".query-pane").bounding_box()["width"] >= 700
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def test_an_empty_project_says_so(browser: Any, server_url: str) -> None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server_url}api/project") as res:  # noqa: S310 (local test server)
+        project = json.loads(res.read())
+    empty = {**project, "n": 0, "labels": [], "grid": {**project["grid"], "rows": 0, "cols": 0}}
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/api/project", lambda r: r.fulfill(status=200, content_type="application/json", body=json.dumps(empty)))
+    for path in ("grid", "labels"):
+        page.route(f"**/api/{path}", lambda r: r.fulfill(status=200, content_type="application/octet-stream", body=b""))
+    try:
+        page.goto(server_url)
+        page.wait_for_selector("body[data-ready=empty]")
+        notice = page.get_by_test_id("empty-project")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("has no images")
+        expect(notice).to_contain_text("deepviz build")
+        assert page.get_by_test_id("map-canvas").count() == 0
+        shot(page, "ux-07-empty-project")
+    finally:
+        context.close()
+    assert not errors, errors

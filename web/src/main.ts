@@ -8,6 +8,7 @@
 
 import "./style.css";
 import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
 import { Highlight } from "./highlight";
@@ -21,7 +22,7 @@ import { imageName, placeholderName } from "./queryName";
 import { QuerySettings } from "./querySettings";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
-import { urlStore } from "./store";
+import { normaliseUrl, urlStore } from "./store";
 import { UploadButton } from "./upload";
 
 /** First visit: the map gets the width that shows every cell at this size (the paper's). */
@@ -36,6 +37,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     return null;
   });
   const [project, grid, labels] = await Promise.all([getProject(), getGrid(), getLabels()]);
+  if (showEmptyProject(app, project)) return;
   const api = createApi(project);
   document.title = `deepviz · ${project.name}`;
   const store = urlStore();
@@ -86,6 +88,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   store.subscribe(render);
   rankings.onChange(render);
   watchSizes(map, pane, render);
+  normaliseUrl(store);
   document.body.dataset.ready = "true";
 }
 

@@ -13,7 +13,8 @@ export function splitSlice(fallback: number): Slice<number> {
     keys: ["p"],
     parse: (params) => {
       const p = Number(params.get("p"));
-      return params.has("p") && Number.isFinite(p) ? clamp(p) : clamp(fallback);
+      // Outside [MIN, MAX] is a bad link, not a wish for the extreme: it reads as the default.
+      return params.has("p") && Number.isFinite(p) && p >= MIN && p <= MAX ? p : clamp(fallback);
     },
     serialise: (v) => [["p", String(Math.round(v * 1000) / 1000)]],
   };

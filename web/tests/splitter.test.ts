@@ -4,10 +4,12 @@ import { firstSplit, Splitter, splitSlice } from "../src/splitter";
 import { parseHash, Store } from "../src/store";
 
 describe("splitter", () => {
-  it("reads p clamped to [0.15, 0.85], else the first-visit share", () => {
+  it("reads p within [0.15, 0.85], else the first-visit share", () => {
     const slice = splitSlice(0.5);
     expect(slice.parse(parseHash("#p=0.333"))).toBe(0.333);
-    expect(slice.parse(parseHash("#p=2"))).toBe(0.85);
+    expect(slice.parse(parseHash("#p=2"))).toBe(0.5);
+    expect(slice.parse(parseHash("#p=5"))).toBe(0.5);
+    expect(slice.parse(parseHash("#p=0.85"))).toBe(0.85);
     expect(slice.parse(parseHash("#p=nan"))).toBe(0.5);
     expect(slice.parse(parseHash(""))).toBe(0.5);
     expect(slice.serialise(0.33333)).toEqual([["p", "0.333"]]);
