@@ -296,7 +296,7 @@ def test_query_rows_and_hover_cards_name_their_images(page: Any, server_url: str
 
 
 def test_bad_url_parameters_are_normalised(browser: Any, server_url: str) -> None:
-    context, page, errors = open_page(browser, f"{server_url}#s=7&p=5&m=999&b=banana&y=maybe&zz=1&q=i3:0:-")
+    context, page, errors = open_page(browser, f"{server_url}#s=7&p=5&m=999&b=banana&y=maybe&zz=1&q=i3:0:-,i17:1:50-99")
     try:
         expect(page.get_by_test_id("query-row").first.get_by_test_id("strip-image").first).to_be_visible()
         params = dict(part.split("=", 1) for part in page.evaluate("location.hash")[1:].split("&"))
@@ -304,6 +304,9 @@ def test_bad_url_parameters_are_normalised(browser: Any, server_url: str) -> Non
         assert "zz" not in params
         assert float(params["p"]) < 0.6, "p=5 reads as the first-visit share, not the 85 % extreme"
         assert len(strip_ranks(page)) >= 8
+        # A window past the last of the 24 ranks is shown clamped into the ranking.
+        expect(page.get_by_test_id("query-row").nth(1).get_by_test_id("strip-image").first).to_be_visible()
+        assert strip_ranks(page, 1)[-1] == 23
         assert page.locator(".query-pane").bounding_box()["width"] >= 700
     finally:
         context.close()

@@ -6,7 +6,7 @@ import { type QueryStyle, queryStyle } from "./colors";
 import { element } from "./dom";
 import { CurveChart } from "./curve";
 import { RankBrush } from "./brush";
-import { defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
+import { clampWindow, defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
 import type { Highlight } from "./highlight";
 import type { RankingEntry } from "./rankings";
 import type { Ranking } from "./ranking";
@@ -146,7 +146,8 @@ export class QueryRow {
       this.curveDrawn = true;
     }
     const capacity = stripCapacity(width, v.stripSize, STRIP_GAP);
-    const w = v.window ?? defaultWindow(capacity, n);
+    // A window from a bad link (past the last rank) is shown clamped into the ranking.
+    const w = v.window ? clampWindow(v.window, n) : defaultWindow(capacity, n);
     this.window = w;
     this.brush.resize(this.chart.plotWidth, this.chart.plotHeight, n, v.logRanks);
     this.brush.sync(w);
