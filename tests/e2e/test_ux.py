@@ -339,3 +339,14 @@ def test_an_empty_project_says_so(browser: Any, server_url: str) -> None:
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_a_resize_drops_the_hover_card(page: Any, server_url: str) -> None:
+    page.goto(f"{server_url}#q=i3:0:-")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.get_by_test_id("strip-image").nth(1).hover()
+    card = page.get_by_test_id("hover-preview")
+    expect(card).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    expect(card).to_be_hidden()

@@ -87,7 +87,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   };
   store.subscribe(render);
   rankings.onChange(render);
-  watchSizes(map, pane, render);
+  watchSizes(map, pane, render, () => highlight.set(null));
   normaliseUrl(store);
   document.body.dataset.ready = "true";
 }
@@ -108,9 +108,13 @@ function mapPane(...children: HTMLElement[]): HTMLElement {
   return section;
 }
 
-/** The panes change size with the window and with the splitter: the map refits, the rows relayout. */
-function watchSizes(map: MapView, pane: QueryPane, render: () => void): void {
+/**
+ * The panes change size with the window and with the splitter: the map refits, the rows
+ * relayout, and a hover card (now over the wrong place) is dropped.
+ */
+function watchSizes(map: MapView, pane: QueryPane, render: () => void, unhover: () => void): void {
   const resized = new ResizeObserver(() => {
+    unhover();
     map.resize();
     render();
   });
