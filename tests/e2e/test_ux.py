@@ -1,5 +1,6 @@
 """The query pane at real window sizes (issue 8): a fitted y axis, a brush that can always be
 grabbed, a pane share that gives strips room. Drives Debian's Chromium against the tiny project."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -223,7 +224,9 @@ def labels70_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("labels70")
     for k in range(70):
         for j in range(1 + k % 3):
-            write_image(base / "images" / f"label_{k:02d}" / f"img_{j}.png", ((k * 37) % 256, (k * 91) % 256, (j * 80) % 256), size=(32, 32))
+            write_image(
+                base / "images" / f"label_{k:02d}" / f"img_{j}.png", ((k * 37) % 256, (k * 91) % 256, (j * 80) % 256), size=(32, 32)
+            )
     out = base / "l70.deepviz"
     deepviz.build(base / "images", out, models=[ColourExtractor()], progress=False)
     with live_server(create_app(out, embedder=ColourExtractor())) as url:
@@ -288,7 +291,9 @@ def test_query_rows_and_hover_cards_name_their_images(page: Any, server_url: str
     expect(card).to_contain_text(other["path"])
     expect(card).to_contain_text(f"label {other['label']}")
     # An upload is named by the file the user chose.
-    page.get_by_test_id("upload-input").set_input_files(files=[{"name": "my green square.png", "mimeType": "image/png", "buffer": _png((30, 200, 40))}])
+    page.get_by_test_id("upload-input").set_input_files(
+        files=[{"name": "my green square.png", "mimeType": "image/png", "buffer": _png((30, 200, 40))}]
+    )
     rows = page.get_by_test_id("query-row")
     expect(rows).to_have_count(2)
     expect(rows.nth(1).get_by_test_id("query-name")).to_have_text("my green square.png")
