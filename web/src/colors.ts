@@ -53,10 +53,20 @@ export function nextSlot(used: Iterable<number>): number {
   return i;
 }
 
-/** Colour of label code `code` for cell borders on the map (cycles after 10 labels). */
+/**
+ * Shades of Tableau 10 for labels 10, 20, …: distinct for the first 90 labels, and never darker
+ * than 0.3 towards black, so LIT_ON_LABELS (near-black) never reads as a label's colour.
+ */
+const LABEL_SHADES = [0, -0.3, 0.35, -0.15, 0.2, 0.5, -0.22, 0.1, 0.6];
+
+/** Colour of label code `code` for cell borders on the map (the legend names them all). */
 export function labelColour(code: number): string {
   if (code < 0) return "transparent";
   const base = schemeTableau10[code % schemeTableau10.length];
   const round = Math.floor(code / schemeTableau10.length);
-  return round === 0 ? base : shade(base, round % 2 === 1 ? -0.3 : 0.3);
+  const amount = LABEL_SHADES[round % LABEL_SHADES.length];
+  return amount === 0 ? base : shade(base, amount);
 }
+
+/** The brushed window's outline while label borders show: outside the label palette. */
+export const LIT_ON_LABELS = "#111111";

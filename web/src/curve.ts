@@ -1,12 +1,14 @@
 // A similarity-curve chart: curves on a canvas (per-pixel-column min/max beyond one point per
 // pixel, so 1M ranks cost `width` segments), axes, balls and a brush layer in an SVG on top.
 
-import { axisBottom, axisLeft } from "d3-axis";
-import { scaleLinear, type ScaleLinear } from "d3-scale";
+import { type Axis, axisBottom, axisLeft } from "d3-axis";
+import { type NumberValue, scaleLinear, type ScaleLinear } from "d3-scale";
 import { select, type Selection } from "d3-selection";
 import type { QueryStyle } from "./colors";
 import { columnExtents, type ColumnExtents } from "./downsample";
 import { rankToX } from "./geometry";
+import { curvePoints, logTicks, positionToX } from "./rankScale";
+import { yTickValues } from "./ticks";
 
 export interface CurveSeries {
   sims: Float32Array;
@@ -46,6 +48,8 @@ export class CurveChart {
   private series: CurveSeries[] = [];
   private n = 0;
   private yDomain: [number, number] = [-1, 1];
+  /** Log rank axis (see rankScale). */
+  private log = false;
   private readonly extents = new WeakMap<Float32Array, { cols: number; ext: ColumnExtents }>();
 
   constructor(private readonly options: ChartOptions) {
@@ -91,7 +95,11 @@ export class CurveChart {
   }
 
   x(rank: number): number {
-    return rankToX(rank, this.plotWidth, this.n);
+    return rankToX(rank, this.plotWidth, this.n, this.log);
+  }
+
+  get logRanks(): boolean {
+    return this.log;
   }
 
   y(): ScaleLinear<number, number> {
@@ -104,10 +112,12 @@ export class CurveChart {
     this.draw();
   }
 
-  setSeries(series: CurveSeries[], n: number, yDomain: [number, number]): void {
+  setSeries(series: CurveSeries[], n: number, yDomain: [number, number], log = false): void {
     this.series = series;
     this.n = n;
     this.yDomain = yDomain;
+    this.log = log;
+    this.root.dataset.rankScale = log ? "log" : "linear";
     this.draw();
   }
 
@@ -117,10 +127,11 @@ export class CurveChart {
       this.band.attr("width", 0);
       return;
     }
-    const s = this.plotWidth / this.n;
+    const x0 = positionToX(window.lo, this.plotWidth, this.n, this.log);
+    const x1 = positionToX(window.hi, this.plotWidth, this.n, this.log);
     this.band
-      .attr("x", window.lo * s)
-      .attr("width", Math.max(1, (window.hi - window.lo) * s))
+      .attr("x", x0)
+      .attr("width", Math.max(1, x1 - x0))
       .attr("height", this.plotHeight)
       .attr("fill", colour);
   }
@@ -154,12 +165,12 @@ export class CurveChart {
     this.canvas.style.width = `${this.width}px`;
     this.canvas.style.height = `${h}px`;
     this.svg.attr("width", this.width);
-    const x = scaleLinear().domain([0, Math.max(1, this.n)]).range([0, pw]);
     const y = this.y();
-    this.xAxis
-      .attr("transform", `translate(${margin.left},${margin.top + ph})`)
-      .call(axisBottom(x).ticks(Math.max(2, Math.floor(pw / 80)), "~s").tickSizeOuter(0));
-    this.yAxis.attr("transform", `translate(${margin.left},${margin.top})`).call(axisLeft(y).ticks(Math.max(2, Math.floor(ph / 25))));
+    this.xAxis.attr("transform", `translate(${margin.left},${margin.top + ph})`).call(this.rankAxis(pw));
+    this.yAxis
+      .attr("transform", `translate(${margin.left},${margin.top})`)
+      .call(axisLeft(y).tickValues(yTickValues(this.yDomain, ph)).tickFormat((v) => Number(v).toFixed(2)));
+    this.root.dataset.yDomain = this.yDomain.map((v) => v.toFixed(4)).join(",");
     this.svg.select(".x-title").attr("x", margin.left + pw / 2).attr("y", h - 4);
 
     const ctx = this.canvas.getContext("2d");
@@ -181,13 +192,28 @@ export class CurveChart {
     ctx.restore();
   }
 
+  /** The x axis: round ranks on a linear axis, powers of ten on a log one (same positions as the curves). */
+  private rankAxis(pw: number): Axis<NumberValue> {
+    const n = Math.max(1, this.n);
+    if (!this.log) return axisBottom(scaleLinear().domain([0, n]).range([0, pw])).ticks(Math.max(2, Math.floor(pw / 80)), "~s").tickSizeOuter(0);
+    const scale = scaleLinear().domain([0, pw]).range([0, pw]);
+    const ticks = logTicks(n);
+    const at = new Map(ticks.map((t) => [positionToX(t, pw, n, true), t]));
+    return axisBottom(scale)
+      .tickValues([...at.keys()])
+      .tickFormat((x) => format(at.get(Number(x)) ?? 0))
+      .tickSizeOuter(0);
+  }
+
   private drawCurve(ctx: CanvasRenderingContext2D, s: CurveSeries, pw: number, y: ScaleLinear<number, number>): void {
     const n = s.sims.length;
     ctx.strokeStyle = s.style.colour;
     ctx.lineWidth = 1.75;
     ctx.setLineDash(s.style.dash as number[]);
     ctx.beginPath();
-    if (n <= pw) {
+    if (this.log) {
+      curvePoints(s.sims, pw, true).forEach(([px, sim], i) => (i === 0 ? ctx.moveTo(px, y(sim)) : ctx.lineTo(px, y(sim))));
+    } else if (n <= pw) {
       for (let r = 0; r < n; r++) {
         const px = rankToX(r, pw, n);
         if (r === 0) ctx.moveTo(px, y(s.sims[r]));
@@ -211,4 +237,9 @@ export class CurveChart {
     ctx.stroke();
     ctx.setLineDash([]);
   }
+}
+
+/** 0, 1, 10, 100, 1k, 10k, … */
+function format(rank: number): string {
+  return rank >= 1000 ? `${rank / 1000 >= 1000 ? `${rank / 1e6}M` : `${rank / 1000}k`}` : String(rank);
 }

@@ -1,5 +1,7 @@
 // Pure geometry of the map and of rank windows: no DOM, no drawing, so it is unit-tested.
 
+import { positionToX, xToPosition } from "./rankScale";
+
 /** A d3-zoom style transform: screen = world * k + (x, y); one world unit is one grid cell. */
 export interface Transform {
   x: number;
@@ -128,22 +130,21 @@ export function stripCapacity(width: number, size: number, gap: number): number 
 
 /**
  * The rank window nearest to brush pixels [x0, x1] on a rank axis where rank r occupies
- * [r, r+1) of the domain [0, n) mapped linearly to [0, plotWidth].
+ * [r, r+1) of the domain [0, n) mapped linearly (or logarithmically, see rankScale) to [0, plotWidth].
  */
-export function windowFromPixels(x0: number, x1: number, plotWidth: number, n: number): RankWindow {
-  const toRank = (x: number): number => (Math.min(Math.max(x, 0), plotWidth) / Math.max(1, plotWidth)) * n;
+export function windowFromPixels(x0: number, x1: number, plotWidth: number, n: number, log = false): RankWindow {
+  const toRank = (x: number): number => xToPosition(x, plotWidth, n, log);
   // Rounding both edges (not floor/ceil) keeps a dragged window's width when it moves by a
   // fraction of a rank.
   return clampWindow({ lo: Math.round(toRank(Math.min(x0, x1))), hi: Math.round(toRank(Math.max(x0, x1))) }, n);
 }
 
 /** Pixels [x0, x1] of a rank window on the same axis (inverse of windowFromPixels). */
-export function pixelsFromWindow(w: RankWindow, plotWidth: number, n: number): [number, number] {
-  const s = plotWidth / Math.max(1, n);
-  return [w.lo * s, w.hi * s];
+export function pixelsFromWindow(w: RankWindow, plotWidth: number, n: number, log = false): [number, number] {
+  return [positionToX(w.lo, plotWidth, n, log), positionToX(w.hi, plotWidth, n, log)];
 }
 
 /** Pixel x of the centre of rank r. */
-export function rankToX(rank: number, plotWidth: number, n: number): number {
-  return ((rank + 0.5) / Math.max(1, n)) * plotWidth;
+export function rankToX(rank: number, plotWidth: number, n: number, log = false): number {
+  return positionToX(rank + 0.5, plotWidth, n, log);
 }

@@ -30,10 +30,11 @@ export class RankLinks {
 
   /**
    * Draw links for `ids` (the upper row's shown images) between `upper` and `lower`, on rank
-   * axes `plotWidth` px wide starting `plotLeft` px from the band's left edge.
+   * rank axes `axis.width` px wide (log or linear) starting `axis.left` px from the band's left edge.
    */
-  draw(upper: Ranking, lower: Ranking, ids: number[], plotLeft: number, plotWidth: number, style: QueryStyle, hovered: number): void {
+  draw(upper: Ranking, lower: Ranking, ids: number[], axis: { left: number; width: number; log: boolean }, style: QueryStyle, hovered: number): void {
     const n = upper.ids.length;
+    const { left: plotLeft, width: plotWidth, log } = axis;
     const width = plotLeft + plotWidth + 12;
     this.svg.attr("width", width);
     const step = Math.max(1, Math.ceil(ids.length / MAX_LINES));
@@ -44,8 +45,8 @@ export class RankLinks {
       .data(shown, (d) => String(d))
       .join("line")
       .attr("data-id", (id) => id)
-      .attr("x1", (id) => plotLeft + rankToX(upper.rankOf[id], plotWidth, n))
-      .attr("x2", (id) => plotLeft + rankToX(lower.rankOf[id], plotWidth, n))
+      .attr("x1", (id) => plotLeft + rankToX(upper.rankOf[id], plotWidth, n, log))
+      .attr("x2", (id) => plotLeft + rankToX(lower.rankOf[id], plotWidth, n, log))
       .attr("y1", 2)
       .attr("y2", HEIGHT - 2)
       .attr("stroke", (id) => (id === hovered ? "#111" : style.colour))

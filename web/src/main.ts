@@ -8,18 +8,21 @@
 
 import "./style.css";
 import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
 import { Highlight } from "./highlight";
+import { labelCounts } from "./legend";
 import { MapToolbar } from "./mapToolbar";
 import { MapView } from "./mapView";
 import { Preview } from "./preview";
 import { QueryPane } from "./queryPane";
 import { refKey } from "./queryList";
+import { imageName, placeholderName } from "./queryName";
 import { QuerySettings } from "./querySettings";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
-import { urlStore } from "./store";
+import { normaliseUrl, urlStore } from "./store";
 import { UploadButton } from "./upload";
 
 /** First visit: the map gets the width that shows every cell at this size (the paper's). */
@@ -34,12 +37,13 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     return null;
   });
   const [project, grid, labels] = await Promise.all([getProject(), getGrid(), getLabels()]);
+  if (showEmptyProject(app, project)) return;
   const api = createApi(project);
   document.title = `deepviz · ${project.name}`;
   const store = urlStore();
   const highlight = new Highlight();
 
-  const toolbar = new MapToolbar(store, project);
+  const toolbar = new MapToolbar(store, project, labelCounts(labels, project.labels.length));
   const mapData = { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: api.thumbSizes };
   const pick = (id: number): void => {
     errors.hide();
@@ -51,12 +55,17 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
   const features = new FeaturePicker(store, project.feature_sets, project.default_feature_set);
   const rankings = new Rankings(api, features.cell.value);
-  const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows());
+  const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
+  const uploadNames = new Map<string, string>();
+  pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : Promise.resolve(placeholderName(ref, uploadNames.get(ref.key)))));
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
     api.upload(file, file.name, features.cell.value).then(
-      (answer) => pane.add({ kind: "upload", key: answer.query }),
+      (answer) => {
+        uploadNames.set(answer.query, file.name);
+        pane.add({ kind: "upload", key: answer.query });
+      },
       (err: unknown) => errors.show(`Upload failed: ${message(err)}`),
     );
   });
@@ -78,7 +87,8 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   };
   store.subscribe(render);
   rankings.onChange(render);
-  watchSizes(map, pane, render);
+  watchSizes(map, pane, render, () => highlight.set(null));
+  normaliseUrl(store);
   document.body.dataset.ready = "true";
 }
 
@@ -98,9 +108,13 @@ function mapPane(...children: HTMLElement[]): HTMLElement {
   return section;
 }
 
-/** The panes change size with the window and with the splitter: the map refits, the rows relayout. */
-function watchSizes(map: MapView, pane: QueryPane, render: () => void): void {
+/**
+ * The panes change size with the window and with the splitter: the map refits, the rows
+ * relayout, and a hover card (now over the wrong place) is dropped.
+ */
+function watchSizes(map: MapView, pane: QueryPane, render: () => void, unhover: () => void): void {
   const resized = new ResizeObserver(() => {
+    unhover();
     map.resize();
     render();
   });

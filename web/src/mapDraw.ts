@@ -2,7 +2,7 @@
 // unit-tested with a recording context. Where the pictures come from (the thumbnail cache,
 // the overview bitmaps) is the map view's business.
 
-import { labelColour, queryStyle } from "./colors";
+import { labelColour, LIT_ON_LABELS, queryStyle } from "./colors";
 import type { CellRange, RankWindow, Transform } from "./geometry";
 import type { Ranking } from "./ranking";
 
@@ -53,7 +53,7 @@ export function drawCells(ctx: CanvasRenderingContext2D, scene: MapScene, vp: Vi
   const gap = t.k >= 16 ? 1 : 0;
   const s = t.k - gap;
   const { cols, idByCell, colours, lit } = scene;
-  const litColour = lit ? queryStyle(lit.slot).colour : "";
+  const litColour = lit ? litColourOf(scene, lit.slot) : "";
   ctx.imageSmoothingEnabled = true;
   for (let r = range.r0; r < range.r1; r++) {
     for (let c = range.c0; c < range.c1; c++) {
@@ -68,18 +68,24 @@ export function drawCells(ctx: CanvasRenderingContext2D, scene: MapScene, vp: Vi
         ctx.fillStyle = colours ? `rgb(${colours[3 * id]},${colours[3 * id + 1]},${colours[3 * id + 2]})` : PLACEHOLDER;
         ctx.fillRect(x, y, s, s);
       }
-      if (lit) {
-        const rank = lit.ranking.rankOf[id];
-        if (rank >= lit.window.lo && rank < lit.window.hi) outline(ctx, x, y, s, litColour, Math.min(4, Math.max(1.5, t.k * 0.08)));
-        else {
-          ctx.fillStyle = FADED;
-          ctx.fillRect(x, y, s, s);
-        }
-      }
+      // The label border outside, the lit window's outline inside it: both stay visible.
       const code = scene.labels[id];
-      if (scene.labelBorders && code >= 0) outline(ctx, x, y, s, labelColour(code), Math.max(1, t.k * 0.06));
+      const border = scene.labelBorders && code >= 0 ? Math.max(1, t.k * 0.06) : 0;
+      const rank = lit ? lit.ranking.rankOf[id] : -1;
+      const inWindow = lit !== null && rank >= lit.window.lo && rank < lit.window.hi;
+      if (lit && !inWindow) {
+        ctx.fillStyle = FADED;
+        ctx.fillRect(x, y, s, s);
+      }
+      if (border) outline(ctx, x, y, s, labelColour(code), border);
+      if (inWindow) outline(ctx, x + border, y + border, s - 2 * border, litColour, Math.min(4, Math.max(1.5, t.k * 0.08)));
     }
   }
+}
+
+/** The lit window's colour: its query's, or near-black while label borders use the palette. */
+function litColourOf(scene: MapScene, slot: number): string {
+  return scene.labelBorders ? LIT_ON_LABELS : queryStyle(slot).colour;
 }
 
 /** A square's border drawn inside it. */
@@ -113,7 +119,7 @@ export function markWindow(ctx: CanvasRenderingContext2D, scene: MapScene, vp: V
     const y = t.y + (grid[2 * id] + 0.5) * t.k - s / 2;
     if (x > -s && y > -s && x < vp.width && y < vp.height) ctx.rect(x, y, s, s);
   }
-  ctx.fillStyle = queryStyle(lit.slot).colour;
+  ctx.fillStyle = litColourOf(scene, lit.slot);
   ctx.fill();
   ctx.lineWidth = 1;
   ctx.strokeStyle = "#fff";

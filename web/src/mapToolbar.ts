@@ -1,8 +1,8 @@
 // The map pane's toolbar: the project's name and size, the map's cell size (`m`: "fit" or one
-// of the project's thumbnail sizes) and label borders (`b`) with their legend.
+// of the project's thumbnail sizes) and label borders (`b`) with their legend (every label).
 
-import { labelColour } from "./colors";
 import { checkbox, element, select } from "./dom";
+import { Legend } from "./legend";
 import { type Cell, flagParam, intParam, type Slice, type Store } from "./store";
 
 /** Map cell size in CSS px, or "fit" to show the whole grid in the pane. */
@@ -13,9 +13,6 @@ export interface MapSettings {
   /** Colour each cell's border by its label. */
   labelBorders: boolean;
 }
-
-/** Labels beyond this many are left out of the legend (their borders still have colours). */
-const LEGEND_LABELS = 20;
 
 /** The slice for a project storing thumbnails at `sizes` px; another size reads as "fit". */
 export function mapSettingsSlice(sizes: readonly number[]): Slice<MapSettings> {
@@ -44,9 +41,10 @@ export class MapToolbar {
   readonly cell: Cell<MapSettings>;
   private readonly size: HTMLSelectElement;
   private readonly labelBorders: HTMLInputElement;
-  private readonly legend: HTMLSpanElement;
+  private readonly legend: HTMLElement;
 
-  constructor(store: Store, project: MapToolbarProject) {
+  /** `counts[code]`: images per label, for the legend. */
+  constructor(store: Store, project: MapToolbarProject, counts: readonly number[] | null = null) {
     this.cell = store.register(mapSettingsSlice(project.thumbnail_sizes));
     this.root = element("header", "toolbar");
     const name = element("strong", "project-name");
@@ -58,8 +56,7 @@ export class MapToolbar {
     const borders = checkbox("labels", "label-toggle", "colour each cell's border by its label");
     this.size = size.select;
     this.labelBorders = borders.input;
-    this.legend = element("span", "legend");
-    this.legend.replaceChildren(...project.labels.slice(0, LEGEND_LABELS).map(legendItem));
+    this.legend = new Legend(project.labels, counts).root;
     this.root.append(name, count, size.label, borders.label, this.legend);
 
     this.size.addEventListener("change", () => {
@@ -75,11 +72,4 @@ export class MapToolbar {
     this.labelBorders.checked = v.labelBorders;
     this.legend.hidden = !v.labelBorders;
   }
-}
-
-function legendItem(name: string, code: number): HTMLSpanElement {
-  const item = element("span", "legend-item");
-  item.style.borderColor = labelColour(code);
-  item.textContent = name;
-  return item;
 }

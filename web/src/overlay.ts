@@ -19,13 +19,19 @@ export class Overlay {
     return this.chart.root;
   }
 
-  update(curves: OverlayCurve[], n: number, yDomain: [number, number], width: number, active: { window: RankWindow; slot: number } | null): void {
+  update(
+    curves: OverlayCurve[],
+    n: number,
+    axes: { yDomain: [number, number]; logRanks: boolean },
+    width: number,
+    active: { window: RankWindow; slot: number } | null,
+  ): void {
     this.curves = curves;
     // Curves live on a canvas; this lists them for tests and assistive tools.
     this.chart.root.dataset.curves = curves.map((c) => c.slot).join(",");
     this.chart.resize(width);
     const series: CurveSeries[] = curves.map((c) => ({ sims: c.ranking.sims, style: queryStyle(c.slot), slot: c.slot }));
-    this.chart.setSeries(series, n, yDomain);
+    this.chart.setSeries(series, n, axes.yDomain, axes.logRanks);
     this.chart.setBand(active ? active.window : null, active ? queryStyle(active.slot).colour : undefined);
   }
 

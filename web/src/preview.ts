@@ -45,8 +45,8 @@ export class Preview {
   }
 
   show(h: Hover | null): void {
-    // Only map hovers need a card: strips and query images are already large enough.
-    if (!h || h.source !== "map") {
+    // Every hover gets a card: a strip's 64 px image does not say what the image is.
+    if (!h) {
       this.root.hidden = true;
       this.shownId = -1;
       return;

@@ -11,7 +11,8 @@ import type { RankWindow } from "./geometry";
 import type { Highlight } from "./highlight";
 import { RankLinks } from "./links";
 import { Overlay, type OverlayCurve } from "./overlay";
-import { addQuery, brushQuery, moveQuery, type QueryList, type QueryRef, queryListSlice, refKey, removeQuery } from "./queryList";
+import { addQuery, brushQuery, moveQuery, type Query, type QueryList, type QueryRef, queryListSlice, refKey, removeQuery } from "./queryList";
+import type { QueryName } from "./queryName";
 import { QueryRow, type RowActions } from "./queryRow";
 import type { QuerySettingsValue } from "./querySettings";
 import { simExtent } from "./ranking";
@@ -32,6 +33,7 @@ export class QueryPane {
   private readonly rows = new Map<string, QueryRow>();
   private readonly links = new Map<string, RankLinks>();
   private order: string[] = [];
+  private namer: ((ref: QueryRef) => Promise<QueryName>) | null = null;
 
   constructor(
     store: Store,
@@ -73,6 +75,11 @@ export class QueryPane {
     this.clear.before(...tools);
   }
 
+  /** How rows learn their query's name and label (rows made before this keep their placeholder). */
+  setNamer(namer: (ref: QueryRef) => Promise<QueryName>): void {
+    this.namer = namer;
+  }
+
   /** Put a message box between the toolbar and the rows. */
   addMessages(box: HTMLElement): void {
     this.toolbar.after(box);
@@ -111,6 +118,7 @@ export class QueryPane {
         window: q.window,
         stripSize: settings.stripSize,
         yDomain,
+        logRanks: settings.logRanks,
         index: i,
         total: s.queries.length,
         active: i === s.active,
@@ -119,7 +127,7 @@ export class QueryPane {
     const activeQuery = s.queries[s.active];
     const activeRow = activeQuery ? this.rows.get(refKey(activeQuery.ref)) : undefined;
     const activeWindow = activeRow?.window && activeQuery ? { window: activeRow.window, slot: activeQuery.slot } : null;
-    this.overlay.update(ready, this.n, yDomain, width, activeWindow);
+    this.overlay.update(ready, this.n, { yDomain, logRanks: settings.logRanks }, width, activeWindow);
     this.drawLinks();
     this.hover(this.highlight.current ? this.highlight.current.id : -1);
   }
@@ -143,7 +151,7 @@ export class QueryPane {
     }
     s.queries.forEach((q) => {
       const key = refKey(q.ref);
-      if (!this.rows.has(key)) this.rows.set(key, new QueryRow(q, this.api, this.highlight, this.rowActions(key)));
+      if (!this.rows.has(key)) this.rows.set(key, this.newRow(q, key));
     });
     const linkKeys = withLinks ? keys.slice(0, -1).map((k, i) => `${k}|${keys[i + 1]}`) : [];
     for (const [key, l] of this.links) {
@@ -170,6 +178,15 @@ export class QueryPane {
     });
     this.rowsEl.replaceChildren(...children);
     this.order = [...keys, ...linkKeys];
+  }
+
+  private newRow(q: Query, key: string): QueryRow {
+    const row = new QueryRow(q, this.api, this.highlight, this.rowActions(key));
+    this.namer?.(q.ref).then(
+      (n) => row.showName(n),
+      () => undefined, // the placeholder stays: a missing name is not worth an error box
+    );
+    return row;
   }
 
   private rowActions(key: string): RowActions {
@@ -201,7 +218,7 @@ export class QueryPane {
       if (!ra || !rb || ra.ids.length !== rb.ids.length) continue;
       const axis = a.axis();
       const bandLeft = l.root.getBoundingClientRect().left;
-      l.draw(ra, rb, a.shownIds, axis.left - bandLeft, axis.width, queryStyle(s.queries[i].slot), hovered);
+      l.draw(ra, rb, a.shownIds, { left: axis.left - bandLeft, width: axis.width, log: axis.log }, queryStyle(s.queries[i].slot), hovered);
     }
   }
 

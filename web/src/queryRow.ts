@@ -6,11 +6,12 @@ import { type QueryStyle, queryStyle } from "./colors";
 import { element } from "./dom";
 import { CurveChart } from "./curve";
 import { RankBrush } from "./brush";
-import { defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
+import { clampWindow, defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
 import type { Highlight } from "./highlight";
 import type { RankingEntry } from "./rankings";
 import type { Ranking } from "./ranking";
 import { type Query, refKey } from "./queryList";
+import { type QueryName, placeholderName } from "./queryName";
 import { Strip } from "./strip";
 import { markFirstDraw } from "./timing";
 
@@ -32,6 +33,7 @@ export interface RowView {
   window: RankWindow | null;
   stripSize: number;
   yDomain: [number, number];
+  logRanks: boolean;
   index: number;
   total: number;
   active: boolean;
@@ -47,6 +49,8 @@ export class QueryRow {
   private readonly up: HTMLButtonElement;
   private readonly down: HTMLButtonElement;
   private readonly status: HTMLDivElement;
+  private readonly title: HTMLDivElement;
+  private readonly labelText: HTMLDivElement;
   private ranking: Ranking | null = null;
   private curveDrawn = false;
   /** The window in effect (the stored one, or the default top of the ranking). */
@@ -72,16 +76,19 @@ export class QueryRow {
 
     const head = element("div", "query-head");
     const img = queryImage(query, api, highlight);
-    const title = element("div", "query-title");
-    title.textContent = query.ref.kind === "image" ? `id ${query.ref.id}` : `upload ${query.ref.key}`;
+    this.title = element("div", "query-title");
+    this.title.dataset.testid = "query-name";
+    this.labelText = element("div", "query-label-text");
+    this.labelText.dataset.testid = "query-label";
     const label = element("div", "query-label");
-    label.append(swatch(style), title);
+    label.append(swatch(style), this.title);
     const controls = element("div", "row-controls");
     this.up = button("↑", "move-up", "move this query up", () => actions.move(-1));
     this.down = button("↓", "move-down", "move this query down", () => actions.move(1));
     const del = button("✕", "delete-query", "delete this query", () => actions.remove());
     controls.append(this.up, this.down, del);
-    head.append(img, label, controls);
+    head.append(img, label, this.labelText, controls);
+    this.showName(placeholderName(query.ref, undefined));
 
     this.body = element("div", "query-body");
     this.chart = new CurveChart({ height: CHART_HEIGHT, testid: "row-chart", titles: false });
@@ -92,10 +99,18 @@ export class QueryRow {
     this.root.append(head, this.body);
   }
 
+  /** The query's file name and label (they arrive after the row is drawn). */
+  showName(n: QueryName): void {
+    this.title.textContent = n.name;
+    this.title.title = n.path || n.name;
+    this.labelText.textContent = n.label === null ? "" : `label ${n.label}`;
+    this.labelText.title = this.labelText.textContent;
+  }
+
   /** Horizontal position of the rank axis in the page, for the links band. */
-  axis(): { left: number; width: number } {
+  axis(): { left: number; width: number; log: boolean } {
     const r = this.chart.root.getBoundingClientRect();
-    return { left: r.left + this.chart.plotLeft, width: this.chart.plotWidth };
+    return { left: r.left + this.chart.plotLeft, width: this.chart.plotWidth, log: this.chart.logRanks };
   }
 
   get currentRanking(): Ranking | null {
@@ -125,15 +140,16 @@ export class QueryRow {
     const ranking = v.entry.ranking;
     const n = ranking.ids.length;
     this.ranking = ranking;
-    this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain);
+    this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain, v.logRanks);
     if (!this.curveDrawn) {
       markFirstDraw(`curve:${this.key}`);
       this.curveDrawn = true;
     }
     const capacity = stripCapacity(width, v.stripSize, STRIP_GAP);
-    const w = v.window ?? defaultWindow(capacity, n);
+    // A window from a bad link (past the last rank) is shown clamped into the ranking.
+    const w = v.window ? clampWindow(v.window, n) : defaultWindow(capacity, n);
     this.window = w;
-    this.brush.resize(this.chart.plotWidth, this.chart.plotHeight, n);
+    this.brush.resize(this.chart.plotWidth, this.chart.plotHeight, n, v.logRanks);
     this.brush.sync(w);
     const ranks = stripRanks(w, capacity);
     this.shownIds = ranks.map((r) => ranking.ids[r]);

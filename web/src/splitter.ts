@@ -13,18 +13,27 @@ export function splitSlice(fallback: number): Slice<number> {
     keys: ["p"],
     parse: (params) => {
       const p = Number(params.get("p"));
-      return params.has("p") && Number.isFinite(p) ? clamp(p) : clamp(fallback);
+      // Outside [MIN, MAX] is a bad link, not a wish for the extreme: it reads as the default.
+      return params.has("p") && Number.isFinite(p) && p >= MIN && p <= MAX ? p : clamp(fallback);
     },
     serialise: (v) => [["p", String(Math.round(v * 1000) / 1000)]],
   };
 }
 
 /**
+ * The query pane's width on a first visit when the window allows it: a row's head (140 px),
+ * a strip of 8 images at 64 px and the paddings and scroll bar around them.
+ */
+export const QUERY_PANE_PX = 780;
+
+/**
  * The share that shows every cell of a grid `cols` wide at `cellPx` px in a window `width` px
- * wide, within reason: ~1k images at 32 px (the paper's size) are all visible without zooming.
+ * wide, within reason (~1k images at 32 px, the paper's size, are all visible without zooming),
+ * but never so much that the query pane gets less than QUERY_PANE_PX while the map keeps 30 %.
  */
 export function firstSplit(cols: number, cellPx: number, width: number): number {
-  return Math.min(0.65, Math.max(0.35, (cols * cellPx + 8) / width));
+  const forGrid = Math.min(0.65, Math.max(0.35, (cols * cellPx + 8) / width));
+  return Math.max(0.3, Math.min(forGrid, 1 - QUERY_PANE_PX / width));
 }
 
 export class Splitter {

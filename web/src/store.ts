@@ -116,15 +116,26 @@ export function urlStore(): Store {
   return store;
 }
 
+/**
+ * Rewrite the URL in the store's own words once every slice is registered: malformed or
+ * out-of-range values come back as their defaults and unknown keys are dropped, so a bad
+ * shared link does not linger (`s=7&p=5&m=999&b=banana` reads and then shows as the defaults).
+ */
+export function normaliseUrl(store: Store): void {
+  const hash = store.hash;
+  if (hash !== location.hash) history.replaceState(null, "", hash);
+}
+
 /** Helpers for slices: the forms every slice's keys share. */
 export function intParam(text: string | undefined): number | null {
   if (text === undefined || !/^-?\d+$/.test(text)) return null;
   return Number(text);
 }
 
+/** "1" or "0"; anything else (missing, "banana") reads as `fallback`. */
 export function flagParam(params: Params, key: string, fallback: boolean): boolean {
   const v = params.get(key);
-  return v === undefined ? fallback : v === "1";
+  return v === "1" ? true : v === "0" ? false : fallback;
 }
 
 export function safeDecode(text: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { queryStyle } from "../src/colors";
+import { LIT_ON_LABELS, queryStyle } from "../src/colors";
 import { buildIdByCell } from "../src/geometry";
 import { cellCentre, drawCells, drawHovered, type MapScene, markWindow, type Viewport } from "../src/mapDraw";
 import { inversePermutation } from "../src/ranking";
@@ -68,7 +68,11 @@ describe("drawCells", () => {
     const lit = { ranking: ranking([2, 0, 1]), window: { lo: 0, hi: 1 }, slot: 3 };
     drawCells(ctx.asContext(), scene({ lit, labelBorders: true }), vp, { r0: 1, r1: 2, c0: 0, c1: 2 }, () => null);
     // Only id 2 is in rows 1..2; it is rank 0, inside the window, and has no label.
-    expect(ctx.calls).toEqual(["fill rgb(0,0,255) 20,30,10,10", `stroke ${queryStyle(3).colour} 20.75,30.75,8.5,8.5`]);
+    // With label borders on, the window is outlined near-black, outside the label palette.
+    expect(ctx.calls).toEqual(["fill rgb(0,0,255) 20,30,10,10", `stroke ${LIT_ON_LABELS} 20.75,30.75,8.5,8.5`]);
+    const plain = new RecordingContext();
+    drawCells(plain.asContext(), scene({ lit }), vp, { r0: 1, r1: 2, c0: 0, c1: 2 }, () => null);
+    expect(plain.calls[1]).toBe(`stroke ${queryStyle(3).colour} 20.75,30.75,8.5,8.5`);
     const faded = new RecordingContext();
     drawCells(faded.asContext(), scene({ lit, labelBorders: true }), vp, { r0: 0, r1: 1, c0: 0, c1: 1 }, () => null);
     expect(faded.calls[1]).toBe("fill rgba(244,244,242,0.6) 10,20,10,10");

@@ -31,6 +31,6 @@ describe("map toolbar", () => {
     toolbar.render();
     expect(toolbar.cell.value).toEqual({ size: "fit", labelBorders: true });
     expect(legend?.hidden).toBe(false);
-    expect(legend?.children.length).toBe(2);
+    expect(legend?.querySelectorAll('[data-testid="legend-item"]').length).toBe(2);
   });
 });

@@ -18,7 +18,10 @@ describe("Preview", () => {
     expect(preview.root.textContent).toContain("cats/3.jpg");
     expect(preview.root.textContent).toContain("label cats · id 3 · 640×480");
     expect(preview.root.textContent).toContain("rank 0 · sim 1.000");
+    // Strip images get the card too (issue 8: hover cards everywhere name the image).
     preview.show({ id: 3, source: "strip", clientX: 10, clientY: 10 });
+    expect(preview.root.hidden).toBe(false);
+    preview.show(null);
     expect(preview.root.hidden).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
+// @vitest-environment happy-dom
 import { describe, expect, it } from "vitest";
-import { flagParam, parseHash, type Slice, Store } from "../src/store";
+import { flagParam, normaliseUrl, parseHash, type Slice, Store } from "../src/store";
 
 const counter = (key: string, fallback = 0): Slice<number> => ({
   keys: [key],
@@ -44,5 +45,14 @@ describe("Store", () => {
   it("reads flags with a default for a missing key", () => {
     const p = parseHash("#a=1&b=0");
     expect([flagParam(p, "a", false), flagParam(p, "b", true), flagParam(p, "c", true)]).toEqual([true, false, true]);
+    // A malformed flag is a bad link: it reads as the default, not as "off".
+    expect(flagParam(parseHash("#b=banana"), "b", true)).toBe(true);
+  });
+  it("rewrites the URL in its own words: unknown keys dropped, values as the slices read them", () => {
+    history.replaceState(null, "", "#b=banana&zz=1");
+    const store = new Store(location.hash);
+    store.register<boolean>({ keys: ["b"], parse: (p) => flagParam(p, "b", true), serialise: (v) => [["b", v ? "1" : "0"]] });
+    normaliseUrl(store);
+    expect(location.hash).toBe("#b=1");
   });
 });

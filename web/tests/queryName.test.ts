@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { basename, imageName, placeholderName } from "../src/queryName";
+
+describe("query names", () => {
+  it("take the path's last part", () => {
+    expect(basename("faces/2015/img_0001.jpg")).toBe("img_0001.jpg");
+    expect(basename("a.png")).toBe("a.png");
+    expect(basename("dir\\b.png")).toBe("b.png");
+  });
+  it("name images by file and label, uploads by the file the user chose", () => {
+    expect(imageName({ path: "cats/tom.jpg", label: "cats" })).toEqual({ name: "tom.jpg", path: "cats/tom.jpg", label: "cats" });
+    expect(placeholderName({ kind: "upload", key: "u1" }, "holiday.png").name).toBe("holiday.png");
+    expect(placeholderName({ kind: "upload", key: "u1" }, undefined).name).toBe("uploaded image");
+    expect(placeholderName({ kind: "image", id: 4 }, undefined).name).toBe("image 4");
+  });
+});
