@@ -119,7 +119,7 @@ def _print_report(report: BuildReport) -> None:
         click.echo(f"  {len(report.rejects)} file(s) rejected:")
         for path, reason in report.rejects:
             click.echo(f"    {path}: {reason}")
-    click.echo(f"Next: deepviz info {report.project}")
+    click.echo(f"Next: deepviz serve {report.project}   (or: deepviz info {report.project})")
 
 
 @cli.command()
@@ -173,11 +173,12 @@ def _settings_line(stored: dict[str, Any]) -> str:
 
 @cli.command()
 def models() -> None:
-    """List the feature extractors this installation knows."""
-    from deepviz.features.registry import available_extractors
+    """List the feature extractors this installation knows, and what a missing one needs."""
+    from deepviz.features.registry import available_extractors, missing_packages
 
     for name in available_extractors():
-        click.echo(name)
+        missing = missing_packages(name)
+        click.echo(name + (f"   (not installed; run: {'; '.join(missing)})" if missing else ""))
 
 
 @cli.command()

@@ -788,13 +788,18 @@ def _check_values(features: np.ndarray, paths: Sequence[str], where: str) -> Non
     zero_rows = np.concatenate(zero) if zero else np.empty(0, np.int64)
     if len(bad_rows):
         raise FeatureFileError(
-            f"{len(bad_rows)} images have NaN or infinite features in {where}, first "
+            f"{_images(len(bad_rows))} NaN or infinite features in {where}, first "
             f"{paths[bad_rows[0]]!r} (values beyond float32's range of about 3.4e38 count as "
             "infinite). Recompute the features for those images, or remove the images."
         )
     if len(zero_rows):
         raise FeatureFileError(
-            f"{len(zero_rows)} images have all-zero features in {where}, first "
+            f"{_images(len(zero_rows))} all-zero features in {where}, first "
             f"{paths[zero_rows[0]]!r}; an all-zero vector cannot be L2-normalised. Recompute "
             "the features for those images, or remove the images."
         )
+
+
+def _images(n: int) -> str:
+    """'1 image has' / '3 images have'."""
+    return f"{n} image has" if n == 1 else f"{n} images have"

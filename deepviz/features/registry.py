@@ -5,14 +5,15 @@ onnxruntime) only when called.
 """
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
-from deepviz.errors import UnknownName, UsageError
+from deepviz.errors import UnknownName, UsageError, pip_command
 from deepviz.features.base import Extractor
 from deepviz.settings import DEFAULT_MODEL
 
-__all__ = ["available_extractors", "get_extractor", "register_extractor", "unregister_extractor"]
+__all__ = ["available_extractors", "get_extractor", "missing_packages", "register_extractor", "unregister_extractor"]
 
 def _mobilenet_v2(**options: Any) -> Extractor:
     from deepviz.features.mobilenet import MobileNetV2
@@ -50,6 +51,20 @@ def unregister_extractor(name: str) -> None:
     if name in _BUNDLED:
         raise UsageError(f"{name!r} is a bundled extractor and cannot be unregistered")
     _FACTORIES.pop(name, None)
+
+
+# What each hub prefix imports (module name, PyPI name); the bundled models need only onnx and onnxruntime.
+_HUB_PACKAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "torchvision": (("torch", "torch"), ("torchvision", "torchvision")),
+    "timm": (("torch", "torch"), ("timm", "timm")),
+    "open_clip": (("torch", "torch"), ("open_clip", "open_clip_torch")),
+}
+
+
+def missing_packages(name: str) -> list[str]:
+    """The ``pip install`` commands an extractor name still needs here (empty when it can run)."""
+    needed = _HUB_PACKAGES.get(name.partition(":")[0], ())
+    return [pip_command(package) for module, package in needed if importlib.util.find_spec(module) is None]
 
 
 def available_extractors() -> list[str]:

@@ -209,6 +209,8 @@ def _build(plan: _Plan, bar: Progress) -> BuildReport:
     with timer.step("extract"):
         _extract(plan, store, [p for p in todo if p not in done], plan.extractors, bar, "decode + features + thumbnails", True)
 
+    if plan.previous is None:
+        _require_an_image(plan, found, store)
     with timer.step("commit"):
         commit = _commit(plan, store, backfill, found, old_table, imported_rows)
     layout, grid, xy_files = _layout_and_grid(plan, work, commit.n, bool(commit.summary.new), bar, timer)
@@ -382,6 +384,21 @@ def _commit(
         checkpoint("imported")
     rejects_file = writer.write_rejects(out, summary.rejects)
     return _Commit(summary, table, images_file, rejects_file, feature_sets)
+
+
+def _require_an_image(plan: _Plan, found: ScanResult, store: ChunkStore) -> None:
+    """A new project needs at least one image: say what was found instead of making an empty map."""
+    summary = writer.summarize_chunks(store.read())
+    if summary.new:
+        return
+    rejects = [*found.rejects, *summary.rejects]
+    shown = "; ".join(f"{path} ({reason})" for path, reason in rejects[:5])
+    more = f"; and {len(rejects) - 5} more" if len(rejects) > 5 else ""
+    raise UsageError(
+        f"no images in {plan.root}: 0 decodable files among {len(found.paths)} image file(s) found"
+        + (f"; rejected: {shown}{more}" if rejects else "")
+        + "; point deepviz build at a folder holding JPEG, PNG, WebP, GIF, BMP or TIFF images"
+    )
 
 
 def _load_imported(spec: _Import, found: ScanResult) -> np.ndarray:

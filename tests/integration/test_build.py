@@ -532,3 +532,23 @@ def test_an_image_folder_whose_own_name_is_not_utf8_builds_and_grows(tmp_path: P
     write_image(root / "red" / "late.png", (205, 35, 35))
     np.save(feats, np.ones((10, 3), np.float32) + np.arange(10)[:, None])  # the imported file is read again
     assert deepviz.build(root, out, models=[ColourExtractor()], progress=False).n_new == 1
+
+
+def test_a_folder_without_a_decodable_image_is_an_error_saying_what_was_found(tmp_path: Path) -> None:
+    root = tmp_path / "images"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "broken.jpg").write_bytes(b"\xff\xd8\xff" + bytes(50))
+    (root / "notes.txt").write_text("not an image")
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(tmp_path / "p"), "--features", str(tmp_path / "none.npy")])
+    assert result.exit_code == 2  # click: the feature file does not exist
+    np.save(tmp_path / "f.npy", np.ones((1, 3), np.float32))
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(tmp_path / "p"), "--features", str(tmp_path / "f.npy"), "--quiet"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "no images in" in result.output and "0 decodable files among 1 image file(s)" in result.output
+    assert "a/broken.jpg" in result.output and not (tmp_path / "p" / "manifest.json").exists()
+
+
+def test_the_build_report_suggests_serving_the_project(image_folder: Path, tmp_path: Path, colour_registry: ColourExtractor) -> None:
+    out = tmp_path / "proj"
+    result = _build_cli(str(image_folder), "-o", str(out), "-m", "colour")
+    assert f"Next: deepviz serve {out}" in result.output

@@ -340,7 +340,7 @@ def test_float64_overflow_is_non_finite(tmp_path, feats):
     np.save(tmp_path / "f.npy", big)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the cast's own overflow warning stays silent
-        with raises("1 images", repr(PATHS[5])):
+        with raises("1 image has", repr(PATHS[5])):
             load_features(tmp_path / "f.npy", PATHS)
 
 

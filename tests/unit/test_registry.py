@@ -100,3 +100,14 @@ def test_a_registered_extractor_is_built_by_name_until_unregistered() -> None:
         get_extractor("colour-test")
     with pytest.raises(UsageError, match="bundled"):
         unregister_extractor("mobilenet_v2")
+
+
+def test_models_says_what_a_missing_hub_package_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from deepviz.features.registry import missing_packages
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "timm" else real(name, *a))
+    assert missing_packages("timm:resnet18") == ["pip install timm"]
+    assert missing_packages("mobilenet_v2") == []
