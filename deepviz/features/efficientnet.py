@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net
+from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net, pooled_classifier_outputs
 from deepviz.features.weights import WeightsSource
 
 if TYPE_CHECKING:
@@ -76,9 +76,7 @@ def onnx_model(state: StateDict) -> onnx.ModelProto:
             x = _mbconv(g, state, x, f"_blocks.{index}", cin, stage, stage[1] if i == 0 else 1)
             index, cin = index + 1, stage[3]
     x = conv_bn(g, state, x, "_conv_head", "_bn1", BN_EPS)
-    pooled = g.global_average_pool(x)
-    logits = g.linear(pooled, state["_fc.weight"], state["_fc.bias"], name="_fc")
-    return g.model({"features": pooled, "logits": logits}, "ImageNet EfficientNet-Lite0, batch norm folded")
+    return pooled_classifier_outputs(g, state, x, "_fc", "ImageNet EfficientNet-Lite0, batch norm folded")
 
 
 def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:

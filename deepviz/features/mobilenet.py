@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net
+from deepviz.features.runtime import ONNX_INPUT, BundledImageNetModel, load_net, pooled_classifier_outputs
 from deepviz.features.weights import WeightsSource
 
 if TYPE_CHECKING:
@@ -55,9 +55,7 @@ def onnx_model(state: StateDict) -> onnx.ModelProto:
             x = g.add(x, h) if stride == 1 and cin == cout else h
             index, cin = index + 1, cout
     x = conv_bn(g, state, x, f"features.{index}.0", f"features.{index}.1", BN_EPS)
-    pooled = g.global_average_pool(x)
-    logits = g.linear(pooled, state["classifier.1.weight"], state["classifier.1.bias"], name="classifier.1")
-    return g.model({"features": pooled, "logits": logits}, "ImageNet MobileNetV2 (torchvision weights), batch norm folded")
+    return pooled_classifier_outputs(g, state, x, "classifier.1", "ImageNet MobileNetV2 (torchvision weights), batch norm folded")
 
 
 def build_net(weights: str | os.PathLike[str] | None = None) -> torch.nn.Module:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import onnxruntime
     import torch
 
-    from deepviz.features.onnx_graph import StateDict
+    from deepviz.features.onnx_graph import GraphBuilder, StateDict
 
 Backend = Literal["onnx", "torch"]
 BACKENDS: tuple[str, ...] = ("onnx", "torch")
@@ -35,6 +35,16 @@ IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 ONNX_FORMAT_VERSION = 2
 ONNX_INPUT = "images"
 ONNX_OUTPUTS = ("features", "logits")
+
+
+def pooled_classifier_outputs(
+    g: GraphBuilder, state: StateDict, x: str, classifier: str, doc: str
+) -> onnx.ModelProto:
+    """The ending every bundled model shares: global average pool -> ``features``, the linear
+    layer ``classifier`` on them -> ``logits`` (the outputs ONNX_OUTPUTS names), as a model."""
+    pooled = g.global_average_pool(x)
+    logits = g.linear(pooled, state[f"{classifier}.weight"], state[f"{classifier}.bias"], name=classifier)
+    return g.model(dict(zip(ONNX_OUTPUTS, (pooled, logits))), doc)
 
 
 def require(module: str, pip_command: str) -> None:
