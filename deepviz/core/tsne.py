@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -19,9 +20,21 @@ PCA_DIMS = 50
 PCA_EXACT_MAX_N = 2000
 # openTSNE needs 3 * perplexity < N with perplexity >= 1, so 4 points is the smallest map.
 MIN_TSNE_N = 4
-# openTSNE's default length of the early exaggeration phase, used for a fresh map only
-# (see ``tsne_layout`` on continuing one).
-EARLY_EXAGGERATION_ITER = 250
+# The optimisation's length and the kNN index's effort, chosen by bench/bench_tsne.py on 100k
+# clustered 1280-d features and on the demo set, against openTSNE's defaults (250 + 500
+# iterations, 50 Annoy trees): see SCHEDULE's comments for what each change bought and cost.
+@dataclass(frozen=True)
+class Schedule:
+    """How long t-SNE runs and how hard its kNN search tries."""
+
+    ee_iter: int  # early exaggeration: used for a fresh map only (see ``tsne_layout`` on continuing one)
+    n_iter: int  # the main phase
+    n_trees: int  # Annoy trees of the approximate kNN index (openTSNE's default is 50)
+
+
+SCHEDULE = Schedule(ee_iter=125, n_iter=350, n_trees=10)
+# From this many rows the kNN graph comes from an approximate (Annoy) index, exact below (openTSNE's "auto" rule).
+APPROX_KNN_MIN_N = 1000
 # A new row starts at the mean position of this many nearest old rows in feature space.
 INIT_NEIGHBOURS = 5
 # Seeded jitter added to new rows' start, as a fraction of the old map's spread: rows that
@@ -84,7 +97,10 @@ def tsne_layout(
         # Continuing from a converged map needs no early exaggeration: that phase exists to
         # untangle a random start, and here it would shuffle the map the user already knows
         # (measured on the demo set, 40 images added: 10-NN kept 0.88 without it, 0.72 with it).
-        early_exaggeration_iter=EARLY_EXAGGERATION_ITER if previous is None else 0,
+        early_exaggeration_iter=SCHEDULE.ee_iter if previous is None else 0,
+        n_iter=SCHEDULE.n_iter,
+        neighbors="annoy" if n >= APPROX_KNN_MIN_N else "exact",
+        knn_kwargs={"n_trees": SCHEDULE.n_trees} if n >= APPROX_KNN_MIN_N else None,
         negative_gradient_method="fft" if n >= FFT_THRESHOLD else "bh",
         random_state=seed,
         n_jobs=n_jobs,
