@@ -9,8 +9,9 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import pyarrow as pa
 from deepviz._version import __version__
 from deepviz.atomic import save_npy, save_npy_named
 from deepviz.core import grid as gridmod
+from deepviz.core.normalize import ZeroFeatureError, l2_normalize
 from deepviz.core.tsne import FFT_THRESHOLD, tsne_layout
 from deepviz.errors import DeepvizError, ProjectError, UsageError
 from deepviz.faults import checkpoint
@@ -45,6 +47,9 @@ __all__ = ["BuildReport", "DiskFull", "build"]
 
 _OWN = frozenset({WORK_DIR, LOCK, HOLDER})  # what a build puts in a new project folder before its first commit
 OPTIMAL_GRID_LIMIT = 2500  # exact assignment stays within seconds up to here (lapjv)
+# Imported default features start t-SNE beside decoding (see _EarlyLayout); bench_build turns it
+# off to time the sequential pipeline in the same process.
+EARLY_LAYOUT = True
 
 
 @dataclass
@@ -206,14 +211,14 @@ def _build(plan: _Plan, bar: Progress) -> BuildReport:
     store = ChunkStore(work.folder / "chunks", config_key(plan.model_names, plan.decode_at, plan.sizes))
     store.discard_stale()
     done = store.done_paths()
+    early = _early_layout(plan, work, old_table, todo, found, imported_rows, bar, timer)
     with timer.step("extract"):
         _extract(plan, store, [p for p in todo if p not in done], plan.extractors, bar, "decode + features + thumbnails", True)
-
     if plan.previous is None:
         _require_an_image(plan, found, store)
     with timer.step("commit"):
         commit = _commit(plan, store, backfill, found, old_table, imported_rows)
-    layout, grid, xy_files = _layout_and_grid(plan, work, commit.n, bool(commit.summary.new), bar, timer)
+    layout, grid, xy_files = _layout_and_grid(plan, work, commit, early, bar, timer)
     checkpoint("manifest-before")
     manifest = _manifest(plan, found, commit, layout, grid, xy_files)
     if plan.previous is None or not _same_project(manifest, plan.previous):
@@ -425,15 +430,74 @@ def _store_imported(
     return FeatureSet(dim=int(rows.shape[1]), file=feature_file(name), source=escape(spec.file), key=spec.key)
 
 
+class _EarlyLayout:
+    """A t-SNE started before the images are decoded, because its features were imported: it runs on
+    a thread beside decoding (openTSNE and Pillow both work outside the GIL), so the two cores share
+    the two stages. Its rows are ``paths`` (the old images', then every new file found); the images
+    that fail to decode are dropped from it afterwards, as their neighbours are already placed.
+
+    The thread is a daemon: an interrupted build exits at once instead of waiting for the t-SNE."""
+
+    def __init__(self, paths: list[str], run: Callable[[], np.ndarray], timer: _Timer) -> None:
+        self.paths = paths
+        self._result: list[np.ndarray] = []
+        self._error: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                with timer.step("layout (beside extract)"):
+                    self._result.append(run())
+            except BaseException as err:  # handed to the build's own thread by rows_for
+                self._error.append(err)
+
+        self._thread = threading.Thread(target=target, name="deepviz-layout", daemon=True)
+        self._thread.start()
+
+    def rows_for(self, id_paths: list[str]) -> np.ndarray:
+        """(len(id_paths), 2) float32: the layout's row of each image, in id order (waits for the t-SNE)."""
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        index = {p: i for i, p in enumerate(self.paths)}
+        return self._result[0][np.fromiter((index[p] for p in id_paths), np.int64, count=len(id_paths))]
+
+
+def _early_layout(
+    plan: _Plan, work: Workspace, old_table: pa.Table, todo: list[str], found: ScanResult,
+    imported_rows: dict[str, np.ndarray], bar: Progress, timer: _Timer,
+) -> _EarlyLayout | None:
+    """Start the layout now when its features need no decoding (an imported default set) and it will
+    change (new images); otherwise None, and ``_layout_and_grid`` computes it after the commit."""
+    rows = imported_rows.get(plan.default_set)
+    if rows is None or not todo or not EARLY_LAYOUT:
+        return None
+    old_paths = old_table.column("path").to_pylist()
+    scan_row = {p: i for i, p in enumerate(found.paths)}
+    if any(p not in scan_row for p in old_paths):
+        return None  # old images have left the folder: the import fails at commit, with its message
+    paths = old_paths + todo
+    # The very rows the project stores (normalised, float16), so the map is the one a sequential build makes.
+    try:
+        feats = l2_normalize(rows[np.fromiter((scan_row[p] for p in paths), np.int64, count=len(paths))],
+                             out_dtype=writer.FEATURE_DTYPE)
+    except ZeroFeatureError:
+        return None  # the commit refuses the file, with its message
+    return _EarlyLayout(paths, lambda: _layout(plan, work, feats, bar), timer)
+
+
 def _layout_and_grid(
-    plan: _Plan, work: Workspace, n: int, grew: bool, bar: Progress, timer: _Timer
+    plan: _Plan, work: Workspace, commit: _Commit, early: _EarlyLayout | None, bar: Progress, timer: _Timer
 ) -> tuple[LayoutInfo, GridInfo, tuple[str, str]]:
     """The t-SNE layout and its grid, and their files: kept as they are when nothing that shapes them changed."""
-    previous, s = plan.previous, plan.settings
+    previous, s, n = plan.previous, plan.settings, commit.n
+    grew = bool(commit.summary.new)
     if previous is not None and not grew and _same_map(previous.settings, s) and previous.layout.seed == s.seed:
         return previous.layout, previous.grid, (previous.files.layout, previous.files.grid)  # the map stays
     with timer.step("layout"):
-        xy = _layout(plan, work, n, bar)
+        if early is not None:
+            xy = early.rows_for(commit.table.column("path").to_pylist())
+        else:
+            xy = _layout(plan, work, np.load(plan.out / feature_file(plan.default_set), mmap_mode="r")[:n], bar)
     with timer.step("grid"):
         grid, cells = _grid(xy, n, s.aspect, s.grid_method, s.seed, bar)
     checkpoint("grid")
@@ -446,14 +510,14 @@ def _same_map(old: ProjectSettings, new: ProjectSettings) -> bool:
     return old.aspect == new.aspect and old.grid_method == new.grid_method
 
 
-def _layout(plan: _Plan, work: Workspace, n: int, bar: Progress) -> np.ndarray:
-    """(n, 2) float32 t-SNE of the default feature set, continuing the previous map where it can."""
-    seed, default_set = plan.settings.seed, plan.default_set
+def _layout(plan: _Plan, work: Workspace, feats: np.ndarray, bar: Progress) -> np.ndarray:
+    """(n, 2) float32 t-SNE of ``feats`` ((n, D) rows of the default feature set, old images first),
+    continuing the previous map where it can."""
+    seed, default_set, n = plan.settings.seed, plan.default_set, len(feats)
     cached = work.folder / f"layout-{default_set}-{n}-{seed}.npy"
     if cached.exists():
         stored: np.ndarray = np.load(cached)
         return stored
-    feats = np.load(plan.out / feature_file(default_set), mmap_mode="r")[:n]
     bar.note(f"t-SNE layout of {n} images ({default_set}) ...")
     # Threads only pay off for big sets; on small ones they were 20x slower here.
     jobs = (os.cpu_count() or 1) if n >= FFT_THRESHOLD else 1

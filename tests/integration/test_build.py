@@ -552,3 +552,30 @@ def test_the_build_report_suggests_serving_the_project(image_folder: Path, tmp_p
     out = tmp_path / "proj"
     result = _build_cli(str(image_folder), "-o", str(out), "-m", "colour")
     assert f"Next: deepviz serve {out}" in result.output
+
+
+def test_imported_features_are_laid_out_beside_decoding_into_the_same_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The early t-SNE (started before decoding, on the imported rows) gives the map a sequential
+    build gives; a file that then fails to decode is dropped from it, and every image keeps its row."""
+    from deepviz.pipeline import build as build_module
+
+    root = make_folder(tmp_path / "images", per_class=4, with_broken=True)
+    files = CliRunner().invoke(cli, ["build", str(root), "--list-files"]).output.split()
+    feats = np.random.default_rng(0).normal(size=(len(files), 6)).astype(np.float32)
+    np.save(tmp_path / "feats.npy", feats)
+    early = deepviz.build(root, tmp_path / "early", features=tmp_path / "feats.npy", progress=False)
+    monkeypatch.setattr(build_module, "EARLY_LAYOUT", False)
+    late = deepviz.build(root, tmp_path / "late", features=tmp_path / "feats.npy", progress=False)
+    assert "layout (beside extract)" in early.seconds and "layout (beside extract)" not in late.seconds
+    a, b = deepviz.open_project(tmp_path / "early"), deepviz.open_project(tmp_path / "late")
+    assert early.rejects and a.n == b.n == len(files) - len(early.rejects)
+    assert list(a.images["path"]) == list(b.images["path"]) and a.layout.shape == (a.n, 2)
+    # Rejected rows took part in the early t-SNE only, so the maps differ a little; with none they match.
+    clean = make_folder(tmp_path / "clean", per_class=4, with_broken=False)
+    files = CliRunner().invoke(cli, ["build", str(clean), "--list-files"]).output.split()
+    np.save(tmp_path / "clean.npy", feats[: len(files)])
+    monkeypatch.setattr(build_module, "EARLY_LAYOUT", True)
+    deepviz.build(clean, tmp_path / "c-early", features=tmp_path / "clean.npy", progress=False)
+    monkeypatch.setattr(build_module, "EARLY_LAYOUT", False)
+    deepviz.build(clean, tmp_path / "c-late", features=tmp_path / "clean.npy", progress=False)
+    np.testing.assert_array_equal(deepviz.open_project(tmp_path / "c-early").layout, deepviz.open_project(tmp_path / "c-late").layout)
