@@ -40,6 +40,7 @@ from deepviz.storage import writer
 from deepviz.storage.chunks import ChunkStore, config_key
 from deepviz.storage.lock import HOLDER, LOCK, build_lock, servers
 from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
+from deepviz.storage.progress import ProgressWriter
 from deepviz.storage.project import feature_file
 from deepviz.storage.workspace import WORK_DIR, Workspace, is_build_in_progress, remove_unnamed
 
@@ -119,9 +120,11 @@ class _Plan:
 
 
 def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: Sequence[Extractor], bar: Progress,
-             what: str, thumbs: bool) -> None:
+             what: str, thumbs: bool, report: ProgressWriter) -> None:
     """Decode, embed (and thumbnail) ``paths`` into ``store``, one committed chunk at a time."""
     s = plan.settings
+    done = 0
+    report(what, done, len(paths))
     with bar.bar(len(paths), what, "img") as tick:
         for chunk in extract_chunks(
             plan.root, paths, extractors, thumb_sizes=plan.sizes if thumbs else (), crop_size=plan.decode_at,
@@ -131,16 +134,22 @@ def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: S
             store.write(chunk)
             checkpoint("chunk")
             tick(len(chunk.paths))
+            done += len(chunk.paths)
+            report(what, done, len(paths))
 
 
 class _Timer:
-    """Wall time of each named step, in the order they ran."""
+    """Wall time of each named step, in the order they ran; each step's start is the build's progress
+    (``report``) unless it runs beside another."""
 
-    def __init__(self) -> None:
+    def __init__(self, report: ProgressWriter) -> None:
         self.seconds: dict[str, float] = {}
+        self.report = report
 
     @contextmanager
-    def step(self, name: str) -> Iterator[None]:
+    def step(self, name: str, *, beside: bool = False) -> Iterator[None]:
+        if not beside:
+            self.report(name)
         start = time.perf_counter()
         yield
         self.seconds[name] = time.perf_counter() - start
@@ -194,7 +203,7 @@ class DiskFull(DeepvizError, OSError):
 
 def _build(plan: _Plan, bar: Progress) -> BuildReport:
     """The build itself, under the project's lock; ``checkpoint`` names the points the crash tests kill at."""
-    timer = _Timer()
+    timer = _Timer(ProgressWriter(plan.out))
     with timer.step("scan"):
         found = _scan(plan)
         old_table = writer.read_images_table(plan.out, plan.previous.files.images if plan.previous else None, plan.base_n)
@@ -207,13 +216,14 @@ def _build(plan: _Plan, bar: Progress) -> BuildReport:
     backfill = None
     if plan.added:
         with timer.step("backfill"):
-            backfill = _backfill(plan, work, old_table.column("path").to_pylist(), bar)
+            backfill = _backfill(plan, work, old_table.column("path").to_pylist(), bar, timer.report)
     store = ChunkStore(work.folder / "chunks", config_key(plan.model_names, plan.decode_at, plan.sizes))
     store.discard_stale()
     done = store.done_paths()
     early = _early_layout(plan, work, old_table, todo, found, imported_rows, bar, timer)
     with timer.step("extract"):
-        _extract(plan, store, [p for p in todo if p not in done], plan.extractors, bar, "decode + features + thumbnails", True)
+        _extract(plan, store, [p for p in todo if p not in done], plan.extractors, bar, "decode + features + thumbnails",
+                 True, timer.report)
     if plan.previous is None:
         _require_an_image(plan, found, store)
     with timer.step("commit"):
@@ -327,14 +337,14 @@ def _scan(plan: _Plan) -> ScanResult:
     return scan(plan.root, label_depth=s.label_depth, labels_csv=s.labels_csv, skip=(plan.out,), follow_symlinks=s.follow_symlinks)
 
 
-def _backfill(plan: _Plan, work: Workspace, old_paths: list[str], bar: Progress) -> ChunkStore:
+def _backfill(plan: _Plan, work: Workspace, old_paths: list[str], bar: Progress, report: ProgressWriter) -> ChunkStore:
     """Embed the project's existing images with the models it did not have, resumably, in id order."""
     names = [e.name for e in plan.added]
     store = ChunkStore(work.folder / "backfill", config_key(names, plan.decode_at, ()))
     store.discard_stale()
     done = store.done_paths()
     remaining = [p for p in old_paths if p not in done]
-    _extract(plan, store, remaining, plan.added, bar, f"features of existing images ({', '.join(names)})", False)
+    _extract(plan, store, remaining, plan.added, bar, f"features of existing images ({', '.join(names)})", False, report)
     processed: list[str] = []
     failed: list[tuple[str, str]] = []
     for c in store.read():  # one pass: chunk order is the order the features will be written in
@@ -445,7 +455,7 @@ class _EarlyLayout:
 
         def target() -> None:
             try:
-                with timer.step("layout (beside extract)"):
+                with timer.step("layout (beside extract)", beside=True):
                     self._result.append(run())
             except BaseException as err:  # handed to the build's own thread by rows_for
                 self._error.append(err)

@@ -46,12 +46,14 @@ from deepviz.server.uploads import (
 )
 from deepviz.settings import ServeSettings
 from deepviz.storage.manifest import MANIFEST
+from deepviz.storage.progress import read_progress
 from deepviz.storage.project import Project, open_project
 
 STATIC_DIR = Path(__file__).parent / "static"
 BINARY = "application/octet-stream"
 JPEG = "image/jpeg"
 IMMUTABLE = "public, max-age=31536000, immutable"
+INTERRUPTED = "interrupted: run the same deepviz build command again to resume it"
 _MULTIPART_SLACK = 16 * 1024  # boundaries and part headers around the file in an upload body
 
 
@@ -104,37 +106,55 @@ class LiveProject:
     storage/workspace.py), so the server keeps answering from the old snapshot while a build
     runs, and switches on the first request after the manifest's rename — checked at most every
     ``CHECK_SECONDS``, by the manifest's inode and mtime, which its atomic rename always changes.
+
+    A project whose first build is still running has no snapshot yet: only ``/api/project``
+    answers (with the build's progress), everything else is 503 until the first commit.
     """
 
     CHECK_SECONDS = 0.5
 
-    def __init__(self, first: ServerState, make: Callable[[Project], ServerState]) -> None:
+    def __init__(self, root: Path, first: ServerState | None, make: Callable[[Project], ServerState]) -> None:
+        self.root = root
         self._state = first
         self._make = make
-        self._stamp = _stamp(first.project.root)
+        self._stamp = _stamp(root) if first is not None else (0, 0, 0)
         self._checked = time.monotonic()
         self._lock = threading.Lock()
 
     def current(self) -> ServerState:
+        """The committed snapshot; 503 while the first build has committed none."""
+        state = self.snapshot()
+        if state is None:
+            raise HTTPException(503, "this project's first build is still running; the map appears when it finishes")
+        return state
+
+    def snapshot(self) -> ServerState | None:
         now = time.monotonic()
-        if now - self._checked >= self.CHECK_SECONDS:
+        # Until the first commit there is nothing to keep serving, so every request looks.
+        if self._state is None or now - self._checked >= self.CHECK_SECONDS:
             self._checked = now
             self._reload_if_committed()
         return self._state
 
+    def building(self) -> models.BuildStatus | None:
+        progress = read_progress(self.root)
+        if progress is None:
+            return None
+        return models.BuildStatus(stage=progress.stage, done=progress.done, total=progress.total)
+
     def warm_up(self) -> None:
-        self._state.warm_up()
+        if self._state is not None:
+            self._state.warm_up()
 
     def _reload_if_committed(self) -> None:
-        root = self._state.project.root
-        stamp = _stamp(root)
+        stamp = _stamp(self.root)
         if stamp == self._stamp:
             return
         with self._lock:  # one reload, however many requests notice it at once
             if stamp == self._stamp:
                 return
             try:
-                project = open_project(root)
+                project = open_project(self.root)
             except DeepvizError:
                 return  # e.g. the folder was replaced by something unreadable: keep serving what we have
             self._state, self._stamp = self._make(project), stamp
@@ -165,7 +185,14 @@ def create_app(
                           upload queries in saved URLs survive a restart; None keeps them in memory only
     """
     settings = settings or ServeSettings()
-    project = project_path if isinstance(project_path, Project) else open_project(Path(project_path))
+    if isinstance(project_path, Project):
+        project: Project | None = project_path
+        root = project_path.root
+    else:
+        root = Path(project_path)
+        # A first build still running has no manifest yet: served as building, filled in at its commit.
+        first_build = not (root / MANIFEST).exists() and read_progress(root) is not None
+        project = None if first_build else open_project(root)
     uploads = Uploads(settings.keep_uploads)  # kept across reloads: an upload's vector stays valid
 
     def make(project: Project) -> ServerState:
@@ -182,7 +209,7 @@ def create_app(
         return state
 
     app = FastAPI(title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
-    app.state.deepviz = LiveProject(make(project), make)
+    app.state.deepviz = LiveProject(root, make(project) if project is not None else None, make)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     _add_guards(app, settings)
     add_docs(app)  # before the router, whose catch-all under /api would take its paths
@@ -241,12 +268,15 @@ BATCH_DOC = (
 
 
 @router.get("/project", response_model=models.ProjectInfo)
-def get_project(state: State) -> models.ProjectInfo:
+def get_project(request: Request) -> models.ProjectInfo:
+    live: LiveProject = request.app.state.deepviz
+    state, building = live.snapshot(), live.building()
+    if state is None:
+        return _unbuilt(live.root, building)
     p = state.project
     rows, cols = p.grid_shape
-    name = p.root.name.removesuffix(".deepviz") or p.root.name
     return models.ProjectInfo(
-        name=name,
+        name=_name(p.root),
         n=p.n,
         grid=models.GridShape(rows=rows, cols=cols),
         thumbnail_sizes=sorted(p.thumbnail_sizes),
@@ -256,7 +286,22 @@ def get_project(state: State) -> models.ProjectInfo:
         labels=state.labels[0],
         can_embed=state.embedders.can_embed(p.default_feature_set),
         revision=state.revision,
+        building=building,
     )
+
+
+def _unbuilt(root: Path, building: models.BuildStatus | None) -> models.ProjectInfo:
+    """A project whose first build has not committed: no images yet, and the build's progress."""
+    return models.ProjectInfo(
+        name=_name(root), n=0, grid=models.GridShape(rows=0, cols=0), thumbnail_sizes=[], feature_sets=[],
+        default_feature_set="", feature_dims={}, labels=[], can_embed=False, revision="",
+        # No live build and no manifest: it was interrupted (a server started on such a folder refuses it).
+        building=building or models.BuildStatus(stage=INTERRUPTED, done=0, total=0),
+    )
+
+
+def _name(root: Path) -> str:
+    return root.name.removesuffix(".deepviz") or root.name
 
 
 @router.get("/grid", response_class=Response, responses=_binary("N x 2 little-endian int32 [row, col], in id order"))

@@ -11,6 +11,14 @@ class GridShape(BaseModel):
     cols: int
 
 
+class BuildStatus(BaseModel):
+    """A build of this project running now: what is served is the last committed version (or nothing yet)."""
+
+    stage: str = Field(description="What the build is doing, in words")
+    done: int = Field(description="Items of the stage finished (images, for decoding)")
+    total: int = Field(description="Items of the stage in all; 0 for a stage without steps")
+
+
 class ProjectInfo(BaseModel):
     """What the app needs to start: sizes, names and capabilities of the served project."""
 
@@ -28,6 +36,11 @@ class ProjectInfo(BaseModel):
     revision: str = Field(
         description="Changes when the project is rebuilt from scratch; add ?v=REVISION to thumbnail URLs "
         "so the browser may cache them for good"
+    )
+    building: BuildStatus | None = Field(
+        default=None,
+        description="Set while a build of the project runs; with n = 0 the project has no committed version yet, "
+        "and the page waits for it",
     )
 
 
