@@ -220,6 +220,27 @@ export interface components {
             file: string;
         };
         /**
+         * BuildStatus
+         * @description A build of this project running now: what is served is the last committed version (or nothing yet).
+         */
+        BuildStatus: {
+            /**
+             * Done
+             * @description Items of the stage finished (images, for decoding)
+             */
+            done: number;
+            /**
+             * Stage
+             * @description What the build is doing, in words
+             */
+            stage: string;
+            /**
+             * Total
+             * @description Items of the stage in all; 0 for a stage without steps
+             */
+            total: number;
+        };
+        /**
          * ErrorDetail
          * @description Every 4xx/5xx answer: a message that says what went wrong and what to do.
          */
@@ -264,6 +285,8 @@ export interface components {
          * @description What the app needs to start: sizes, names and capabilities of the served project.
          */
         ProjectInfo: {
+            /** @description Set while a build of the project runs; with n = 0 the project has no committed version yet, and the page waits for it */
+            building?: components["schemas"]["BuildStatus"] | null;
             /**
              * Can Embed
              * @description Whether an uploaded image can be embedded into the default feature set

@@ -8,6 +8,7 @@
 
 import "./style.css";
 import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { showBuilding } from "./building";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
@@ -31,12 +32,15 @@ const FIRST_CELL_PX = 32;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
+  const project = await getProject();
+  // A build running: its progress, and a reload when it commits (a first build has no map yet).
+  if (showBuilding(app, project, getProject, () => location.reload())) return;
   // Handled now: a failure must not wait, unhandled, for the map to exist.
   const colours = getColours().catch((err: unknown) => {
     errors.show(`The map's colours could not be loaded: ${message(err)}`);
     return null;
   });
-  const [project, grid, labels] = await Promise.all([getProject(), getGrid(), getLabels()]);
+  const [grid, labels] = await Promise.all([getGrid(), getLabels()]);
   if (showEmptyProject(app, project)) return;
   const api = createApi(project);
   document.title = `deepviz · ${project.name}`;

@@ -1,0 +1,47 @@
+"""In Chromium: a project whose first build is running shows the build's progress, never a map,
+and the page turns into the finished map by itself when the build commits."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepviz.server.app import create_app
+from tests.conftest import live_server, make_folder
+from tests.e2e.chromium import NEEDS_BROWSER
+from tests.e2e.test_ux import shot
+from tests.integration.test_serve_building import HeldExtractor, _start_build
+
+expect = pytest.importorskip("playwright.sync_api").expect
+pytestmark = NEEDS_BROWSER
+
+
+def test_a_first_build_shows_progress_then_the_map(browser: Any, tmp_path: Path) -> None:
+    images = make_folder(tmp_path / "images", per_class=4, with_broken=False)
+    out = tmp_path / "p.deepviz"
+    model = HeldExtractor(free=4)
+    thread, errors = _start_build(images, out, model)
+    assert model.held.wait(60)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    try:
+        with live_server(create_app(out)) as url:
+            page.goto(url)
+            page.wait_for_selector("body[data-ready=building]")
+            expect(page.get_by_test_id("building")).to_contain_text("Building “p”")
+            expect(page.get_by_test_id("building-progress")).to_contain_text("of 12")
+            assert page.get_by_test_id("map-canvas").count() == 0
+            shot(page, "building-01-first-build")
+            model.release.set()
+            thread.join(120)
+            assert not errors
+            expect(page.get_by_test_id("map-canvas")).to_be_visible(timeout=30_000)
+            assert page.get_by_test_id("building").count() == 0
+            shot(page, "building-02-finished")
+    finally:
+        model.release.set()
+        context.close()
+    assert not page_errors, page_errors
