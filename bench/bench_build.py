@@ -1,6 +1,9 @@
 """Benchmark a whole build on real images: images/s per step, peak memory, grid quality vs optimal.
 
     python bench/bench_build.py [--images FOLDER] [--limit N] [--model mobilenet_v2]
+    python bench/bench_build.py --n 100000     N tiny PNGs + precomputed 1280-d features: the previous
+                                               pipeline (sequential, openTSNE's default schedule) and
+                                               the current one (t-SNE beside decoding), stage by stage
 
 Default images: the default demo set (885 Noto emoji PNGs from the npm registry, fetched once by `deepviz demo`).
 Prints figures only; every ratio is against a baseline measured in this same process.
@@ -8,16 +11,19 @@ Prints figures only; every ratio is against a baseline measured in this same pro
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-import deepviz
-from deepviz.core import grid as gridmod
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import deepviz  # noqa: E402
+from deepviz.core import grid as gridmod  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -67,14 +73,93 @@ def bench_grid(xy: np.ndarray, aspect: float) -> None:
         print(f"{method:<14}{sec:>10.3f}{disp:>14.3f}{disp / base[1]:>12.2f}{keep:>12.3f}{keep / base[2]:>12.2f}{sec / base[0]:>17.3f}")
 
 
+def _tiny_pngs(root: Path, n: int, labels: np.ndarray) -> None:
+    """``n`` 48 px PNGs in a folder per label: a disc whose colour follows the label, on a noisy ground."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    hues = rng.integers(0, 256, size=(int(labels.max()) + 1, 3))
+    yy, xx = np.mgrid[:48, :48]
+    disc = ((yy - 24) ** 2 + (xx - 24) ** 2) < 15**2
+    for i, label in enumerate(labels):
+        img = rng.integers(0, 256, size=(48, 48, 3), dtype=np.uint8) // 4 + 96
+        img[disc] = hues[label]
+        (root / f"c{label:03d}").mkdir(exist_ok=True)
+        Image.fromarray(img).save(root / f"c{label:03d}" / f"{i:06d}.png")
+
+
+class CpuSampler:
+    """Busy share of each CPU (all processes: the machine's other users too) and this process's CPU
+    seconds, between ``start`` and ``stop``."""
+
+    @staticmethod
+    def _cpus() -> list[tuple[int, int]]:
+        rows = [line.split() for line in Path("/proc/stat").read_text().splitlines() if line.startswith("cpu") and line[3] != " "]
+        return [(sum(map(int, r[1:])), int(r[4]) + int(r[5])) for r in rows]  # (total, idle + iowait) jiffies
+
+    def __enter__(self) -> CpuSampler:
+        self.t0, self.c0, self.p0 = time.perf_counter(), self._cpus(), os.times()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        c1, p1 = self._cpus(), os.times()
+        self.wall = time.perf_counter() - self.t0
+        self.busy = [1 - (i1 - i0) / max(1, t1 - t0) for (t0, i0), (t1, i1) in zip(self.c0, c1)]
+        self.process = (p1.user + p1.system - self.p0.user - self.p0.system) / self.wall
+
+
+def bench_precomputed(n: int, d: int, workers: int | None) -> None:
+    """The issue's case: N images plus a feature file; the previous pipeline, then the current one."""
+    from bench.layout_quality import clustered_features
+    from deepviz.core import tsne
+    from deepviz.pipeline import build as build_module
+
+    with tempfile.TemporaryDirectory() as tmp:
+        images = Path(tmp) / "images"
+        images.mkdir()
+        t = time.perf_counter()
+        feats, labels = clustered_features(n, d)
+        _tiny_pngs(images, n, labels)
+        order = deepviz.scan(images).paths  # the feature file's rows follow the scan order (--list-files)
+        row = {f"c{label:03d}/{i:06d}.png": i for i, label in enumerate(labels)}
+        np.save(Path(tmp) / "feats.npy", feats[[row[p] for p in order]])
+        print(f"== {n} PNGs (48 px) + {n} x {d} precomputed features, made in {time.perf_counter() - t:.0f} s; "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared: other processes' work counts in 'CPU busy') ==")
+        new_schedule = tsne.SCHEDULE
+        runs = {}
+        for name, early, schedule in (("previous", False, tsne.Schedule(250, 500, 50)), ("current", True, new_schedule)):
+            build_module.EARLY_LAYOUT, tsne.SCHEDULE = early, schedule
+            out = Path(tmp) / f"{name}.deepviz"
+            with CpuSampler() as cpu:
+                report = deepviz.build(images, out, features=Path(tmp) / "feats.npy", workers=workers, progress=False)
+            runs[name] = (report, cpu)
+        build_module.EARLY_LAYOUT, tsne.SCHEDULE = True, new_schedule
+    stages = list(dict.fromkeys(k for report, _ in runs.values() for k in report.seconds))
+    print(f"{'stage (s)':<26}" + "".join(f"{name:>12}" for name in runs))
+    for stage in stages:
+        print(f"{stage:<26}" + "".join(f"{r.seconds.get(stage, float('nan')):>12.1f}" for r, _ in runs.values()))
+    print(f"{'first usable page':<26}" + "".join(f"{c.wall:>12.1f}" for _, c in runs.values())
+          + "   (the map, at the commit; the build's progress is served from the start)")
+    print(f"{'total':<26}" + "".join(f"{c.wall:>12.1f}" for _, c in runs.values())
+          + f"   current / previous = {runs['current'][1].wall / runs['previous'][1].wall:.2f}")
+    print(f"{'this process, cores used':<26}" + "".join(f"{c.process:>12.2f}" for _, c in runs.values()))
+    for k in range(len(runs["current"][1].busy)):
+        print(f"{f'CPU {k} busy':<26}" + "".join(f"{c.busy[k]:>12.0%}" for _, c in runs.values()))
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, help="synthetic images + precomputed features instead of an image folder")
+    parser.add_argument("--d", type=int, default=1280)
     parser.add_argument("--images", type=Path)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--model", default="mobilenet_v2")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--aspect", type=float, default=1.5)
     args = parser.parse_args()
+    if args.n:
+        bench_precomputed(args.n, args.d, args.workers)
+        return
     if args.images is None:
         from deepviz.demo import demo_images
 

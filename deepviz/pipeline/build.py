@@ -503,7 +503,8 @@ def _layout_and_grid(
     grew = bool(commit.summary.new)
     if previous is not None and not grew and _same_map(previous.settings, s) and previous.layout.seed == s.seed:
         return previous.layout, previous.grid, (previous.files.layout, previous.files.grid)  # the map stays
-    with timer.step("layout"):
+    # With an early layout this step is only the wait for it (its own time is "layout (beside extract)").
+    with timer.step("layout" if early is None else "layout (wait)"):
         if early is not None:
             xy = early.rows_for(commit.table.column("path").to_pylist())
         else:
