@@ -46,8 +46,9 @@ class ProgressWriter:
         now = time.monotonic()
         if stage == self._stage and now - self._written < WRITE_EVERY and done < total:
             return
+        if not self.path.parent.is_dir():
+            return  # before the workspace exists (a scan, a feature file being checked): nothing to serve yet
         self._stage, self._written = stage, now
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         record = BuildProgress(stage=stage, done=done, total=total, pid=os.getpid())
         # Renamed into place (a reader sees the old record or the new one) but not synced: a record
         # lost in a crash is of no use anyway, and a sync per chunk would slow the build.
