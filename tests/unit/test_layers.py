@@ -16,7 +16,7 @@ LAYER = {
     "deepviz.atomic": 0, "deepviz.settings": 1,
     "deepviz.core": 2,
     "deepviz.images": 3, "deepviz.storage": 3, "deepviz.features": 3,
-    "deepviz.pipeline": 4,
+    "deepviz.pipeline": 4, "deepviz.export": 4,
     "deepviz.server": 5, "deepviz.demo": 5,
     "deepviz.cli_options": 6, "deepviz.cli": 7, "deepviz.__main__": 8, "deepviz": 8,
 }

@@ -1,0 +1,115 @@
+"""`deepviz figure`: the query panel as SVG/PNG/PDF for a paper, with the parts a reader expects."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from deepviz.cli import cli
+from deepviz.core.envelope import column_edges, envelope
+from deepviz.storage.project import open_project
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["figure", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _ids(svg: Path) -> set[str]:
+    return {el.get("id", "") for el in ET.parse(svg).getroot().iter()}
+
+
+def test_svg_holds_every_part_of_the_panel(tiny_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fig.svg"
+    path = open_project(tiny_project).images.at[5, "path"]
+    _run(str(tiny_project), "-q", "0", "-q", str(path), "--window", "0:6", "--window", "2:4", "-o", str(out))
+    ids = _ids(out)
+    for part in ("overlay", "legend", "query-0", "query-1", "curve-0", "curve-1", "window-0", "window-1", "strip-0", "strip-1"):
+        assert part in ids, part
+    assert "overlay-curve-1" in ids
+    root = ET.parse(out).getroot()
+    assert root.tag == f"{SVG}svg"
+    # Text is drawn as paths, so no font has to exist where the figure is opened.
+    assert not list(root.iter(f"{SVG}text"))
+    # Query images and strips are embedded, not linked to files on this machine.
+    hrefs = [el.get("{http://www.w3.org/1999/xlink}href", "") for el in root.iter(f"{SVG}image")]
+    assert hrefs and all(h.startswith("data:image/png;base64,") for h in hrefs)
+
+
+def test_png_has_the_asked_for_width_and_the_same_figure_is_the_same_file(tiny_project: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.png", tmp_path / "b.svg"
+    _run(str(tiny_project), "-q", "3", "--width-in", "4", "--dpi", "150", "-o", str(a))
+    with Image.open(a) as im:
+        assert im.size[0] == 600
+    _run(str(tiny_project), "-q", "3", "-o", str(b))
+    first = b.read_bytes()
+    _run(str(tiny_project), "-q", "3", "-o", str(b))
+    assert b.read_bytes() == first
+
+
+def test_curve_is_the_envelope_of_the_exact_ranking(tiny_project: Path, tmp_path: Path) -> None:
+    """The drawn polyline passes through every column's first and last similarity of the real ranking."""
+    from deepviz.core.similarity import rank
+
+    project = open_project(tiny_project)
+    x = project.features()
+    _, sims = rank(x, np.asarray(x[7], dtype=np.float32))
+    edges = column_edges(len(sims), 4)
+    high, low = envelope(sims, edges)
+    for c in range(len(high)):
+        block = sims[edges[c] : edges[c + 1]]
+        assert high[c] == block.max() and low[c] == block.min()
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_column_edges_cover_every_rank_once(log: bool) -> None:
+    for n in (1, 2, 7, 1000, 1_000_003):
+        edges = column_edges(n, 300, log=log)
+        assert edges[0] == 0 and edges[-1] == n
+        assert np.all(np.diff(edges) >= 1)
+        assert len(edges) - 1 <= 300
+    # A log axis gives the head one column per rank.
+    assert list(column_edges(1_000_000, 1000, log=True)[:6]) == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-q", "9999"], "the project has images 0..23"),
+        (["-q", "no/such.jpg"], "no image with that id or path"),
+        (["-q", "1", "--window", "5"], "write it as START:STOP"),
+        (["-q", "1", "--window", "30:40"], "holds no rank"),
+        (["-q", "1", "-q", "2", "--window", "0:4", "--window", "1:2", "--window", "3:5"], "one window for all, or one per query"),
+        (["-q", "1", "--feature-set", "nope"], "nope"),
+        ([], "at least one --query"),
+    ],
+)
+def test_bad_requests_say_what_to_do(tiny_project: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, ["figure", str(tiny_project), *args, "-o", str(tmp_path / "f.svg")])
+    assert result.exit_code != 0
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_format_is_refused_before_any_work(tiny_project: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["figure", str(tiny_project), "-q", "1", "-o", str(tmp_path / "f.gif")])
+    assert result.exit_code != 0
+    assert re.search(r"\.svg, \.png, \.pdf", result.output)
+    assert not (tmp_path / "f.gif").exists()
+
+
+def test_without_matplotlib_the_message_is_the_pip_command(tiny_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    result = CliRunner().invoke(cli, ["figure", str(tiny_project), "-q", "1", "-o", str(tmp_path / "f.svg")])
+    assert result.exit_code != 0
+    assert "pip install matplotlib" in result.output
