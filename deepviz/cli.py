@@ -113,6 +113,8 @@ def _print_report(report: BuildReport) -> None:
         f"  grid: {g.rows} x {g.cols} ({g.method}), mean displacement {g.displacement:.2f} cells, "
         f"{100 * g.neighbourhood_preservation_k10:.0f}% of 10-NN kept"
     )
+    if report.ran_on:
+        click.echo(f"  ray: {report.ran_on}")
     steps = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
     click.echo(f"  time: {steps} ({report.images_per_second:.1f} new images/s)")
     if report.rejects:

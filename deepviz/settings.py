@@ -152,6 +152,21 @@ class BuildSettings(ProjectSettings):
             "to run them in torch."
         ),
     ] = "cpu"
+    engine: Annotated[
+        Literal["local", "ray"],
+        Field(description="Where decoding and feature extraction run: this process (local), or Ray Data batch inference "
+              "(ray: a local Ray, or the cluster at --ray-address; needs pip install \"deepviz[ray]\")."),
+    ] = "local"
+    ray_address: Annotated[
+        str | None,
+        Field(description="Ray cluster to run on with --engine ray (ray://HOST:10001, HOST:6379 or auto)."),
+        Cli(default_text="a local Ray started for this build"),
+    ] = None
+    ray_actors: Annotated[
+        int | None,
+        Field(ge=1, description="Model actors with --engine ray (each holds every model; one GPU each on a GPU --device)."),
+        Cli(default_text="1"),
+    ] = None
     follow_symlinks: Annotated[
         bool,
         Field(

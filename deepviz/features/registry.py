@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from deepviz.errors import UnknownName, UsageError, pip_command
 from deepviz.features.base import Extractor
 from deepviz.settings import DEFAULT_MODEL
 
-__all__ = ["available_extractors", "get_extractor", "missing_packages", "register_extractor", "unregister_extractor"]
+__all__ = [
+    "available_extractors", "extractor_recipe", "get_extractor", "missing_packages", "register_extractor", "unregister_extractor",
+]
 
 def _mobilenet_v2(**options: Any) -> Extractor:
     from deepviz.features.mobilenet import MobileNetV2
@@ -70,6 +73,18 @@ def missing_packages(name: str) -> list[str]:
 def available_extractors() -> list[str]:
     """Names accepted by ``get_extractor``: the bundled models, then one example per hub prefix."""
     return [*_FACTORIES, *_HUB_EXAMPLES]
+
+
+def extractor_recipe(name: str, **options: Any) -> Callable[[], Extractor]:
+    """A call that builds extractor ``name`` with ``options`` in another process (a Ray actor).
+
+    It carries the factory itself, not only the name, so an extractor registered in this process
+    (a plugin, a test's fake) is built there too. Hub names are resolved where the call runs.
+    """
+    factory = _FACTORIES.get(name)
+    if factory is not None:
+        return partial(factory, **options)
+    return partial(get_extractor, name, **options)
 
 
 def get_extractor(name: str = DEFAULT_MODEL, **options: Any) -> Extractor:

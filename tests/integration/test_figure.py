@@ -112,4 +112,4 @@ def test_without_matplotlib_the_message_is_the_pip_command(tiny_project: Path, t
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
     result = CliRunner().invoke(cli, ["figure", str(tiny_project), "-q", "1", "-o", str(tmp_path / "f.svg")])
     assert result.exit_code != 0
-    assert "pip install matplotlib" in result.output
+    assert "deepviz[figure]" in result.output
