@@ -47,7 +47,7 @@ def test_a_ray_build_is_the_local_build(images: Path, local: Path, tmp_path: Pat
     assert _contents(out, images) == _contents(local, images)
     assert len(report.rejects) == 2
     n = report.n_images + len(report.rejects)
-    assert f"decode on " in report.ran_on and f"({n} images)" in report.ran_on and "embed on " in report.ran_on
+    assert "decode on " in report.ran_on and f"({n} images)" in report.ran_on and "embed on " in report.ran_on
 
 
 def test_an_interrupted_ray_build_resumes_without_recomputing(images: Path, local: Path, tmp_path: Path) -> None:
