@@ -93,7 +93,11 @@ def ray_extract_chunks(
         input_sizes = sorted({e.input_size for e in extractors})
         decode = _Decode(str(root), crop_size, input_sizes, thumb_sizes, limits)
         ds = ray.data.from_items([{"path": p} for p in paths], override_num_blocks=max(1, len(paths) // max(1, batch_size)))
-        ds = ds.map_batches(decode, batch_size=batch_size, batch_format="numpy")
+        # Each decode may hold up to the decode budget: telling Ray so schedules decodes by memory too, and
+        # (resources differing from the model actors') keeps decoding in tasks of its own, on every CPU,
+        # instead of fused into the model actors.
+        budget = (limits.max_decode_mb or 512) << 20
+        ds = ds.map_batches(decode, batch_size=batch_size, batch_format="numpy", memory=budget)
         embed_args = {"recipes": recipes, "batch_size": batch_size, "crop_columns": [_crop(s) for s in input_sizes]}
         ds = ds.map_batches(
             _Embed,
