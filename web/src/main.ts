@@ -1,7 +1,7 @@
 // Starts the app: loads the project, builds the components and wires them together. Each
 // component owns its DOM and its part of the URL state; this file only connects them.
 //
-//   map pane     MapToolbar (m, b) above MapView (the canvas), and the hover card (Preview)
+//   map pane     MapToolbar (m, b) with the SessionMenu, above MapView (the canvas), and the hover card (Preview)
 //   splitter     Splitter (p)
 //   query pane   QueryPane (q, a) with UploadButton, QuerySettings (l, s, y, k),
 //                FeaturePicker (f) and ErrorBox in its toolbar
@@ -20,6 +20,7 @@ import { QueryPane } from "./queryPane";
 import { refKey } from "./queryList";
 import { imageName, placeholderName } from "./queryName";
 import { QuerySettings } from "./querySettings";
+import { SessionMenu } from "./session";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
 import { normaliseUrl, urlStore } from "./store";
@@ -70,6 +71,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     );
   });
   pane.addTools(upload.root, settings.root, features.root);
+  toolbar.root.append(new SessionMenu(store, project, (text) => errors.show(text)).root);
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));

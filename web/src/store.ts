@@ -85,6 +85,13 @@ export class Store {
     }
   }
 
+  /** Replace every slice's value by what `hash` says (a restored session), then tell listeners once. */
+  load(hash: string): void {
+    const params = parseHash(hash);
+    for (const entry of this.entries) entry.value = entry.slice.parse(params);
+    this.changed();
+  }
+
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
