@@ -104,12 +104,12 @@ def write_figure(
         raise UsageError(f"-o {out}: the figure is written as {', '.join(FORMATS)}; name the file with one of them")
     if not queries:
         raise UsageError("give at least one --query")
-    plt = _pyplot()
+    figure_class = _figure_class()
     features = project.features(feature_set)
     ranked = [rank(features, np.asarray(features[q.image_id], dtype=np.float32)) for q in queries]
     curves = [sims for _, sims in ranked]
     row_in = max(0.9, style.width_in / 7.0)
-    fig = plt.figure(figsize=(style.width_in, 1.6 + row_in * len(queries)), dpi=style.dpi, layout="constrained")
+    fig = figure_class(figsize=(style.width_in, 1.6 + row_in * len(queries)), dpi=style.dpi, layout="constrained")
     grid = fig.add_gridspec(1 + len(queries), 3, width_ratios=[1, 4, 7], height_ratios=[1.6] + [row_in] * len(queries))
     ylim = _y_limits(curves, style.fitted)
     overlay = fig.add_subplot(grid[0, 1])
@@ -125,21 +125,25 @@ def write_figure(
     legend = key.legend(handles, labels, loc="center left", fontsize=6, frameon=False, title="queries", title_fontsize=6)
     legend.set_gid("legend")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context({"svg.fonttype": "path", "svg.hashsalt": "deepviz"}):
+    with _svg_settings():
         fig.savefig(out, dpi=style.dpi, metadata=_metadata(out))
-    plt.close(fig)
     return out
 
 
-def _pyplot() -> Any:
+def _figure_class() -> Any:
+    """matplotlib's Figure, used without pyplot: no global figure list, so a server may draw in threads."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=True)
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         raise MissingDependency(pip_command("matplotlib")) from None
-    return plt
+    return Figure
+
+
+def _svg_settings() -> Any:
+    """Text as paths (fonts survive anywhere) and fixed SVG ids (the same figure is the same file)."""
+    import matplotlib
+
+    return matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "deepviz"})
 
 
 def _metadata(out: Path) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.body_limit import BodyLimit
 from deepviz.server.docs import add_docs
 from deepviz.server.exposure import machine_names
+from deepviz.server.figure import figure_router
 from deepviz.server.guard import HostCheck, OriginCheck, host_names
 from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
@@ -186,6 +187,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     _add_guards(app, settings)
     add_docs(app)  # before the router, whose catch-all under /api would take its paths
+    app.include_router(figure_router)  # before the router, whose catch-all under /api would take its path
     app.include_router(router)
     _mount_front_end(app, Path(static_dir) if static_dir is not None else STATIC_DIR)
     return app
@@ -209,7 +211,7 @@ def openapi_schema() -> dict[str, Any]:
     front end's generated TypeScript types are made from it (a test checks they match)."""
     from fastapi.openapi.utils import get_openapi
 
-    return get_openapi(title="deepviz", version=__version__, routes=router.routes)
+    return get_openapi(title="deepviz", version=__version__, routes=[*router.routes, *figure_router.routes])
 
 
 def _state(request: Request) -> ServerState:

@@ -55,3 +55,24 @@ def test_a_saved_session_restores_queries_and_windows(browser: Any, server_url: 
     assert fresh.evaluate("document.body.dataset.queries") == "i3,i7"
     fresh.context.close()
     assert not errors and not errors2, errors + errors2
+
+
+def test_the_share_menu_downloads_a_figure_of_the_queries(browser: Any, server_url: str, tmp_path: Path) -> None:
+    page, errors = _page(browser, server_url)
+    page.get_by_test_id("session-menu").click()
+    page.get_by_test_id("figure-svg").click()
+    playwright_api.expect(page.get_by_test_id("error-message")).to_contain_text("click an image on the map first")
+    page.goto(server_url + "#q=i3:0:0-5,i7:1:2-4")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    playwright_api.expect(page.get_by_test_id("query-row")).to_have_count(2)
+    page.get_by_test_id("session-menu").click()
+    with page.expect_download() as download:
+        page.get_by_test_id("figure-svg").click()
+    assert download.value.suggested_filename.endswith("-figure.svg")
+    saved = tmp_path / "fig.svg"
+    download.value.save_as(saved)
+    text = saved.read_text()
+    assert 'id="curve-1"' in text and 'id="window-1"' in text and 'id="strip-0"' in text
+    page.context.close()
+    assert not errors, errors

@@ -1,9 +1,11 @@
 """`deepviz figure`: the query panel as SVG/PNG/PDF for a paper, with the parts a reader expects."""
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,7 +111,48 @@ def test_an_unknown_format_is_refused_before_any_work(tiny_project: Path, tmp_pa
 def test_without_matplotlib_the_message_is_the_pip_command(tiny_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    for name in ("matplotlib", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it now raises ImportError
     result = CliRunner().invoke(cli, ["figure", str(tiny_project), "-q", "1", "-o", str(tmp_path / "f.svg")])
     assert result.exit_code != 0
     assert "deepviz[figure]" in result.output
+
+
+def _client(project: Path) -> Any:
+    from fastapi.testclient import TestClient
+
+    from deepviz.server.app import create_app
+
+    return TestClient(create_app(project), base_url="http://localhost")
+
+
+def test_the_page_gets_the_same_figure_from_the_api(tiny_project: Path, tmp_path: Path) -> None:
+    client = _client(tiny_project)
+    r = client.get("/api/figure", params={"q": [0, 3], "w": ["0:5", "2:4"], "format": "svg"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("image/svg+xml")
+    assert r.headers["content-disposition"] == 'attachment; filename="tiny-figure.svg"'
+    (tmp_path / "api.svg").write_bytes(r.content)
+    assert {"curve-0", "curve-1", "window-1", "strip-1", "legend"} <= _ids(tmp_path / "api.svg")
+    png = client.get("/api/figure", params={"q": 5, "format": "png", "width_in": 3, "dpi": 100})
+    with Image.open(io.BytesIO(png.content)) as im:
+        assert im.size[0] == 300
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "message"),
+    [
+        ({"q": 1, "dpi": 5000}, 422, "less than or equal to 300"),
+        ({"q": 1, "width_in": 100}, 422, "less than or equal to 12"),
+        ({"q": list(range(13))}, 400, "1 to 12 queries"),
+        ({"q": 99}, 404, "images 0..23"),
+        ({"q": 1, "w": "banana"}, 400, "START:STOP"),
+        ({"q": [1, 2], "w": ["0:2", "0:3", "0:4"]}, 400, "one for all, or one per query"),
+        ({"q": 1, "fs": "nope"}, 404, "no feature set 'nope'"),
+        ({"q": 1, "format": "gif"}, 422, "svg"),
+    ],
+)
+def test_a_bad_figure_request_is_refused_with_what_to_change(tiny_project: Path, params: dict[str, Any], status: int, message: str) -> None:
+    r = _client(tiny_project).get("/api/figure", params=params)
+    assert r.status_code == status, r.text
+    assert message in r.text

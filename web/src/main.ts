@@ -71,7 +71,20 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     );
   });
   pane.addTools(upload.root, settings.root, features.root);
-  toolbar.root.append(new SessionMenu(store, project, (text) => errors.show(text)).root);
+  const figure = (format: "svg" | "png"): { url: string; note?: string } | { error: string } => {
+    const queries = pane.cell.value.queries;
+    const images = queries.flatMap((q) => (q.ref.kind === "image" ? [{ id: q.ref.id, w: q.window }] : []));
+    if (!images.length) return { error: "A figure is drawn from queries of project images: click an image on the map first." };
+    const p = new URLSearchParams({ format, log: String(settings.cell.value.logRanks), fitted: String(settings.cell.value.fitted) });
+    if (features.cell.value) p.set("fs", features.cell.value);
+    for (const q of images) {
+      p.append("q", String(q.id));
+      p.append("w", q.w ? `${q.w.lo}:${q.w.hi}` : "0:8");
+    }
+    const left = queries.length - images.length;
+    return { url: `api/figure?${p.toString()}`, note: left ? `${left} uploaded quer${left > 1 ? "ies are" : "y is"} left out of the figure (deepviz figure draws project images).` : undefined };
+  };
+  toolbar.root.append(new SessionMenu(store, project, (text) => errors.show(text), figure).root);
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));

@@ -64,20 +64,23 @@ export function mismatches(session: SessionFile, project: ProjectFacts): string[
   return out;
 }
 
-/** A "session" menu in the query pane's toolbar: save the view as a file, or open one. */
+/** Where a figure of the current queries is drawn (`api/figure?...`), or why there is none. */
+export type FigureLink = (format: "svg" | "png") => { url: string; note?: string } | { error: string };
+
+/** The "share" menu in the map toolbar: save the view as a file, open one, or export a figure. */
 export class SessionMenu {
   readonly root: HTMLDetailsElement;
 
-  constructor(store: Store, project: ProjectFacts, report: (message: string) => void) {
+  constructor(store: Store, project: ProjectFacts, report: (message: string) => void, figure?: FigureLink) {
     this.root = document.createElement("details");
     this.root.className = "session-menu";
     const summary = document.createElement("summary");
     summary.className = "button";
-    summary.textContent = "session";
+    summary.textContent = "share";
     summary.dataset.testid = "session-menu";
     const save = document.createElement("button");
     save.type = "button";
-    save.textContent = "save as file";
+    save.textContent = "save session file";
     save.title = "download the queries, windows and settings as a file to open later or send";
     save.dataset.testid = "session-save";
     save.addEventListener("click", () => {
@@ -92,7 +95,7 @@ export class SessionMenu {
     input.accept = ".json,application/json";
     input.hidden = true;
     input.dataset.testid = "session-load";
-    load.append("open file… ", input);
+    load.append("open session file… ", input);
     input.addEventListener("change", () => {
       const file = input.files?.[0];
       input.value = "";
@@ -112,7 +115,30 @@ export class SessionMenu {
     const menu = document.createElement("div");
     menu.className = "session-items";
     menu.append(save, load);
+    if (figure) menu.append(...(["svg", "png"] as const).map((format) => this.figureItem(format, figure, report)));
     this.root.append(summary, menu);
+  }
+
+  private figureItem(format: "svg" | "png", figure: FigureLink, report: (message: string) => void): HTMLButtonElement {
+    const item = document.createElement("button");
+    item.type = "button";
+    item.textContent = format === "svg" ? "figure of the queries (SVG)" : "figure of the queries (PNG, 300 dpi)";
+    item.title = "the overlay, each query's curve with its window and strip, drawn for a paper (as `deepviz figure`)";
+    item.dataset.testid = `figure-${format}`;
+    item.addEventListener("click", () => {
+      this.root.open = false;
+      const link = figure(format);
+      if ("error" in link) {
+        report(link.error);
+        return;
+      }
+      if (link.note) report(link.note);
+      const a = document.createElement("a");
+      a.href = link.url;
+      a.download = "";
+      a.click();
+    });
+    return item;
   }
 }
 
