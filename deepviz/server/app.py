@@ -30,6 +30,7 @@ from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.body_limit import BodyLimit
 from deepviz.server.docs import add_docs
 from deepviz.server.exposure import machine_names
+from deepviz.server.fitted_grid import ASPECTS, FittedGrids, snap_aspect
 from deepviz.server.guard import HostCheck, OriginCheck, host_names
 from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
@@ -66,6 +67,7 @@ class ServerState:
     max_upload_bytes: int
     upload_files: UploadFiles | None = None
     upload_limits: DecodeLimits | None = None  # None: ServeSettings' defaults
+    grids_dir: Path | None = None  # where grids fitted to a pane's aspect are kept; None: memory only
 
     @cached_property
     def revision(self) -> str:
@@ -85,6 +87,10 @@ class ServerState:
     @cached_property
     def grid_bytes(self) -> bytes:
         return np.ascontiguousarray(self.project.grid, dtype="<i4").tobytes()
+
+    @cached_property
+    def fitted_grids(self) -> FittedGrids:
+        return FittedGrids(self.project, self.grids_dir)
 
     @cached_property
     def colors_bytes(self) -> bytes:
@@ -155,6 +161,7 @@ def create_app(
     embedder: Extractor | None = None,
     static_dir: Path | None = None,
     uploads_dir: Path | None = None,
+    grids_dir: Path | None = None,
 ) -> FastAPI:
     """The app serving the project at ``project_path``, configured by ``settings`` (limits, caches).
 
@@ -163,6 +170,8 @@ def create_app(
     ``static_dir``        the built front end (default: the copy inside the package)
     ``uploads_dir``       where uploaded files are kept (a subfolder per project revision) so
                           upload queries in saved URLs survive a restart; None keeps them in memory only
+    ``grids_dir``         where map grids fitted to the page's pane are kept across restarts
+                          (see fitted_grid.py); None keeps them in memory only
     """
     settings = settings or ServeSettings()
     project = project_path if isinstance(project_path, Project) else open_project(Path(project_path))
@@ -176,6 +185,7 @@ def create_app(
             embedders=Embedders(project, embedder),
             max_upload_bytes=settings.max_upload_bytes,
             upload_limits=upload_limits(settings),
+            grids_dir=grids_dir,
         )
         if uploads_dir is not None:
             state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
@@ -249,6 +259,7 @@ def get_project(state: State) -> models.ProjectInfo:
         name=name,
         n=p.n,
         grid=models.GridShape(rows=rows, cols=cols),
+        grid_aspects=list(ASPECTS),
         thumbnail_sizes=sorted(p.thumbnail_sizes),
         feature_sets=p.feature_sets,
         default_feature_set=p.default_feature_set,
@@ -259,9 +270,29 @@ def get_project(state: State) -> models.ProjectInfo:
     )
 
 
-@router.get("/grid", response_class=Response, responses=_binary("N x 2 little-endian int32 [row, col], in id order"))
-def get_grid(state: State) -> Response:
-    return Response(state.grid_bytes, media_type=BINARY, headers={"X-Count": str(state.project.n)})
+GRID_DOC = (
+    "N x 2 little-endian int32 [row, col], in id order; X-Grid-Rows and X-Grid-Cols give the grid's shape. "
+    "Without aspect: the grid the project stores. With aspect (width / height of the map pane): the same "
+    "layout on a grid of that aspect snapped to a step of 2^(1/4) (X-Grid-Aspect); 202 with Retry-After "
+    "while a large project's grid is being computed."
+)
+
+
+@router.get("/grid", response_class=Response, responses={**_binary(GRID_DOC), 202: {"description": "not ready yet"}})
+def get_grid(state: State, aspect: Annotated[float | None, Query(gt=0, le=1000)] = None) -> Response:
+    p = state.project
+    if aspect is None:
+        rows, cols = p.grid_shape
+        headers = {"X-Count": str(p.n), "X-Grid-Rows": str(rows), "X-Grid-Cols": str(cols)}
+        return Response(state.grid_bytes, media_type=BINARY, headers=headers)
+    try:
+        fitted = state.fitted_grids.get(aspect)
+    except RuntimeError as err:
+        raise HTTPException(500, f"{err}; the map keeps the project's stored grid") from None
+    if fitted is None:
+        return Response(status_code=202, headers={"Retry-After": "1", "X-Grid-Aspect": str(snap_aspect(aspect))})
+    headers = {"X-Count": str(p.n), "X-Grid-Rows": str(fitted.rows), "X-Grid-Cols": str(fitted.cols), "X-Grid-Aspect": str(fitted.aspect)}
+    return Response(fitted.to_bytes(), media_type=BINARY, headers=headers)
 
 
 @router.get("/labels", response_class=Response, responses=_binary("N little-endian int32 label codes, -1 = none"))

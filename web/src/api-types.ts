@@ -282,6 +282,11 @@ export interface components {
             feature_sets: string[];
             grid: components["schemas"]["GridShape"];
             /**
+             * Grid Aspects
+             * @description The aspects (width / height) /api/grid?aspect= answers grids for; the page asks for the nearest to its map pane's
+             */
+            grid_aspects: number[];
+            /**
              * Labels
              * @description Sorted unique label names; /api/labels codes index this list
              */
@@ -370,14 +375,16 @@ export interface operations {
     };
     get_grid_api_grid_get: {
         parameters: {
-            query?: never;
+            query?: {
+                aspect?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description N x 2 little-endian int32 [row, col], in id order */
+            /** @description N x 2 little-endian int32 [row, col], in id order; X-Grid-Rows and X-Grid-Cols give the grid's shape. Without aspect: the grid the project stores. With aspect (width / height of the map pane): the same layout on a grid of that aspect snapped to a step of 2^(1/4) (X-Grid-Aspect); 202 with Retry-After while a large project's grid is being computed. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -385,6 +392,13 @@ export interface operations {
                 content: {
                     "application/octet-stream": unknown;
                 };
+            };
+            /** @description not ready yet */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unprocessable Entity */
             422: {
