@@ -410,9 +410,10 @@ def upload_query(
     try:
         vector, thumb, width, height = _embed(state, data, extractor)
     except ImageRejected as err:
-        raise HTTPException(
-            415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
-        ) from None
+        what = file.filename or "the upload"
+        if err.over_limit:  # a fine image over a limit of this server: 413, with the limit and the flag that raises it
+            raise HTTPException(413, f"{what} is over this server's upload limit: {err.reason}") from None
+        raise HTTPException(415, f"{what} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file") from None
     except UploadBusy as err:
         raise HTTPException(err.status, err.message, headers={"Retry-After": "5"}) from None
     except ZeroFeatureError:
@@ -485,7 +486,8 @@ def _upload(state: ServerState, key: str) -> Upload:
         return found
     kept = state.upload_files.load(key) if state.upload_files is not None else None
     if kept is None or kept[0] not in state.project.feature_sets:
-        raise HTTPException(404, f"no uploaded query {key!r} on this server; upload the image again")
+        held = "" if state.upload_files is not None else f" (it holds the last {state.uploads.keep}: deepviz serve --keep-uploads N)"
+        raise HTTPException(404, f"no uploaded query {key!r} on this server{held}; upload the image again")
     feature_set, data = kept
     try:
         vector, thumb, width, height = _embed(state, data, state.embedders.get(feature_set))
@@ -505,7 +507,10 @@ def _ranking_response(ranking: Ranking, start: int, stop: int | None) -> Respons
 
 def _too_big(limit: int) -> str:
     shown = f"{limit / 1e6:g} MB" if limit >= 1_000_000 else f"{limit:,} bytes"
-    return f"the upload is larger than the {shown} limit; upload a smaller image (or a resized copy)"
+    return (
+        f"the upload is larger than this server's {shown} limit; upload a smaller image (or a resized copy), "
+        f"or restart the server with a higher limit in bytes: deepviz serve PROJECT --max-upload-bytes {max(2 * limit, 50_000_000)}"
+    )
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -434,6 +434,8 @@ def test_oversized_upload_is_413(tiny_project: Path, project: deepviz.Project) -
         assert small_over.status_code == 413 and "500 bytes limit" in small_over.json()["detail"]
         huge = upload(c, bytes(100_000))  # refused from Content-Length before the body is read
         assert huge.status_code == 413 and "smaller image" in huge.json()["detail"]
+    for answer in (small_over, huge):  # the limit and the flag that raises it, with a value
+        assert answer.json()["detail"].endswith("deepviz serve PROJECT --max-upload-bytes 50000000")
 
 
 def test_upload_without_a_loadable_extractor_is_503(no_embedder_client: TestClient, project: deepviz.Project) -> None:
