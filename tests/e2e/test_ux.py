@@ -248,10 +248,20 @@ def test_legend_lists_every_label_with_its_count(browser: Any, labels70_url: str
         # The list scrolls inside the window; its last label can be scrolled to and seen.
         items.nth(69).scroll_into_view_if_needed()
         expect(items.nth(69)).to_be_in_viewport()
-        colours = {i.evaluate("(el) => getComputedStyle(el).borderLeftColor") for i in items.all()}
-        assert len(colours) == 70
-        assert "rgb(17, 17, 17)" not in colours
+        # 70 distinct (hue, pattern) styles; the swatch shows the pattern (stripes past the first ten).
+        styles = [i.get_attribute("data-label-style") for i in items.all()]
+        assert len(set(styles)) == 70 and not any(s.startswith("#111111") for s in styles)
+        swatch = items.nth(15).locator(".legend-swatch")
+        assert "repeating-linear-gradient" in swatch.evaluate("(el) => getComputedStyle(el).backgroundImage")
+        # The open legend stays inside the map pane: it does not cover the query pane.
+        listed = page.get_by_test_id("legend-list").bounding_box()
+        splitter = page.get_by_test_id("pane-splitter").bounding_box()
+        assert listed["x"] >= 0 and listed["x"] + listed["width"] <= splitter["x"], (listed, splitter)
         shot(page, "ux-05-legend-70-labels")
+        # Zoomed in, the map's borders show the same patterns.
+        page.get_by_test_id("map-size").select_option("64")
+        page.wait_for_timeout(600)
+        shot(page, "ux-05b-label-patterns-64px")
     finally:
         context.close()
     assert not errors, errors
