@@ -127,6 +127,52 @@ def test_a_window_under_a_pixel_wide_can_be_grabbed_moved_and_keyed(browser: Any
     assert not errors, errors
 
 
+def drag_tab(page: Any, side: str, dx: float) -> None:
+    """Drag a narrow window's resize tab ("w" or "e") of the first row by `dx` px."""
+    tab = page.get_by_test_id("query-row").first.get_by_test_id(f"brush-tab-{side}")
+    expect(tab).to_be_visible()
+    box = tab.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx / 2, y, steps=4)
+    page.mouse.move(x + dx, y, steps=4)
+    page.mouse.up()
+
+
+def window_in_url(page: Any) -> tuple[int, int]:
+    lo, hi = page.evaluate("location.hash").split("q=i7:0:")[1].split("&")[0].split("-")
+    return int(lo), int(hi)
+
+
+def test_a_narrow_window_has_resize_tabs_on_both_sides(browser: Any, big_url: str) -> None:
+    """The grip covers d3's edge handles: the tabs beside it resize one edge, the other stays."""
+    context, page, errors = open_page(browser, f"{big_url}#q=i7:0:100-104")
+    try:
+        expect(page.get_by_test_id("strip-image").first).to_have_attribute("data-rank", "100")
+        brush = page.get_by_test_id("query-row").first.get_by_test_id("curve-brush")
+        overlay = brush.locator(".overlay").bounding_box()
+        grip = brush.get_by_test_id("brush-grip").bounding_box()
+        west, east = (brush.get_by_test_id(f"brush-tab-{s}").bounding_box() for s in "we")
+        assert west["x"] + west["width"] <= grip["x"] + 0.5 and east["x"] >= grip["x"] + grip["width"] - 0.5
+        assert west["width"] >= 8 and east["width"] >= 8
+        shot(page, "ux-02b-narrow-brush-tabs")
+        drag_tab(page, "e", overlay["width"] * 0.1)  # about 500 ranks to the right
+        lo, hi = window_in_url(page)
+        assert lo == 100 and abs(hi - (104 + 500)) <= 25, (lo, hi)
+        expect(brush.get_by_test_id("brush-tab-e")).to_be_hidden()  # wide now: d3's own handles
+        page.goto(f"{big_url}#q=i7:0:100-104")
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        drag_tab(page, "w", -overlay["width"] * 0.01)  # about 50 ranks to the left
+        lo, hi = window_in_url(page)
+        assert hi == 104 and abs(lo - 50) <= 10, (lo, hi)
+        assert strip_ranks(page)[0] == lo
+    finally:
+        context.close()
+    assert not errors, errors
+
+
 def wraps(page: Any, selector: str) -> list[str]:
     """Texts of the elements matching `selector` laid out on more than one line, or overflowing."""
     return page.evaluate(
