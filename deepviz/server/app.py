@@ -44,6 +44,7 @@ from deepviz.server.uploads import (
     embed_upload,
     upload_key,
     upload_limits,
+    upload_name,
 )
 from deepviz.settings import ServeSettings
 from deepviz.storage.manifest import MANIFEST
@@ -421,10 +422,23 @@ def upload_query(
             422, "the extractor gives all-zero features for this image, so it has no similarities; try another image"
         ) from None
     key = upload_key(name, data)
-    query = state.uploads.add(key, name, vector, thumb, width, height)
+    shown = upload_name(file.filename)
+    query = state.uploads.add(key, name, vector, thumb, width, height, shown)
     if state.upload_files is not None:
-        state.upload_files.save(key, name, data)
-    return models.UploadedQuery(query=query.key, width=width, height=height, feature_set=name)
+        state.upload_files.save(key, name, data, shown)
+    return _uploaded(query)
+
+
+def _uploaded(query: Upload) -> models.UploadedQuery:
+    return models.UploadedQuery(
+        query=query.key, width=query.width, height=query.height, feature_set=query.feature_set, name=query.name
+    )
+
+
+@router.get("/queries/{query}/info", response_model=models.UploadedQuery, responses=_errors(404))
+def get_query_info(query: str, state: State) -> models.UploadedQuery:
+    """An uploaded query's name, size and feature set (the page names its row by it after a reload)."""
+    return _uploaded(_upload(state, query))
 
 
 @router.get("/queries/{query}/thumb", response_class=Response, responses={200: {"content": {JPEG: {}}}, **_errors(404)})
@@ -493,7 +507,8 @@ def _upload(state: ServerState, key: str) -> Upload:
         vector, thumb, width, height = _embed(state, data, state.embedders.get(feature_set))
     except CannotEmbed as err:
         raise HTTPException(err.status, err.message) from None
-    return state.uploads.add(key, feature_set, vector, thumb, width, height)
+    name = state.upload_files.load_name(key) if state.upload_files is not None else ""
+    return state.uploads.add(key, feature_set, vector, thumb, width, height, name)
 
 
 def _ranking_response(ranking: Ranking, start: int, stop: int | None) -> Response:

@@ -51,6 +51,7 @@ class UploadedQuery(BaseModel):
     width: int = Field(description="Original width in px")
     height: int
     feature_set: str = Field(description="The feature set the upload was embedded in")
+    name: str = Field("", description="The uploaded file's name without folders; '' if it had none")
 
 
 class ErrorDetail(BaseModel):

@@ -354,6 +354,10 @@ def test_query_rows_and_hover_cards_name_their_images(page: Any, server_url: str
     expect(rows).to_have_count(2)
     expect(rows.nth(1).get_by_test_id("query-name")).to_have_text("my green square.png")
     shot(page, "ux-06-query-names")
+    # The server keeps the name with the upload: a reload still shows it.
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.get_by_test_id("query-row").nth(1).get_by_test_id("query-name")).to_have_text("my green square.png")
 
 
 def test_bad_url_parameters_are_normalised(browser: Any, server_url: str) -> None:

@@ -129,6 +129,8 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
       return splitBatch(await (await request(url, { signal })).arrayBuffer(), ids.length);
     },
     uploadThumbUrl: (key: string): string => `${BASE}/queries/${encodeURIComponent(key)}/thumb`,
+    /** An uploaded query's name (the file's), size and feature set, as the server keeps them. */
+    uploadInfo: (key: string): Promise<UploadAnswer> => json<UploadAnswer>(`${BASE}/queries/${encodeURIComponent(key)}/info`),
     rank: async (id: number, featureSet: string | null): Promise<Ranking> =>
       decodeRanking(await (await request(`${BASE}/rank/${id}${features(featureSet)}`)).arrayBuffer()),
     rankUpload: async (key: string, featureSet: string | null): Promise<Ranking> =>

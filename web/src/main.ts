@@ -19,7 +19,7 @@ import { MapView } from "./mapView";
 import { Preview } from "./preview";
 import { QueryPane } from "./queryPane";
 import { refKey } from "./queryList";
-import { imageName, placeholderName } from "./queryName";
+import { imageName, uploadName } from "./queryName";
 import { QuerySettings } from "./querySettings";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
@@ -59,15 +59,11 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const rankings = new Rankings(api, features.cell.value);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
-  const uploadNames = new Map<string, string>();
-  pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : Promise.resolve(placeholderName(ref, uploadNames.get(ref.key)))));
+  pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
     api.upload(file, file.name, features.cell.value).then(
-      (answer) => {
-        uploadNames.set(answer.query, file.name);
-        pane.add({ kind: "upload", key: answer.query });
-      },
+      (answer) => pane.add({ kind: "upload", key: answer.query }),
       (err: unknown) => errors.show(`Upload failed: ${message(err)}`),
     );
   });
