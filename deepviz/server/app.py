@@ -31,6 +31,7 @@ from deepviz.server.body_limit import BodyLimit
 from deepviz.server.docs import add_docs
 from deepviz.server.exposure import machine_names
 from deepviz.server.figure import figure_router
+from deepviz.server.fitted_grid import ASPECTS, FittedGrids, snap_aspect
 from deepviz.server.guard import HostCheck, OriginCheck, host_names
 from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
@@ -44,6 +45,7 @@ from deepviz.server.uploads import (
     embed_upload,
     upload_key,
     upload_limits,
+    upload_name,
 )
 from deepviz.settings import ServeSettings
 from deepviz.storage.manifest import MANIFEST
@@ -67,6 +69,7 @@ class ServerState:
     max_upload_bytes: int
     upload_files: UploadFiles | None = None
     upload_limits: DecodeLimits | None = None  # None: ServeSettings' defaults
+    grids_dir: Path | None = None  # where grids fitted to a pane's aspect are kept; None: memory only
 
     @cached_property
     def revision(self) -> str:
@@ -86,6 +89,10 @@ class ServerState:
     @cached_property
     def grid_bytes(self) -> bytes:
         return np.ascontiguousarray(self.project.grid, dtype="<i4").tobytes()
+
+    @cached_property
+    def fitted_grids(self) -> FittedGrids:
+        return FittedGrids(self.project, self.grids_dir)
 
     @cached_property
     def colors_bytes(self) -> bytes:
@@ -156,6 +163,7 @@ def create_app(
     embedder: Extractor | None = None,
     static_dir: Path | None = None,
     uploads_dir: Path | None = None,
+    grids_dir: Path | None = None,
 ) -> FastAPI:
     """The app serving the project at ``project_path``, configured by ``settings`` (limits, caches).
 
@@ -164,6 +172,8 @@ def create_app(
     ``static_dir``        the built front end (default: the copy inside the package)
     ``uploads_dir``       where uploaded files are kept (a subfolder per project revision) so
                           upload queries in saved URLs survive a restart; None keeps them in memory only
+    ``grids_dir``         where map grids fitted to the page's pane are kept across restarts
+                          (see fitted_grid.py); None keeps them in memory only
     """
     settings = settings or ServeSettings()
     project = project_path if isinstance(project_path, Project) else open_project(Path(project_path))
@@ -177,6 +187,7 @@ def create_app(
             embedders=Embedders(project, embedder),
             max_upload_bytes=settings.max_upload_bytes,
             upload_limits=upload_limits(settings),
+            grids_dir=grids_dir,
         )
         if uploads_dir is not None:
             state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
@@ -251,6 +262,7 @@ def get_project(state: State) -> models.ProjectInfo:
         name=name,
         n=p.n,
         grid=models.GridShape(rows=rows, cols=cols),
+        grid_aspects=list(ASPECTS),
         thumbnail_sizes=sorted(p.thumbnail_sizes),
         feature_sets=p.feature_sets,
         default_feature_set=p.default_feature_set,
@@ -261,9 +273,29 @@ def get_project(state: State) -> models.ProjectInfo:
     )
 
 
-@router.get("/grid", response_class=Response, responses=_binary("N x 2 little-endian int32 [row, col], in id order"))
-def get_grid(state: State) -> Response:
-    return Response(state.grid_bytes, media_type=BINARY, headers={"X-Count": str(state.project.n)})
+GRID_DOC = (
+    "N x 2 little-endian int32 [row, col], in id order; X-Grid-Rows and X-Grid-Cols give the grid's shape. "
+    "Without aspect: the grid the project stores. With aspect (width / height of the map pane): the same "
+    "layout on a grid of that aspect snapped to a step of 2^(1/4) (X-Grid-Aspect); 202 with Retry-After "
+    "while a large project's grid is being computed."
+)
+
+
+@router.get("/grid", response_class=Response, responses={**_binary(GRID_DOC), 202: {"description": "not ready yet"}})
+def get_grid(state: State, aspect: Annotated[float | None, Query(gt=0, le=1000)] = None) -> Response:
+    p = state.project
+    if aspect is None:
+        rows, cols = p.grid_shape
+        headers = {"X-Count": str(p.n), "X-Grid-Rows": str(rows), "X-Grid-Cols": str(cols)}
+        return Response(state.grid_bytes, media_type=BINARY, headers=headers)
+    try:
+        fitted = state.fitted_grids.get(aspect)
+    except RuntimeError as err:
+        raise HTTPException(500, f"{err}; the map keeps the project's stored grid") from None
+    if fitted is None:
+        return Response(status_code=202, headers={"Retry-After": "1", "X-Grid-Aspect": str(snap_aspect(aspect))})
+    headers = {"X-Count": str(p.n), "X-Grid-Rows": str(fitted.rows), "X-Grid-Cols": str(fitted.cols), "X-Grid-Aspect": str(fitted.aspect)}
+    return Response(fitted.to_bytes(), media_type=BINARY, headers=headers)
 
 
 @router.get("/labels", response_class=Response, responses=_binary("N little-endian int32 label codes, -1 = none"))
@@ -381,9 +413,10 @@ def upload_query(
     try:
         vector, thumb, width, height = _embed(state, data, extractor)
     except ImageRejected as err:
-        raise HTTPException(
-            415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
-        ) from None
+        what = file.filename or "the upload"
+        if err.over_limit:  # a fine image over a limit of this server: 413, with the limit and the flag that raises it
+            raise HTTPException(413, f"{what} is over this server's upload limit: {err.reason}") from None
+        raise HTTPException(415, f"{what} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file") from None
     except UploadBusy as err:
         raise HTTPException(err.status, err.message, headers={"Retry-After": "5"}) from None
     except ZeroFeatureError:
@@ -391,10 +424,23 @@ def upload_query(
             422, "the extractor gives all-zero features for this image, so it has no similarities; try another image"
         ) from None
     key = upload_key(name, data)
-    query = state.uploads.add(key, name, vector, thumb, width, height)
+    shown = upload_name(file.filename)
+    query = state.uploads.add(key, name, vector, thumb, width, height, shown)
     if state.upload_files is not None:
-        state.upload_files.save(key, name, data)
-    return models.UploadedQuery(query=query.key, width=width, height=height, feature_set=name)
+        state.upload_files.save(key, name, data, shown)
+    return _uploaded(query)
+
+
+def _uploaded(query: Upload) -> models.UploadedQuery:
+    return models.UploadedQuery(
+        query=query.key, width=query.width, height=query.height, feature_set=query.feature_set, name=query.name
+    )
+
+
+@router.get("/queries/{query}/info", response_model=models.UploadedQuery, responses=_errors(404))
+def get_query_info(query: str, state: State) -> models.UploadedQuery:
+    """An uploaded query's name, size and feature set (the page names its row by it after a reload)."""
+    return _uploaded(_upload(state, query))
 
 
 @router.get("/queries/{query}/thumb", response_class=Response, responses={200: {"content": {JPEG: {}}}, **_errors(404)})
@@ -456,13 +502,15 @@ def _upload(state: ServerState, key: str) -> Upload:
         return found
     kept = state.upload_files.load(key) if state.upload_files is not None else None
     if kept is None or kept[0] not in state.project.feature_sets:
-        raise HTTPException(404, f"no uploaded query {key!r} on this server; upload the image again")
+        held = "" if state.upload_files is not None else f" (it holds the last {state.uploads.keep}: deepviz serve --keep-uploads N)"
+        raise HTTPException(404, f"no uploaded query {key!r} on this server{held}; upload the image again")
     feature_set, data = kept
     try:
         vector, thumb, width, height = _embed(state, data, state.embedders.get(feature_set))
     except CannotEmbed as err:
         raise HTTPException(err.status, err.message) from None
-    return state.uploads.add(key, feature_set, vector, thumb, width, height)
+    name = state.upload_files.load_name(key) if state.upload_files is not None else ""
+    return state.uploads.add(key, feature_set, vector, thumb, width, height, name)
 
 
 def _ranking_response(ranking: Ranking, start: int, stop: int | None) -> Response:
@@ -476,7 +524,10 @@ def _ranking_response(ranking: Ranking, start: int, stop: int | None) -> Respons
 
 def _too_big(limit: int) -> str:
     shown = f"{limit / 1e6:g} MB" if limit >= 1_000_000 else f"{limit:,} bytes"
-    return f"the upload is larger than the {shown} limit; upload a smaller image (or a resized copy)"
+    return (
+        f"the upload is larger than this server's {shown} limit; upload a smaller image (or a resized copy), "
+        f"or restart the server with a higher limit in bytes: deepviz serve PROJECT --max-upload-bytes {max(2 * limit, 50_000_000)}"
+    )
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

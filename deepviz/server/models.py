@@ -17,6 +17,9 @@ class ProjectInfo(BaseModel):
     name: str = Field(description="Project folder name, for the page title")
     n: int = Field(description="Number of images; ids are 0..n-1")
     grid: GridShape
+    grid_aspects: list[float] = Field(
+        description="The aspects (width / height) /api/grid?aspect= answers grids for; the page asks for the nearest to its map pane's"
+    )
     thumbnail_sizes: list[int] = Field(
         description="Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id} and /api/thumbs/{size}/batch"
     )
@@ -48,6 +51,7 @@ class UploadedQuery(BaseModel):
     width: int = Field(description="Original width in px")
     height: int
     feature_set: str = Field(description="The feature set the upload was embedded in")
+    name: str = Field("", description="The uploaded file's name without folders; '' if it had none")
 
 
 class ErrorDetail(BaseModel):

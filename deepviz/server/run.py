@@ -37,7 +37,7 @@ def serve(
     host, port = settings.host, settings.port
     address = _address(host, port)[1]
     check_public(host, address, settings.public)
-    app = create_app(project, settings, uploads_dir=cache_root() / "uploads")
+    app = create_app(project, settings, uploads_dir=cache_root() / "uploads", grids_dir=cache_root() / "grids")
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     if port and bound != port:

@@ -434,6 +434,8 @@ def test_oversized_upload_is_413(tiny_project: Path, project: deepviz.Project) -
         assert small_over.status_code == 413 and "500 bytes limit" in small_over.json()["detail"]
         huge = upload(c, bytes(100_000))  # refused from Content-Length before the body is read
         assert huge.status_code == 413 and "smaller image" in huge.json()["detail"]
+    for answer in (small_over, huge):  # the limit and the flag that raises it, with a value
+        assert answer.json()["detail"].endswith("deepviz serve PROJECT --max-upload-bytes 50000000")
 
 
 def test_upload_without_a_loadable_extractor_is_503(no_embedder_client: TestClient, project: deepviz.Project) -> None:
@@ -542,3 +544,26 @@ def test_upload_queries_survive_a_restart_when_files_are_kept(tiny_project: Path
         assert r.status_code == 404 and "upload the image again" in r.json()["detail"]
     with local_client(create_app(tiny_project, embedder=ColourExtractor())) as c:  # files not kept
         assert c.get(f"/api/rank/upload/{key}").status_code == 404
+
+
+def test_an_upload_name_is_the_file_name_only_printable_and_bounded() -> None:
+    from deepviz.server.uploads import NAME_CHARS, upload_name
+
+    assert upload_name("a/b\\c\x00d\n.png") == "cd.png"
+    assert upload_name(None) == "" and len(upload_name("x" * 500)) == NAME_CHARS
+
+
+def test_an_upload_keeps_the_name_of_its_file_across_a_restart(tiny_project: Path, project: deepviz.Project, tmp_path: Path) -> None:
+    """The page names an upload's row by its file after a reload: the server keeps the name (no folders)."""
+    data = image_bytes(project, 5)
+    with local_client(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:
+        answer = upload(c, data, name="C:\\Users\\me\\holiday photo.png").json()
+        assert answer["name"] == "holiday photo.png"
+        key = answer["query"]
+        info = c.get(f"/api/queries/{key}/info").json()
+        assert info == {**answer, "name": "holiday photo.png"}
+    with local_client(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:  # restarted
+        info = c.get(f"/api/queries/{key}/info").json()
+        assert info["name"] == "holiday photo.png" and info["query"] == key and info["width"] == answer["width"]
+        r = c.get("/api/queries/u0123456789abcdef0123/info")
+        assert r.status_code == 404 and "upload the image again" in r.json()["detail"]

@@ -132,6 +132,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/queries/{query}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Query Info
+         * @description An uploaded query's name, size and feature set (the page names its row by it after a reload).
+         */
+        get: operations["get_query_info_api_queries__query__info_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/queries/{query}/thumb": {
         parameters: {
             query?: never;
@@ -307,6 +327,11 @@ export interface components {
             feature_sets: string[];
             grid: components["schemas"]["GridShape"];
             /**
+             * Grid Aspects
+             * @description The aspects (width / height) /api/grid?aspect= answers grids for; the page asks for the nearest to its map pane's
+             */
+            grid_aspects: number[];
+            /**
              * Labels
              * @description Sorted unique label names; /api/labels codes index this list
              */
@@ -344,6 +369,12 @@ export interface components {
             feature_set: string;
             /** Height */
             height: number;
+            /**
+             * Name
+             * @description The uploaded file's name without folders; '' if it had none
+             * @default
+             */
+            name: string;
             /**
              * Query
              * @description Opaque key, 'u' followed by digits
@@ -472,14 +503,16 @@ export interface operations {
     };
     get_grid_api_grid_get: {
         parameters: {
-            query?: never;
+            query?: {
+                aspect?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description N x 2 little-endian int32 [row, col], in id order */
+            /** @description N x 2 little-endian int32 [row, col], in id order; X-Grid-Rows and X-Grid-Cols give the grid's shape. Without aspect: the grid the project stores. With aspect (width / height of the map pane): the same layout on a grid of that aspect snapped to a step of 2^(1/4) (X-Grid-Aspect); 202 with Retry-After while a large project's grid is being computed. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -487,6 +520,13 @@ export interface operations {
                 content: {
                     "application/octet-stream": unknown;
                 };
+            };
+            /** @description not ready yet */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unprocessable Entity */
             422: {
@@ -677,6 +717,46 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_query_info_api_queries__query__info_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                query: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedQuery"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -83,6 +83,25 @@ async function int32s(url: string): Promise<Int32Array> {
 export const getProject = (): Promise<ProjectInfo> => json<ProjectInfo>(`${BASE}/project`);
 /** (N, 2) [row, col] per id, flattened. */
 export const getGrid = (): Promise<Int32Array> => int32s(`${BASE}/grid`);
+/** A grid of the project's layout: (N, 2) [row, col] per id flattened, and its shape. */
+export interface GridCells {
+  grid: Int32Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * The layout on a grid of `aspect` (width / height, one of ProjectInfo.grid_aspects), or null
+ * while the server is still computing it (answer 202: ask again later).
+ */
+export async function getFittedGrid(aspect: number): Promise<GridCells | null> {
+  const res = await request(`${BASE}/grid?aspect=${aspect}`);
+  if (res.status === 202) return null;
+  const buf = await res.arrayBuffer();
+  const grid = new Int32Array(buf.slice(0, buf.byteLength - (buf.byteLength % 4)));
+  return { grid, rows: Number(res.headers.get("X-Grid-Rows")), cols: Number(res.headers.get("X-Grid-Cols")) };
+}
+
 /** (N,) label code per id, -1 for none; index into ProjectInfo.labels. */
 export const getLabels = (): Promise<Int32Array> => int32s(`${BASE}/labels`);
 /** (N, 3) uint8 mean RGB per id, flattened. */
@@ -110,6 +129,8 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
       return splitBatch(await (await request(url, { signal })).arrayBuffer(), ids.length);
     },
     uploadThumbUrl: (key: string): string => `${BASE}/queries/${encodeURIComponent(key)}/thumb`,
+    /** An uploaded query's name (the file's), size and feature set, as the server keeps them. */
+    uploadInfo: (key: string): Promise<UploadAnswer> => json<UploadAnswer>(`${BASE}/queries/${encodeURIComponent(key)}/info`),
     rank: async (id: number, featureSet: string | null): Promise<Ranking> =>
       decodeRanking(await (await request(`${BASE}/rank/${id}${features(featureSet)}`)).arrayBuffer()),
     rankUpload: async (key: string, featureSet: string | null): Promise<Ranking> =>

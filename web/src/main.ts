@@ -7,10 +7,11 @@
 //                FeaturePicker (f) and ErrorBox in its toolbar
 
 import "./style.css";
-import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { createApi, getColours, getFittedGrid, getGrid, getLabels, getProject } from "./api";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
+import { GridFit } from "./gridFit";
 import { Highlight } from "./highlight";
 import { labelCounts } from "./legend";
 import { MapToolbar } from "./mapToolbar";
@@ -18,7 +19,7 @@ import { MapView } from "./mapView";
 import { Preview } from "./preview";
 import { QueryPane } from "./queryPane";
 import { refKey } from "./queryList";
-import { imageName, placeholderName } from "./queryName";
+import { imageName, uploadName } from "./queryName";
 import { QuerySettings } from "./querySettings";
 import { SessionMenu } from "./session";
 import { Rankings } from "./rankings";
@@ -51,6 +52,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     pane.add({ kind: "image", id });
   };
   const map = new MapView(mapData, highlight, pick, api.thumbBatch);
+  const fit = new GridFit(map, project.grid_aspects, getFittedGrid, (m) => errors.show(m));
   // The map starts neutral rather than wait for its colours (`colours` cannot reject).
   void colours.then((c) => c && map.setColours(c));
   const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
@@ -58,15 +60,11 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const rankings = new Rankings(api, features.cell.value);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
-  const uploadNames = new Map<string, string>();
-  pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : Promise.resolve(placeholderName(ref, uploadNames.get(ref.key)))));
+  pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
     api.upload(file, file.name, features.cell.value).then(
-      (answer) => {
-        uploadNames.set(answer.query, file.name);
-        pane.add({ kind: "upload", key: answer.query });
-      },
+      (answer) => pane.add({ kind: "upload", key: answer.query }),
       (err: unknown) => errors.show(`Upload failed: ${message(err)}`),
     );
   });
@@ -102,7 +100,12 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   };
   store.subscribe(render);
   rankings.onChange(render);
-  watchSizes(map, pane, render, () => highlight.set(null));
+  watchSizes(map, pane, render, () => {
+    highlight.set(null);
+    fit.resized();
+  });
+  // A small project's grid for this pane comes at once: the map never shows another one to click on.
+  await fit.fit();
   normaliseUrl(store);
   document.body.dataset.ready = "true";
 }
@@ -125,11 +128,11 @@ function mapPane(...children: HTMLElement[]): HTMLElement {
 
 /**
  * The panes change size with the window and with the splitter: the map refits, the rows
- * relayout, and a hover card (now over the wrong place) is dropped.
+ * relayout, and `changed` drops a hover card (now over the wrong place) and refits the grid.
  */
-function watchSizes(map: MapView, pane: QueryPane, render: () => void, unhover: () => void): void {
+function watchSizes(map: MapView, pane: QueryPane, render: () => void, changed: () => void): void {
   const resized = new ResizeObserver(() => {
-    unhover();
+    changed();
     map.resize();
     render();
   });

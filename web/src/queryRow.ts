@@ -88,7 +88,7 @@ export class QueryRow {
     const del = button("✕", "delete-query", "delete this query", () => actions.remove());
     controls.append(this.up, this.down, del);
     head.append(img, label, this.labelText, controls);
-    this.showName(placeholderName(query.ref, undefined));
+    this.showName(placeholderName(query.ref));
 
     this.body = element("div", "query-body");
     this.chart = new CurveChart({ height: CHART_HEIGHT, testid: "row-chart", titles: false });

@@ -105,4 +105,14 @@ describe("fittedDomain", () => {
     expect(hi).toBeGreaterThan(0.9);
     expect(fittedDomain([])).toEqual([-1, 1]);
   });
+  it("never pads past [-1, 1], where a similarity cannot go", () => {
+    const [lo, hi] = fittedDomain([[0.35, 1]]);
+    expect(hi).toBe(1);
+    expect(lo).toBeCloseTo(0.35 - 0.65 * 0.04, 10);
+    expect(fittedDomain([[-1, -0.2]])[0]).toBe(-1);
+    const flat = fittedDomain([[0.9999999, 1]]);
+    expect(flat[1]).toBe(1);
+    expect(flat[0]).toBeCloseTo(0.9499999, 9);
+    expect(fittedDomain([[0.5, 1.0000001]])[1]).toBe(1.0000001); // float rounding past 1: the data stays inside
+  });
 });
