@@ -93,7 +93,7 @@ class ServerState:
     def warm_up(self) -> None:
         """Load the default feature matrix and extractor now rather than on the first query."""
         default = self.project.default_feature_set
-        self.rankings.matrix(default)
+        self.rankings.warm_up(default)
         self.embedders.can_embed(default)
 
 
