@@ -144,7 +144,6 @@ def run(x: np.ndarray, repeats: int) -> None:
 
         xt = torch.from_numpy(np.array(x))  # a copy in RAM: torch takes no read-only memory map
         measure("torch f16 mv (in RAM)", lambda: torch.mv(xt, torch.from_numpy(q).half()).float().numpy())
-        del xt
     except ImportError:
         pass
     s = similarities(x, q)
