@@ -5,10 +5,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from deepviz.core.similarity import has_fast_kernel, rank, to_float32
+from deepviz.core.similarity import has_fast_kernel, rank, ranks_of, to_float32
 from deepviz.storage.project import Project
 
 # Without the fast extra, a float32 copy turns a 1M x 512 ranking from ~0.5 s (float16 blocks)
@@ -31,7 +32,13 @@ class Ranking:
 
     @property
     def nbytes(self) -> int:
-        return int(self.order.nbytes + self.sims.nbytes)
+        """Bytes held, counting the rank of each id that :attr:`ranks` may add."""
+        return int(self.order.nbytes + self.sims.nbytes + 4 * len(self.order))
+
+    @cached_property
+    def ranks(self) -> np.ndarray:
+        """(N,) int32 rank of each id (made on first use: hovers and rank correlations need it)."""
+        return ranks_of(self.order)
 
     def to_bytes(self, start: int = 0, stop: int | None = None) -> bytes:
         """Ids ``order[start:stop]`` as little-endian int32, then their similarities as little-endian float32."""

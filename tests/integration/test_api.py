@@ -303,7 +303,7 @@ def test_rank_of_bad_id_or_feature_set(client: TestClient) -> None:
 
 
 def test_rankings_cache_is_bounded_and_float16_path_agrees(project: deepviz.Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    one = N * 8
+    one = N * 12  # ids, similarities and the rank of each id
     served = Rankings(project, cache_bytes=2 * one)  # the float16 kernel when numba is there
     fast, served_dtype = has_fast_kernel(), served.matrix("colour").dtype
     monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: False)
