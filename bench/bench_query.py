@@ -108,13 +108,53 @@ def bench_case(label: str, n: int, d: int, repeats: int, tmp: Path, keep: bool) 
         real_cached = median_ms(lambda i: http.get(f"/api/rank/{i}").content, batches[4])
         window = median_ms(lambda i: http.get(f"/api/rank/{i}", params={"start": 0, "stop": 64}).content, batches[5])
         rss, anon = rss_now_gb()
+    served = serve_process(root, ids[: 6 * repeats])
     if not keep:
         shutil.rmtree(root)
     return {
         "case": f"{label} {n:,}x{d}", "write_s": written, "load_ms": load, "argsort": argsort, "core": core,
         "f16": f16, "server": server, "cached": cached, "testclient": in_process, "uvicorn": real,
-        "uvicorn_cached": real_cached, "window": window, "rss_gb": rss, "anon_gb": anon, "peak_gb": peak_rss_gb(),
+        "uvicorn_cached": real_cached, "window": window, "rss_gb": rss, "anon_gb": anon, "peak_gb": peak_rss_gb(), **served,
     }
+
+
+def serve_process(root: Path, ids: list[int]) -> dict[str, float]:
+    """`deepviz serve` in its own process, asked what the page asks per query (the head of the
+    ranking, then the curve at 1,000 px on the log axis), one query per id, then its memory from /proc:
+    the server's RSS as a user would see it, nothing of the bench in it."""
+    import re
+    import subprocess
+    import sys
+
+    import httpx2 as httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deepviz", "serve", str(root), "--port", "0", "--no-open"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        url = None
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            found = re.search(r"at (http://\S+)", line)
+            if found:
+                url = found[1]
+                break
+        assert url, "deepviz serve printed no URL"
+        times = []
+        with httpx.Client(base_url=url.rstrip("/"), timeout=120) as http:
+            http.get("/api/ranking/at", params={"q": ids[0], "ranks": "0"})  # waits for the warm-up (map + compile)
+            for i in ids:
+                t = time.perf_counter()
+                http.get("/api/ranking/at", params={"q": i, "ranks": "0-255,999999"}).raise_for_status()
+                http.get("/api/ranking/curve", params={"q": i, "width": 1000, "log": True}).raise_for_status()
+                times.append((time.perf_counter() - t) * 1e3)
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines() if ":" in line)
+        gb = {k: int(fields[k].split()[0]) / 1024**2 for k in ("VmRSS", "RssAnon", "RssFile", "VmHWM")}
+        return {"page_query": statistics.median(times), **gb}
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def print_table(rows: list[dict[str, float | str]]) -> None:
@@ -153,6 +193,10 @@ def main() -> None:
             print(f"== {label}: {n:,} x {d} ...", flush=True)
             rows.append(bench_case(label, n, d, args.repeats, tmp, args.keep is not None))
     print_table(rows)
+    print("\n`deepviz serve` in its own process, after one query per id as the page asks it (head + curve):")
+    print(f"{'case':<22}{'head+curve ms':>14}{'RSS GB':>8}{'anon':>7}{'file':>7}{'peak':>7}")
+    for r in rows:
+        print(f"{r['case']:<22}{r['page_query']:>14.1f}{r['VmRSS']:>8.2f}{r['RssAnon']:>7.2f}{r['RssFile']:>7.2f}{r['VmHWM']:>7.2f}")
 
 
 if __name__ == "__main__":
