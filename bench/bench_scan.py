@@ -1,6 +1,6 @@
 """Benchmark the candidate ways to score N float16 rows against a query, beside a raw read and np.argsort.
 
-    python bench/bench_scan.py [--n 1000000] [--d 1280] [--repeats 5] [--features FILE.npy]
+    python bench/bench_scan.py [--n 1000000] [--d 1280] [--repeats 5] [--features FILE.npy] [--jit-only]
 
 Candidates (each a full (N,) float32 similarity vector from the float16 memory map):
   numpy blocks   deepviz's path without the fast extra: 65536-entry table to float32, BLAS matvec per block
@@ -10,7 +10,9 @@ Candidates (each a full (N,) float32 similarity vector from the float16 memory m
   torch f16 mv   torch.mv on float16 (only when torch is installed; not a default dependency)
 Baselines measured in the same process: a raw read of the same bytes (a numba sum over every
 element, on every core) and np.argsort of N float32. Then the sort step: order_by_similarity
-(one uint64 key sort) against argsort. Prints figures only; asserts nothing.
+(one uint64 key sort) against argsort, and the kernel's start-up in a fresh process (import
+numba + compile, with an empty disk cache, then again from the cache; NUMBA_CACHE_DIR points
+at a temp folder). Prints figures only; asserts nothing.
 """
 
 from __future__ import annotations
@@ -87,13 +89,28 @@ def onnx_scorer(d: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     return score
 
 
+def jit_start_up() -> None:
+    import subprocess
+    import sys
+
+    code = "import time; t = time.perf_counter(); from deepviz.core.halfdot import compile_now; compile_now(); print(time.perf_counter() - t)"
+    with tempfile.TemporaryDirectory(prefix="deepviz-numba-cache-") as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = [float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout) for _ in range(3)]
+    print(f"kernel start-up in a fresh process (import numba + compile): {runs[0]:.2f} s with an empty cache, {min(runs[1:]):.2f} s from the cache")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--d", type=int, default=1280)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--features", type=Path, help="an existing (N, D) float16 .npy to read instead of a synthetic one")
+    parser.add_argument("--jit-only", action="store_true", help="measure only the kernel's start-up")
     args = parser.parse_args()
+    jit_start_up()
+    if args.jit_only:
+        return
     with tempfile.TemporaryDirectory(prefix="deepviz-bench-scan-") as tmp:
         path = args.features or Path(tmp) / "features.npy"
         if not args.features:
