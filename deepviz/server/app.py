@@ -385,7 +385,7 @@ def _ranking_of(state: ServerState, ref: str, features: str | None) -> Ranking:
                 409, f"query {ref} was embedded in feature set {upload.feature_set!r}; upload it again with ?features={name}"
             )
         return state.rankings.for_vector(name, upload.key, upload.vector)
-    if not ref.isdigit():
+    if not (ref.isascii() and ref.isdigit()):
         raise HTTPException(400, f"cannot read query {ref!r}; send an image id like q=12, or q=upload:KEY")
     _check_id(state, int(ref))
     return state.rankings.for_image(name, int(ref))

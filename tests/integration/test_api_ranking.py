@@ -92,6 +92,7 @@ def test_spearman_matches_scipy_on_the_full_rankings(client: TestClient) -> None
     ("path", "params", "status", "says"),
     [
         ("curve", {"q": "x1", "width": 10}, 400, "send an image id"),
+        ("curve", {"q": "²", "width": 10}, 400, "send an image id"),  # a digit to str.isdigit, not to int()
         ("curve", {"q": N, "width": 10}, 404, "out of range"),
         ("curve", {"q": 1, "width": 0}, 422, ""),
         ("at", {"q": 1, "ranks": str(N)}, 404, "out of range"),
