@@ -553,3 +553,15 @@ def test_upload_queries_survive_a_restart_when_files_are_kept(tiny_project: Path
         assert r.status_code == 404 and "upload the image again" in r.json()["detail"]
     with local_client(create_app(tiny_project, embedder=ColourExtractor())) as c:  # files not kept
         assert c.get(f"/api/rank/upload/{key}").status_code == 404
+
+
+def test_serve_names_the_fast_extra_only_when_a_big_set_is_slow(project: deepviz.Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    rankings = Rankings(project, cache_bytes=ServeSettings().cache_bytes, ram_copy_bytes=0)
+    monkeypatch.setattr("deepviz.server.ranking.SLOW_VALUES", 1)  # the tiny set counts as big
+    monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: True)
+    assert rankings.slow_hint("colour") is None
+    monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: False)
+    hint = rankings.slow_hint("colour")
+    assert hint and "pip install 'deepviz[fast]'" in hint and f"{N:,} x " in hint
+    roomy = Rankings(project, cache_bytes=ServeSettings().cache_bytes)  # a float32 copy fits: fast enough
+    assert roomy.slow_hint("colour") is None
