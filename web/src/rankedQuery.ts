@@ -127,7 +127,10 @@ export class RankedQuery {
    * only the window's images (rank -1 elsewhere). While it is being fetched, the last window
    * held (with its own lo, hi), or null.
    */
-  window(lo: number, hi: number): { ranking: Ranking; lo: number; hi: number } | null {
+  window(from: number, to: number): { ranking: Ranking; lo: number; hi: number } | null {
+    // A window from a bad link may run past the last rank: the part inside is lit.
+    const lo = Math.max(0, Math.min(from, this.n));
+    const hi = Math.max(lo, Math.min(to, this.n));
     if (this.lit && this.lit.lo === lo && this.lit.hi === hi) return this.lit;
     // One window at a time: while the brush is dragged, the next one asked is the latest.
     if ([...this.pending].some((k) => k.startsWith("window:"))) return this.lit;

@@ -49,6 +49,9 @@ describe("RankedQuery", () => {
     expect(lit && [...lit.ranking.ids.slice(1000, 1100)]).toEqual([...dense.ids.slice(1000, 1100)]);
     expect(lit?.ranking.rankOf[dense.ids[1050]]).toBe(1050);
     expect(lit?.ranking.rankOf[dense.ids[999]]).toBe(-1);
+    expect(q.window(4990, 6000)).toBe(lit); // past the end: clamped, fetched once the last one is in
+    await settle();
+    expect(q.window(4990, 6000)).toMatchObject({ lo: 4990, hi: 5000 });
   });
   it("stretches the nearest curve held while the one for a new width is on its way", async () => {
     const q = await RankedQuery.load(5000, denseSource(ranking(5000)), () => {});
