@@ -150,5 +150,14 @@ def _float16_table() -> NDArray[np.float32]:
 
 @lru_cache(maxsize=1)
 def has_fast_kernel() -> bool:
-    """Whether numba (``pip install 'deepviz[fast]'``) is there to rank float16 at memory speed."""
-    return importlib.util.find_spec("numba") is not None
+    """Whether numba (``pip install 'deepviz[fast]'``) is there, and works, to rank float16 at memory speed.
+
+    Imports it (~1 s): a numba built for another numpy refuses to import, and the numpy path is then used.
+    """
+    if importlib.util.find_spec("numba") is None:
+        return False
+    try:
+        import deepviz.core.halfdot  # noqa: F401
+    except ImportError:
+        return False
+    return True

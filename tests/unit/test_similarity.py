@@ -172,3 +172,12 @@ def test_key_sort_orders_signed_zeros_and_extremes() -> None:
     order, ranked = order_by_similarity(sims)
     assert order.tolist() == [7, 2, 4, 0, 1, 6, 5, 3, 8]  # -0.0 and 0.0 tie, so by id
     assert ranked.tolist() == sims[order].tolist()
+
+
+def test_a_numba_that_does_not_import_means_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError, as a build for another numpy does
+    monkeypatch.delitem(sys.modules, "deepviz.core.halfdot", raising=False)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: object())  # "installed"
+    assert has_fast_kernel.__wrapped__() is False
