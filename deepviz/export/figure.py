@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from deepviz.core.envelope import column_edges, envelope
+from deepviz.core.envelope import envelope, x_to_position
 from deepviz.core.similarity import rank
 from deepviz.errors import MissingDependency, UsageError, pip_command
 from deepviz.settings import FigureSettings
@@ -221,17 +221,13 @@ def _style(i: int) -> tuple[str, Any]:
 
 
 def _draw_curve(ax: Axes, sims: NDArray[np.float32], i: int, style: FigureStyle, label: str | None = None) -> None:
-    """The curve as a min/max envelope at ~2 columns per printed point: exact at print resolution."""
+    """The curve as the page draws it (one point per rank, then a min/max pair per column) at ~2 columns per
+    printed point, placed back on the rank axis: exact at print resolution, small at any N."""
     colour, dash = _style(i)
     columns = int(style.width_in * 72 * 2)
-    edges = column_edges(len(sims), columns, log=style.log)
-    high, low = envelope(sims, edges)
-    # Column c spans ranks [edges[c], edges[c+1]): the curve enters at high and leaves at low.
-    x = np.repeat(edges[:-1], 2).astype(np.float64)
-    x[1::2] = edges[1:] - 1
-    y = np.empty(2 * len(high), dtype=np.float32)
-    y[0::2], y[1::2] = high, low
-    (line,) = ax.plot(x, y, color=colour, linestyle=dash, linewidth=1.0, label=label)
+    points = envelope(sims, columns, style.log)
+    x = [x_to_position(float(px), columns, len(sims), style.log) for px in points.x]
+    (line,) = ax.plot(x, points.sims, color=colour, linestyle=dash, linewidth=1.0, label=label)
     line.set_gid(f"curve-{i}" if label is None else f"overlay-curve-{i}")
 
 

@@ -21,7 +21,9 @@ from starlette.responses import Response as StarletteResponse
 from starlette.types import Scope
 
 from deepviz._version import __version__
+from deepviz.core.envelope import envelope
 from deepviz.core.normalize import ZeroFeatureError
+from deepviz.core.similarity import spearman
 from deepviz.errors import DeepvizError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import DecodeLimits, ImageRejected
@@ -101,7 +103,7 @@ class ServerState:
     def warm_up(self) -> None:
         """Load the default feature matrix and extractor now rather than on the first query."""
         default = self.project.default_feature_set
-        self.rankings.matrix(default)
+        self.rankings.warm_up(default)
         self.embedders.can_embed(default)
 
 
@@ -393,6 +395,98 @@ def rank_image(
     _check_id(state, image_id)
     name = _feature_set(state, features)
     return _ranking_response(state.rankings.for_image(name, image_id), start, stop)
+
+
+QUERY_REF = "the query: an image id (12), or upload:KEY for an uploaded image"
+CURVE_DOC = (
+    "The curve as a chart WIDTH px wide draws it (deepviz.core.envelope): X-Count K, then K little-endian float32 x "
+    "(px from the plot's left edge), then K float32 similarities. Head ranks a pixel or more apart are one point each; "
+    "then each pixel column is two points at its x: the max then the min of its ranks. X-Total is N."
+)
+PICKED_DOC = (
+    "X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for "
+    "/ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked."
+)
+
+
+def _ranking_of(state: ServerState, ref: str, features: str | None) -> Ranking:
+    """The ranking of query ``ref`` (an image id, or upload:KEY) in feature set ``features``."""
+    name = _feature_set(state, features)
+    if ref.startswith("upload:"):
+        upload = _upload(state, ref.removeprefix("upload:"))
+        if upload.feature_set != name:
+            raise HTTPException(
+                409, f"query {ref} was embedded in feature set {upload.feature_set!r}; upload it again with ?features={name}"
+            )
+        return state.rankings.for_vector(name, upload.key, upload.vector)
+    if not (ref.isascii() and ref.isdigit()):
+        raise HTTPException(400, f"cannot read query {ref!r}; send an image id like q=12, or q=upload:KEY")
+    _check_id(state, int(ref))
+    return state.rankings.for_image(name, int(ref))
+
+
+def _picked(ints: np.ndarray, sims: np.ndarray) -> Response:
+    body = np.ascontiguousarray(ints, dtype="<i4").tobytes() + np.ascontiguousarray(sims, dtype="<f4").tobytes()
+    return Response(body, media_type=BINARY, headers={"X-Count": str(len(ints))})
+
+
+def _parse(text: str, what: str, n: int) -> np.ndarray:
+    try:
+        values = parse_ids(text)
+    except BadIdList as err:
+        raise HTTPException(400, str(err).replace("ids", what)) from None
+    if len(values) and values.max() >= n:
+        raise HTTPException(404, f"{what} {int(values.max())} is out of range; this ranking has 0..{n - 1}")
+    return values
+
+
+@router.get("/ranking/curve", response_class=Response, responses={**_binary(CURVE_DOC), **_errors(400, 404, 409)})
+def ranking_curve(
+    state: State,
+    q: Annotated[str, Query(description=QUERY_REF)],
+    width: Annotated[int, Query(ge=1, le=16384, description="the plot's width in px")],
+    log: bool = False,
+    features: str | None = None,
+) -> Response:
+    ranking = _ranking_of(state, q, features)
+    env = envelope(ranking.sims, width, log)
+    body = np.ascontiguousarray(env.x, dtype="<f4").tobytes() + np.ascontiguousarray(env.sims, dtype="<f4").tobytes()
+    return Response(body, media_type=BINARY, headers={"X-Count": str(len(env.x)), "X-Total": str(len(ranking.order))})
+
+
+@router.get("/ranking/at", response_class=Response, responses={**_binary(PICKED_DOC), **_errors(400, 404, 409)})
+def ranking_at(
+    state: State,
+    q: Annotated[str, Query(description=QUERY_REF)],
+    ranks: Annotated[str, Query(description=f"ranks and ranges, e.g. 0-63,1000; at most {MAX_IDS}")],
+    features: str | None = None,
+) -> Response:
+    ranking = _ranking_of(state, q, features)
+    at = _parse(ranks, "ranks", len(ranking.order))
+    return _picked(ranking.order[at], ranking.sims[at])
+
+
+@router.get("/ranking/of", response_class=Response, responses={**_binary(PICKED_DOC), **_errors(400, 404, 409)})
+def ranking_of(
+    state: State,
+    q: Annotated[str, Query(description=QUERY_REF)],
+    ids: Annotated[str, Query(description=f"image ids and ranges, e.g. 7,3,10-12; at most {MAX_IDS}")],
+    features: str | None = None,
+) -> Response:
+    ranking = _ranking_of(state, q, features)
+    where = ranking.ranks[_parse(ids, "ids", len(ranking.order))]
+    return _picked(where, ranking.sims[where])
+
+
+@router.get("/ranking/spearman", response_model=models.RankCorrelation, responses=_errors(400, 404, 409))
+def ranking_spearman(
+    state: State,
+    a: Annotated[str, Query(description=QUERY_REF)],
+    b: Annotated[str, Query(description=QUERY_REF)],
+    features: str | None = None,
+) -> models.RankCorrelation:
+    ra, rb = _ranking_of(state, a, features), _ranking_of(state, b, features)
+    return models.RankCorrelation(rho=spearman(ra.ranks, rb.ranks), n=len(ra.order))
 
 
 @router.post("/queries/upload", response_model=models.UploadedQuery, responses=_errors(400, 404, 409, 413, 415, 503))

@@ -58,3 +58,10 @@ class ErrorDetail(BaseModel):
     """Every 4xx/5xx answer: a message that says what went wrong and what to do."""
 
     detail: str
+
+
+class RankCorrelation(BaseModel):
+    """Spearman's rank correlation of two queries' full rankings (ties are broken by id, so exact)."""
+
+    rho: float = Field(description="1 - 6 sum(d^2) / (n (n^2 - 1)) over every image's two ranks")
+    n: int = Field(description="Images ranked")

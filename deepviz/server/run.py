@@ -47,6 +47,10 @@ def serve(
         for line in reach(address, bound):
             echo(line)
     echo(f"deepviz is serving {project} at {url}  (Ctrl+C to stop)")
+    state = app.state.deepviz.current()
+    hint = state.rankings.slow_hint(state.project.default_feature_set)
+    if hint:
+        echo(hint)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     # Loading the features (and the model for uploads) now makes the first query as fast as the rest.
     threading.Thread(target=app.state.deepviz.warm_up, name="deepviz-warm-up", daemon=True).start()

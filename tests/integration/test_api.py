@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import deepviz
+from deepviz.core.similarity import has_fast_kernel
 from deepviz.server.app import create_app
 from deepviz.server.ranking import Rankings
 from deepviz.server.run import app_url, bind
@@ -301,17 +302,27 @@ def test_rank_of_bad_id_or_feature_set(client: TestClient) -> None:
     assert r.status_code == 404 and "'colour'" in r.json()["detail"]
 
 
-def test_rankings_cache_is_bounded_and_float16_path_agrees(project: deepviz.Project) -> None:
-    one = N * 8
-    rankings = Rankings(project, cache_bytes=2 * one)
+def test_rankings_cache_is_bounded_and_float16_path_agrees(project: deepviz.Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    one = N * 12  # ids, similarities and the rank of each id
+    served = Rankings(project, cache_bytes=2 * one)  # the float16 kernel when numba is there
+    fast, served_dtype = has_fast_kernel(), served.matrix("colour").dtype
+    monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: False)
+    monkeypatch.setattr("deepviz.core.similarity.has_fast_kernel", lambda: False)
+    copied = Rankings(project, cache_bytes=2 * one)
     mapped = Rankings(project, cache_bytes=ServeSettings().cache_bytes, ram_copy_bytes=0)
     for image_id in range(5):
-        a = rankings.for_image("colour", image_id)
+        a = copied.for_image("colour", image_id)
         b = mapped.for_image("colour", image_id)
         np.testing.assert_array_equal(a.order, b.order)
         np.testing.assert_array_equal(a.sims, b.sims)
-    assert rankings.cached == 2 and rankings.cached_bytes == 2 * one
-    assert mapped.matrix("colour").dtype == np.float16 and rankings.matrix("colour").dtype == np.float32
+        c = served.for_image("colour", image_id)
+        np.testing.assert_allclose(c.sims, a.sims, rtol=0, atol=1e-6)
+        apart = np.diff(a.sims, prepend=2.0, append=-2.0)  # ranks whose neighbours are clearly apart
+        clear = (-apart[:-1] > 1e-6) & (-apart[1:] > 1e-6)
+        np.testing.assert_array_equal(c.order[clear], a.order[clear])
+    assert copied.cached == 2 and copied.cached_bytes == 2 * one
+    assert mapped.matrix("colour").dtype == np.float16 and copied.matrix("colour").dtype == np.float32
+    assert served_dtype == (np.float16 if fast else np.float32)
 
 
 # --- queries by upload -------------------------------------------------------------------------
@@ -567,3 +578,15 @@ def test_an_upload_keeps_the_name_of_its_file_across_a_restart(tiny_project: Pat
         assert info["name"] == "holiday photo.png" and info["query"] == key and info["width"] == answer["width"]
         r = c.get("/api/queries/u0123456789abcdef0123/info")
         assert r.status_code == 404 and "upload the image again" in r.json()["detail"]
+
+
+def test_serve_names_the_fast_extra_only_when_a_big_set_is_slow(project: deepviz.Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    rankings = Rankings(project, cache_bytes=ServeSettings().cache_bytes, ram_copy_bytes=0)
+    monkeypatch.setattr("deepviz.server.ranking.SLOW_VALUES", 1)  # the tiny set counts as big
+    monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: True)
+    assert rankings.slow_hint("colour") is None
+    monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: False)
+    hint = rankings.slow_hint("colour")
+    assert hint and "pip install 'deepviz[fast]'" in hint and f"{N:,} x " in hint
+    roomy = Rankings(project, cache_bytes=ServeSettings().cache_bytes)  # a float32 copy fits: fast enough
+    assert roomy.slow_hint("colour") is None

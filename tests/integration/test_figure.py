@@ -7,13 +7,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
 from deepviz.cli import cli
-from deepviz.core.envelope import column_edges, envelope
 from deepviz.storage.project import open_project
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -55,31 +53,6 @@ def test_png_has_the_asked_for_width_and_the_same_figure_is_the_same_file(tiny_p
     first = b.read_bytes()
     _run(str(tiny_project), "-q", "3", "-o", str(b))
     assert b.read_bytes() == first
-
-
-def test_curve_is_the_envelope_of_the_exact_ranking(tiny_project: Path, tmp_path: Path) -> None:
-    """The drawn polyline passes through every column's first and last similarity of the real ranking."""
-    from deepviz.core.similarity import rank
-
-    project = open_project(tiny_project)
-    x = project.features()
-    _, sims = rank(x, np.asarray(x[7], dtype=np.float32))
-    edges = column_edges(len(sims), 4)
-    high, low = envelope(sims, edges)
-    for c in range(len(high)):
-        block = sims[edges[c] : edges[c + 1]]
-        assert high[c] == block.max() and low[c] == block.min()
-
-
-@pytest.mark.parametrize("log", [False, True])
-def test_column_edges_cover_every_rank_once(log: bool) -> None:
-    for n in (1, 2, 7, 1000, 1_000_003):
-        edges = column_edges(n, 300, log=log)
-        assert edges[0] == 0 and edges[-1] == n
-        assert np.all(np.diff(edges) >= 1)
-        assert len(edges) - 1 <= 300
-    # A log axis gives the head one column per rank.
-    assert list(column_edges(1_000_000, 1000, log=True)[:6]) == [0, 1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize(

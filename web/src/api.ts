@@ -3,7 +3,8 @@
 
 import type { paths } from "./api-types";
 import { thumbSizeFor } from "./geometry";
-import { decodeRanking, type Ranking } from "./ranking";
+import type { QueryRef } from "./queryList";
+import type { CurvePoints, RankingSource } from "./rankedQuery";
 import { encodeIds, splitBatch } from "./thumbBatch";
 
 type JsonOf<P extends keyof paths, M extends string> =
@@ -14,6 +15,7 @@ type JsonOf<P extends keyof paths, M extends string> =
     : never;
 
 export type ProjectInfo = JsonOf<"/api/project", "get">;
+export type RankCorrelation = JsonOf<"/api/ranking/spearman", "get">;
 export type ImageInfo = JsonOf<"/api/images/{image_id}", "get">;
 export type UploadAnswer = JsonOf<"/api/queries/upload", "post">;
 
@@ -24,6 +26,7 @@ export type SchemaChecks = [
   Assert<IsReal<ProjectInfo>>,
   Assert<IsReal<ImageInfo>>,
   Assert<IsReal<UploadAnswer>>,
+  Assert<IsReal<RankCorrelation>>,
 ];
 type Assert<T extends true> = T;
 
@@ -131,14 +134,60 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
     uploadThumbUrl: (key: string): string => `${BASE}/queries/${encodeURIComponent(key)}/thumb`,
     /** An uploaded query's name (the file's), size and feature set, as the server keeps them. */
     uploadInfo: (key: string): Promise<UploadAnswer> => json<UploadAnswer>(`${BASE}/queries/${encodeURIComponent(key)}/info`),
-    rank: async (id: number, featureSet: string | null): Promise<Ranking> =>
-      decodeRanking(await (await request(`${BASE}/rank/${id}${features(featureSet)}`)).arrayBuffer()),
-    rankUpload: async (key: string, featureSet: string | null): Promise<Ranking> =>
-      decodeRanking(await (await request(`${BASE}/rank/upload/${encodeURIComponent(key)}${features(featureSet)}`)).arrayBuffer()),
+    /** The small answers about `ref`'s ranking the page asks for (never the whole ranking). */
+    rankingSource: (ref: QueryRef, featureSet: string | null): RankingSource => rankingSource(ref, featureSet),
+    spearman: async (a: QueryRef, b: QueryRef, featureSet: string | null): Promise<number> =>
+      (await json<RankCorrelation>(`${BASE}/ranking/spearman?a=${queryParam(a)}&b=${queryParam(b)}${featuresAnd(featureSet)}`)).rho,
     upload: (file: Blob, name: string, featureSet: string | null): Promise<UploadAnswer> => {
       const form = new FormData();
       form.append("file", file, name);
       return json<UploadAnswer>(`${BASE}/queries/upload${features(featureSet)}`, { method: "POST", body: form });
+    },
+  };
+}
+
+/** A query as the ranking endpoints name it: an image id, or upload:KEY. */
+function queryParam(ref: QueryRef): string {
+  return ref.kind === "image" ? String(ref.id) : encodeURIComponent(`upload:${ref.key}`);
+}
+
+function featuresAnd(name: string | null): string {
+  return name ? `&features=${encodeURIComponent(name)}` : "";
+}
+
+/** Little-endian int32 then float32 halves of an answer with X-Count entries. */
+async function pairs(url: string): Promise<{ ints: Int32Array; floats: Float32Array }> {
+  const buf = await (await request(url)).arrayBuffer();
+  const view = new DataView(buf);
+  const k = buf.byteLength / 8;
+  const ints = new Int32Array(k);
+  const floats = new Float32Array(k);
+  for (let i = 0; i < k; i++) {
+    ints[i] = view.getInt32(4 * i, true);
+    floats[i] = view.getFloat32(4 * (k + i), true);
+  }
+  return { ints, floats };
+}
+
+function rankingSource(ref: QueryRef, featureSet: string | null): RankingSource {
+  const q = `q=${queryParam(ref)}${featuresAnd(featureSet)}`;
+  const full = ref.kind === "image" ? `${BASE}/rank/${ref.id}` : `${BASE}/rank/upload/${encodeURIComponent(ref.key)}`;
+  return {
+    at: async (ranks) => {
+      const { ints, floats } = await pairs(`${BASE}/ranking/at?${q}&ranks=${encodeIds(ranks)}`);
+      return { ids: ints, sims: floats };
+    },
+    of: async (ids) => {
+      const { ints, floats } = await pairs(`${BASE}/ranking/of?${q}&ids=${encodeIds(ids)}`);
+      return { ranks: ints, sims: floats };
+    },
+    window: async (lo, hi) => {
+      const { ints, floats } = await pairs(`${full}?start=${lo}&stop=${hi}${featuresAnd(featureSet)}`);
+      return { ids: ints, sims: floats };
+    },
+    curve: async (width, log): Promise<CurvePoints> => {
+      const { ints, floats } = await pairs(`${BASE}/ranking/curve?${q}&width=${width}&log=${log}`);
+      return { width, log, x: new Float32Array(ints.buffer), sims: floats };
     },
   };
 }

@@ -57,7 +57,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   void colours.then((c) => c && map.setColours(c));
   const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
   const features = new FeaturePicker(store, project.feature_sets, project.default_feature_set);
-  const rankings = new Rankings(api, features.cell.value);
+  const rankings = new Rankings(api, features.cell.value, project.n);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
@@ -115,7 +115,10 @@ function litWindow(pane: QueryPane, rankings: Rankings): Parameters<MapView["set
   const active = pane.activeWindow();
   const q = pane.cell.value.queries[pane.cell.value.active];
   const ranking = q ? rankings.ready(q.ref) : null;
-  return active && ranking ? { ranking, window: active.window, slot: active.slot } : null;
+  // The window's ids come from the server (the page holds no whole ranking): the last one held
+  // is shown while a newly brushed one is on its way.
+  const lit = active && ranking ? ranking.window(active.window.lo, active.window.hi) : null;
+  return active && lit ? { ranking: lit.ranking, window: { lo: lit.lo, hi: lit.hi }, slot: active.slot } : null;
 }
 
 function mapPane(...children: HTMLElement[]): HTMLElement {
