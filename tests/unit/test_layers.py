@@ -17,7 +17,7 @@ LAYER = {
     "deepviz.core": 2,
     "deepviz.images": 3, "deepviz.storage": 3, "deepviz.features": 3,
     "deepviz.pipeline": 4,
-    "deepviz.server": 5, "deepviz.demo": 5,
+    "deepviz.server": 5, "deepviz.demo": 5, "deepviz.arrays": 5,
     "deepviz.cli_options": 6, "deepviz.cli": 7, "deepviz.__main__": 8, "deepviz": 8,
 }
 # Modules imported inside functions because they import a heavy library at the top.
