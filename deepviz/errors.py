@@ -62,6 +62,7 @@ _PIP_COMMANDS: dict[str, str] = {
     "torchvision": "pip install torchvision",
     "timm": "pip install timm",
     "open_clip_torch": "pip install open_clip_torch",
+    "transformers": "pip install transformers",
 }
 
 

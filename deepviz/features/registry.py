@@ -34,8 +34,11 @@ _FACTORIES: dict[str, Callable[..., Extractor]] = {
 _BUNDLED = frozenset(_FACTORIES)
 
 # Names with a prefix select a model from an online hub; the part after the colon is passed on.
-_HUB_PREFIXES = ("torchvision", "timm", "open_clip")
-_HUB_EXAMPLES = ("torchvision:vgg16", "torchvision:resnet50", "timm:resnet18", "open_clip:ViT-B-32/laion2b_s34b_b79k")
+_HUB_PREFIXES = ("torchvision", "timm", "open_clip", "hf")
+_HUB_EXAMPLES = (
+    "torchvision:vgg16", "torchvision:resnet50", "timm:resnet18", "open_clip:ViT-B-32/laion2b_s34b_b79k",
+    "hf:facebook/dinov2-small", "hf:openai/clip-vit-base-patch32", "hf:google/siglip-base-patch16-224",
+)
 
 
 def register_extractor(name: str, factory: Callable[..., Extractor]) -> None:
@@ -58,6 +61,7 @@ _HUB_PACKAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "torchvision": (("torch", "torch"), ("torchvision", "torchvision")),
     "timm": (("torch", "torch"), ("timm", "timm")),
     "open_clip": (("torch", "torch"), ("open_clip", "open_clip_torch")),
+    "hf": (("torch", "torch"), ("transformers", "transformers")),
 }
 
 
@@ -79,7 +83,8 @@ def get_extractor(name: str = DEFAULT_MODEL, **options: Any) -> Extractor:
     ``intra_op_num_threads``, ``cache``, ``device`` and ``weights`` (a checkpoint file instead of
     the pinned one, which is fetched once when absent); hub names (``torchvision:NAME``, ``timm:NAME``,
     ``open_clip:ARCH/PRETRAINED``) take ``layer`` (torchvision only) and ``weights`` (a local
-    state-dict path instead of a download).
+    state-dict path instead of a download); ``hf:MODEL[#layer=K,pool=cls|mean|pooler|embed]`` (a
+    Hub id or a ``save_pretrained`` folder) takes ``layer``, ``pool`` and ``revision``.
 
     Raises ValueError for an unknown name, MissingDependency (an ImportError) when an optional
     package is absent.
@@ -88,6 +93,10 @@ def get_extractor(name: str = DEFAULT_MODEL, **options: Any) -> Extractor:
     if factory is not None:
         return factory(**options)
     prefix, sep, model = name.partition(":")
+    if sep and prefix == "hf" and model:
+        from deepviz.features.hf import hf_extractor
+
+        return hf_extractor(model, **options)
     if sep and prefix in _HUB_PREFIXES and model:
         from deepviz.features.hub import hub_extractor
 

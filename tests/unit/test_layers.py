@@ -25,6 +25,7 @@ HEAVY = {
     "deepviz.features.onnx_graph": "imports onnx (~0.5 s), needed only when a model is converted",
     "deepviz.features.torch_nets": "imports torch, an optional extra",
     "deepviz.features.hub": "imports torch and a hub package",
+    "deepviz.features.hf": "imports torch and transformers when a model is loaded",
 }
 # Modules that import deepviz modules inside functions, each for a stated reason.
 LAZY = {
