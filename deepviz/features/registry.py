@@ -13,7 +13,9 @@ from deepviz.errors import UnknownName, UsageError, pip_command
 from deepviz.features.base import Extractor
 from deepviz.settings import DEFAULT_MODEL
 
-__all__ = ["available_extractors", "get_extractor", "missing_packages", "register_extractor", "unregister_extractor"]
+__all__ = [
+    "available_extractors", "get_extractor", "may_embed_text", "missing_packages", "register_extractor", "unregister_extractor",
+]
 
 def _mobilenet_v2(**options: Any) -> Extractor:
     from deepviz.features.mobilenet import MobileNetV2
@@ -69,6 +71,13 @@ def missing_packages(name: str) -> list[str]:
     """The ``pip install`` commands an extractor name still needs here (empty when it can run)."""
     needed = _HUB_PACKAGES.get(name.partition(":")[0], ())
     return [pip_command(package) for module, package in needed if importlib.util.find_spec(module) is None]
+
+
+def may_embed_text(name: str) -> bool:
+    """Whether the extractor ``name`` can have a text tower (so it is worth loading to ask); registered
+    extractors are asked too, as a plugin may have one."""
+    prefix = name.partition(":")[0]
+    return prefix == "hf" or (name in _FACTORIES and name not in _BUNDLED)
 
 
 def available_extractors() -> list[str]:

@@ -33,6 +33,7 @@ from deepviz.server.exposure import machine_names
 from deepviz.server.guard import HostCheck, OriginCheck, host_names
 from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
+from deepviz.server.text_query import TEXT_MARK, embed_text_query
 from deepviz.server.uploads import (
     CannotEmbed,
     Embedders,
@@ -255,6 +256,7 @@ def get_project(state: State) -> models.ProjectInfo:
         feature_dims={s: p.feature_info(s).dim for s in p.feature_sets},
         labels=state.labels[0],
         can_embed=state.embedders.can_embed(p.default_feature_set),
+        text_feature_sets=[s for s in p.feature_sets if state.embedders.can_embed_text(s)],
         revision=state.revision,
     )
 
@@ -395,6 +397,28 @@ def upload_query(
     return models.UploadedQuery(query=query.key, width=width, height=height, feature_set=name)
 
 
+@router.post("/queries/text", response_model=models.TextQueryAnswer, responses=_errors(400, 404, 409))
+def text_query(state: State, body: models.TextQuery, features: str | None = None) -> models.TextQueryAnswer:
+    """Embed words with the feature set's text tower (CLIP-like models) as a new query, ranked like an upload."""
+    name = _feature_set(state, features)
+    data = TEXT_MARK + body.text.encode()
+    key = upload_key(name, data)
+    _add_text(state, key, name, body.text)
+    if state.upload_files is not None:
+        state.upload_files.save(key, name, data)
+    return models.TextQueryAnswer(query=key, feature_set=name)
+
+
+def _add_text(state: ServerState, key: str, feature_set: str, text: str) -> Upload:
+    try:
+        vector, thumb = embed_text_query(text, state.embedders.text(feature_set))
+    except CannotEmbed as err:
+        raise HTTPException(err.status, err.message) from None
+    except ZeroFeatureError:
+        raise HTTPException(422, "the model gives an all-zero embedding for this text; try other words") from None
+    return state.uploads.add(key, feature_set, vector, thumb, 0, 0)
+
+
 @router.get("/queries/{query}/thumb", response_class=Response, responses={200: {"content": {JPEG: {}}}, **_errors(404)})
 def get_query_thumb(query: str, state: State) -> Response:
     """The uploaded image's centre crop at 128 px (its key is never reused, so it is cached for good)."""
@@ -456,6 +480,8 @@ def _upload(state: ServerState, key: str) -> Upload:
     if kept is None or kept[0] not in state.project.feature_sets:
         raise HTTPException(404, f"no uploaded query {key!r} on this server; upload the image again")
     feature_set, data = kept
+    if data.startswith(TEXT_MARK):
+        return _add_text(state, key, feature_set, data[len(TEXT_MARK) :].decode())
     try:
         vector, thumb, width, height = _embed(state, data, state.embedders.get(feature_set))
     except CannotEmbed as err:

@@ -3,7 +3,7 @@
 //
 //   map pane     MapToolbar (m, b) above MapView (the canvas), and the hover card (Preview)
 //   splitter     Splitter (p)
-//   query pane   QueryPane (q, a) with UploadButton, QuerySettings (l, s, y, k),
+//   query pane   QueryPane (q, a) with UploadButton, TextQueryBox, QuerySettings (l, s, y, k),
 //                FeaturePicker (f) and ErrorBox in its toolbar
 
 import "./style.css";
@@ -23,6 +23,7 @@ import { QuerySettings } from "./querySettings";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
 import { normaliseUrl, urlStore } from "./store";
+import { TextQueryBox } from "./textQuery";
 import { UploadButton } from "./upload";
 
 /** First visit: the map gets the width that shows every cell at this size (the paper's). */
@@ -69,7 +70,20 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
       (err: unknown) => errors.show(`Upload failed: ${message(err)}`),
     );
   });
-  pane.addTools(upload.root, settings.root, features.root);
+  const text = new TextQueryBox(project.text_feature_sets, (words) => {
+    errors.hide();
+    return api.text(words, features.cell.value).then(
+      (answer) => {
+        uploadNames.set(answer.query, `“${words}”`);
+        pane.add({ kind: "upload", key: answer.query });
+      },
+      (err: unknown) => {
+        errors.show(`Text query failed: ${message(err)}`);
+        throw err;
+      },
+    );
+  });
+  pane.addTools(upload.root, text.root, settings.root, features.root);
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));
@@ -80,6 +94,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     rankings.setFeatures(features.cell.value);
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
     for (const c of [toolbar, splitter, settings, features, pane]) c.render();
+    text.render(features.current);
     map.setLabelBorders(toolbar.cell.value.labelBorders);
     map.setSize(toolbar.cell.value.size);
     map.setWindow(litWindow(pane, rankings));
