@@ -22,6 +22,7 @@ from deepviz._version import __version__
 _EXPORTS = {
     "build": "deepviz.pipeline.build",
     "from_arrays": "deepviz.arrays",
+    "show": "deepviz.notebook",
     "BuildReport": "deepviz.pipeline.build",
     "open_project": "deepviz.storage.project",
     "Project": "deepviz.storage.project",
@@ -69,6 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from deepviz.features.registry import available_extractors, get_extractor
     from deepviz.images.decode import ImageRejected, decode_crop
     from deepviz.images.scan import scan
+    from deepviz.notebook import show
     from deepviz.pipeline.build import BuildReport, build
     from deepviz.settings import BuildSettings, ServeSettings
     from deepviz.storage.project import Project, open_project

@@ -63,6 +63,7 @@ _PIP_COMMANDS: dict[str, str] = {
     "timm": "pip install timm",
     "open_clip_torch": "pip install open_clip_torch",
     "transformers": "pip install transformers",
+    "anywidget": "pip install anywidget ipywidgets",
 }
 
 

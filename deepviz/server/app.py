@@ -156,6 +156,7 @@ def create_app(
     embedder: Extractor | None = None,
     static_dir: Path | None = None,
     uploads_dir: Path | None = None,
+    frame_ancestors: tuple[str, ...] = (),
 ) -> FastAPI:
     """The app serving the project at ``project_path``, configured by ``settings`` (limits, caches).
 
@@ -164,6 +165,7 @@ def create_app(
     ``static_dir``        the built front end (default: the copy inside the package)
     ``uploads_dir``       where uploaded files are kept (a subfolder per project revision) so
                           upload queries in saved URLs survive a restart; None keeps them in memory only
+    ``frame_ancestors``   CSP sources of pages that may frame the app (the notebook widget's); none by default
     """
     settings = settings or ServeSettings()
     project = project_path if isinstance(project_path, Project) else open_project(Path(project_path))
@@ -185,14 +187,14 @@ def create_app(
     app = FastAPI(title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.deepviz = LiveProject(make(project), make)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    _add_guards(app, settings)
+    _add_guards(app, settings, frame_ancestors)
     add_docs(app)  # before the router, whose catch-all under /api would take its paths
     app.include_router(router)
     _mount_front_end(app, Path(static_dir) if static_dir is not None else STATIC_DIR)
     return app
 
 
-def _add_guards(app: FastAPI, settings: ServeSettings) -> None:
+def _add_guards(app: FastAPI, settings: ServeSettings, frame_ancestors: tuple[str, ...] = ()) -> None:
     """What keeps the server private (see guard.py, headers.py, body_limit.py). Each added
     middleware wraps those added before it, so they run in the reverse order: headers on every
     answer (refusals included), then Host, then Origin, then the body limit."""
@@ -202,7 +204,7 @@ def _add_guards(app: FastAPI, settings: ServeSettings) -> None:
     app.add_middleware(OriginCheck)
     names = host_names(settings.host, machine=machine_names() if settings.public else ())
     app.add_middleware(HostCheck, names=names, allowed=settings.allow_hosts)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, frame_ancestors=frame_ancestors)
 
 
 def openapi_schema() -> dict[str, Any]:

@@ -7,7 +7,7 @@ EXPECTED = {
     "BuildReport", "BuildSettings", "DeepvizError", "ImageRejected", "Project", "ProjectError", "ServeSettings",
     "__version__", "available_extractors", "build",
     "decode_crop", "displacement", "from_arrays", "get_extractor", "grid_shape", "gridify", "l2_normalize", "load_features",
-    "neighbourhood_preservation", "open_project", "scan", "tsne_layout",
+    "neighbourhood_preservation", "open_project", "scan", "show", "tsne_layout",
 }
 
 

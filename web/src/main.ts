@@ -8,6 +8,7 @@
 
 import "./style.css";
 import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { bridgeToParent } from "./embedBridge";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
@@ -104,6 +105,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   rankings.onChange(render);
   watchSizes(map, pane, render, () => highlight.set(null));
   normaliseUrl(store);
+  bridgeToParent(store, highlight);
   document.body.dataset.ready = "true";
 }
 
