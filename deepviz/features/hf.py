@@ -195,9 +195,10 @@ class HFExtractor:
             if getattr(out, "pooler_output", None) is None:
                 raise UsageError(f"{self.family} has no pooler output; use pool=cls or pool=mean")
             pooled: torch.Tensor = out.pooler_output
-            return pooled
+            return pooled.flatten(1)  # a CNN's is (B, C, 1, 1)
         tokens = out.last_hidden_state if self.options.layer is None else _hidden_state(out.hidden_states, self.options.layer)
-        return _pool_tokens(tokens, self.pool, has_cls=self.family not in _NO_CLS)
+        pool = "mean" if tokens.ndim == 4 and self.options.pool is None else self.pool  # a CNN's default: spatial mean
+        return _pool_tokens(tokens, pool, has_cls=self.family not in _NO_CLS)
 
 
 def _pooled(out: Any) -> torch.Tensor:

@@ -140,3 +140,21 @@ def test_gpu_path_gives_the_cpu_features(hf_models: dict[str, Path]) -> None:
         gpu = get_extractor(f"hf:{hf_models[family]}", device="cuda")
         np.testing.assert_allclose(gpu.embed(crops), cpu.embed(crops), rtol=1e-3, atol=1e-4)
         np.testing.assert_allclose(gpu.embed_text(["a red cat"]), cpu.embed_text(["a red cat"]), rtol=1e-3, atol=1e-4)
+
+
+def test_a_convolutional_model_pools_its_feature_map(tmp_path: Path) -> None:
+    from transformers import ConvNextImageProcessor, ResNetConfig, ResNetModel
+
+    torch.manual_seed(3)
+    ResNetModel(ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1])).save_pretrained(tmp_path)
+    ConvNextImageProcessor(size={"shortest_edge": 32}).save_pretrained(tmp_path)
+    extractor = get_extractor(f"hf:{tmp_path}")  # no class token: the spatial mean by default
+    crops = _crops(2, 32, seed=4)
+    model, pixels = _reference(tmp_path, crops)
+    with torch.no_grad():
+        out = model(pixel_values=pixels)
+    assert extractor.dim == 16 and out.last_hidden_state.ndim == 4
+    _close(extractor.embed(crops), out.last_hidden_state.mean(dim=(2, 3)))
+    _close(get_extractor(f"hf:{tmp_path}#pool=pooler").embed(crops), out.pooler_output.flatten(1))
+    with pytest.raises(UsageError, match="no class token"):
+        get_extractor(f"hf:{tmp_path}#pool=cls")
