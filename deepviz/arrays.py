@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from deepviz.errors import ProjectError, UsageError
 from deepviz.features.base import Extractor
+from deepviz.filenames import escape
 from deepviz.images.scan import looks_like_image
 from deepviz.pipeline.build import ARRAYS_DIR, BuildReport, build
 from deepviz.storage.manifest import MANIFEST
@@ -315,7 +316,7 @@ def _write_labels(path: Path, names: Iterable[str], labels: Iterable[Any]) -> Pa
         rows.writerow(["path", "label"])
         for name, label in zip(names, labels):
             if label is not None:
-                rows.writerow([name, _label_text(label)])
+                rows.writerow([escape(name), _label_text(label)])  # the CSV names images by their stored path
     os.replace(tmp, path)
     return path
 

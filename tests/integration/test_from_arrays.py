@@ -11,6 +11,7 @@ from PIL import Image
 import deepviz
 from deepviz.arrays import placeholder_colors
 from deepviz.errors import ProjectError, UsageError
+from deepviz.filenames import unescape
 from tests.conftest import ColourExtractor
 
 COLOURS = np.array([(220, 30, 30), (30, 200, 40), (30, 40, 220)], np.uint8)
@@ -65,14 +66,15 @@ def test_paths_keep_their_names_and_rows(tmp_path: Path) -> None:
     images, which = _images(9)
     paths = []
     for i, image in enumerate(images[::-1]):  # names whose sorted order is not the row order
-        path = tmp_path / "src" / f"{'zyx'[i % 3]}{i}.{'png' if i % 2 else 'jpg'}"
+        odd = " new\nline" if i == 4 else ""  # a name the project stores escaped
+        path = tmp_path / "src" / f"{'zyx'[i % 3]}{i}{odd}.{'png' if i % 2 else 'jpg'}"
         path.parent.mkdir(exist_ok=True)
         Image.fromarray(image).save(path, quality=95)
         paths.append(path)
     x = _features(which[::-1])
     deepviz.from_arrays(images=[str(q) for q in paths], features=x, labels=list(range(9)), out=tmp_path / "p", progress=False)
     p = deepviz.open_project(tmp_path / "p")
-    assert [name.split("-", 1)[1] for name in p.images["path"]] == [q.name for q in paths]
+    assert [unescape(name).split("-", 1)[1] for name in p.images["path"]] == [q.name for q in paths]
     assert p.images["label"].tolist() == [str(i) for i in range(9)]
     np.testing.assert_allclose(p.features().astype(np.float32), x / np.linalg.norm(x, axis=1, keepdims=True), atol=2e-3)
     for i in (0, 4, 8):
