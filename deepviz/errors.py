@@ -64,6 +64,8 @@ _PIP_COMMANDS: dict[str, str] = {
     "torchvision": "pip install torchvision",
     "timm": "pip install timm",
     "open_clip_torch": "pip install open_clip_torch",
+    "transformers": "pip install transformers",
+    "anywidget": "pip install anywidget ipywidgets",
 }
 
 

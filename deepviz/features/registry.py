@@ -15,7 +15,8 @@ from deepviz.features.base import Extractor
 from deepviz.settings import DEFAULT_MODEL
 
 __all__ = [
-    "available_extractors", "extractor_recipe", "get_extractor", "missing_packages", "register_extractor", "unregister_extractor",
+    "available_extractors", "extractor_recipe", "get_extractor", "may_embed_text", "missing_packages", "register_extractor",
+    "unregister_extractor",
 ]
 
 def _mobilenet_v2(**options: Any) -> Extractor:
@@ -37,8 +38,11 @@ _FACTORIES: dict[str, Callable[..., Extractor]] = {
 _BUNDLED = frozenset(_FACTORIES)
 
 # Names with a prefix select a model from an online hub; the part after the colon is passed on.
-_HUB_PREFIXES = ("torchvision", "timm", "open_clip")
-_HUB_EXAMPLES = ("torchvision:vgg16", "torchvision:resnet50", "timm:resnet18", "open_clip:ViT-B-32/laion2b_s34b_b79k")
+_HUB_PREFIXES = ("torchvision", "timm", "open_clip", "hf")
+_HUB_EXAMPLES = (
+    "torchvision:vgg16", "torchvision:resnet50", "timm:resnet18", "open_clip:ViT-B-32/laion2b_s34b_b79k",
+    "hf:facebook/dinov2-small", "hf:openai/clip-vit-base-patch32", "hf:google/siglip-base-patch16-224",
+)
 
 
 def register_extractor(name: str, factory: Callable[..., Extractor]) -> None:
@@ -61,6 +65,7 @@ _HUB_PACKAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "torchvision": (("torch", "torch"), ("torchvision", "torchvision")),
     "timm": (("torch", "torch"), ("timm", "timm")),
     "open_clip": (("torch", "torch"), ("open_clip", "open_clip_torch")),
+    "hf": (("torch", "torch"), ("transformers", "transformers")),
 }
 
 
@@ -68,6 +73,13 @@ def missing_packages(name: str) -> list[str]:
     """The ``pip install`` commands an extractor name still needs here (empty when it can run)."""
     needed = _HUB_PACKAGES.get(name.partition(":")[0], ())
     return [pip_command(package) for module, package in needed if importlib.util.find_spec(module) is None]
+
+
+def may_embed_text(name: str) -> bool:
+    """Whether the extractor ``name`` can have a text tower (so it is worth loading to ask); registered
+    extractors are asked too, as a plugin may have one."""
+    prefix = name.partition(":")[0]
+    return prefix == "hf" or (name in _FACTORIES and name not in _BUNDLED)
 
 
 def available_extractors() -> list[str]:
@@ -94,7 +106,8 @@ def get_extractor(name: str = DEFAULT_MODEL, **options: Any) -> Extractor:
     ``intra_op_num_threads``, ``cache``, ``device`` and ``weights`` (a checkpoint file instead of
     the pinned one, which is fetched once when absent); hub names (``torchvision:NAME``, ``timm:NAME``,
     ``open_clip:ARCH/PRETRAINED``) take ``layer`` (torchvision only) and ``weights`` (a local
-    state-dict path instead of a download).
+    state-dict path instead of a download); ``hf:MODEL[#layer=K,pool=cls|mean|pooler|embed]`` (a
+    Hub id or a ``save_pretrained`` folder) takes ``layer``, ``pool`` and ``revision``.
 
     Raises ValueError for an unknown name, MissingDependency (an ImportError) when an optional
     package is absent.
@@ -103,6 +116,10 @@ def get_extractor(name: str = DEFAULT_MODEL, **options: Any) -> Extractor:
     if factory is not None:
         return factory(**options)
     prefix, sep, model = name.partition(":")
+    if sep and prefix == "hf" and model:
+        from deepviz.features.hf import hf_extractor
+
+        return hf_extractor(model, **options)
     if sep and prefix in _HUB_PREFIXES and model:
         from deepviz.features.hub import hub_extractor
 

@@ -43,9 +43,11 @@ from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo,
 from deepviz.storage.project import feature_file
 from deepviz.storage.workspace import WORK_DIR, Workspace, is_build_in_progress, remove_unnamed
 
-__all__ = ["BuildReport", "DiskFull", "build"]
+__all__ = ["ARRAYS_DIR", "BuildReport", "DiskFull", "build"]
 
-_OWN = frozenset({WORK_DIR, LOCK, HOLDER})  # what a build puts in a new project folder before its first commit
+ARRAYS_DIR = "arrays"  # where deepviz.from_arrays lays out the images, features and labels it was given
+# What a new project folder may hold before its first commit: the build's own files, and from_arrays' inputs.
+_OWN = frozenset({WORK_DIR, LOCK, HOLDER, ARRAYS_DIR})
 OPTIMAL_GRID_LIMIT = 2500  # exact assignment stays within seconds up to here (lapjv)
 
 

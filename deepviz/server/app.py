@@ -37,6 +37,7 @@ from deepviz.server.fitted_grid import ASPECTS, FittedGrids, snap_aspect
 from deepviz.server.guard import HostCheck, OriginCheck, host_names
 from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
+from deepviz.server.text_query import TEXT_MARK, embed_text_query
 from deepviz.server.uploads import (
     CannotEmbed,
     Embedders,
@@ -166,6 +167,7 @@ def create_app(
     static_dir: Path | None = None,
     uploads_dir: Path | None = None,
     grids_dir: Path | None = None,
+    frame_ancestors: tuple[str, ...] = (),
 ) -> FastAPI:
     """The app serving the project at ``project_path``, configured by ``settings`` (limits, caches).
 
@@ -176,6 +178,7 @@ def create_app(
                           upload queries in saved URLs survive a restart; None keeps them in memory only
     ``grids_dir``         where map grids fitted to the page's pane are kept across restarts
                           (see fitted_grid.py); None keeps them in memory only
+    ``frame_ancestors``   CSP sources of pages that may frame the app (the notebook widget's); none by default
     """
     settings = settings or ServeSettings()
     project = project_path if isinstance(project_path, Project) else open_project(Path(project_path))
@@ -198,7 +201,7 @@ def create_app(
     app = FastAPI(title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.deepviz = LiveProject(make(project), make)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    _add_guards(app, settings)
+    _add_guards(app, settings, frame_ancestors)
     add_docs(app)  # before the router, whose catch-all under /api would take its paths
     app.include_router(figure_router)  # before the router, whose catch-all under /api would take its path
     app.include_router(router)
@@ -206,7 +209,7 @@ def create_app(
     return app
 
 
-def _add_guards(app: FastAPI, settings: ServeSettings) -> None:
+def _add_guards(app: FastAPI, settings: ServeSettings, frame_ancestors: tuple[str, ...] = ()) -> None:
     """What keeps the server private (see guard.py, headers.py, body_limit.py). Each added
     middleware wraps those added before it, so they run in the reverse order: headers on every
     answer (refusals included), then Host, then Origin, then the body limit."""
@@ -216,7 +219,7 @@ def _add_guards(app: FastAPI, settings: ServeSettings) -> None:
     app.add_middleware(OriginCheck)
     names = host_names(settings.host, machine=machine_names() if settings.public else ())
     app.add_middleware(HostCheck, names=names, allowed=settings.allow_hosts)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, frame_ancestors=frame_ancestors)
 
 
 def openapi_schema() -> dict[str, Any]:
@@ -271,6 +274,7 @@ def get_project(state: State) -> models.ProjectInfo:
         feature_dims={s: p.feature_info(s).dim for s in p.feature_sets},
         labels=state.labels[0],
         can_embed=state.embedders.can_embed(p.default_feature_set),
+        text_feature_sets=[s for s in p.feature_sets if state.embedders.can_embed_text(s)],
         revision=state.revision,
     )
 
@@ -537,6 +541,34 @@ def get_query_info(query: str, state: State) -> models.UploadedQuery:
     return _uploaded(_upload(state, query))
 
 
+@router.post("/queries/text", response_model=models.TextQueryAnswer, responses=_errors(400, 404, 409))
+def text_query(state: State, body: models.TextQuery, features: str | None = None) -> models.TextQueryAnswer:
+    """Embed words with the feature set's text tower (CLIP-like models) as a new query, ranked like an upload."""
+    name = _feature_set(state, features)
+    data = TEXT_MARK + body.text.encode()
+    key = upload_key(name, data)
+    _add_text(state, key, name, body.text)
+    if state.upload_files is not None:
+        state.upload_files.save(key, name, data, _text_name(body.text))
+    return models.TextQueryAnswer(query=key, feature_set=name)
+
+
+def _add_text(state: ServerState, key: str, feature_set: str, text: str) -> Upload:
+    try:
+        vector, thumb = embed_text_query(text, state.embedders.text(feature_set))
+    except CannotEmbed as err:
+        raise HTTPException(err.status, err.message) from None
+    except ZeroFeatureError:
+        raise HTTPException(422, "the model gives an all-zero embedding for this text; try other words") from None
+    return state.uploads.add(key, feature_set, vector, thumb, 0, 0, _text_name(text))
+
+
+def _text_name(text: str) -> str:
+    """How the page names a text query's row: the words, quoted (shortened past 100 characters)."""
+    words = " ".join(text.split())
+    return f"“{words if len(words) <= 100 else words[:99] + '…'}”"
+
+
 @router.get("/queries/{query}/thumb", response_class=Response, responses={200: {"content": {JPEG: {}}}, **_errors(404)})
 def get_query_thumb(query: str, state: State) -> Response:
     """The uploaded image's centre crop at 128 px (its key is never reused, so it is cached for good)."""
@@ -599,6 +631,8 @@ def _upload(state: ServerState, key: str) -> Upload:
         held = "" if state.upload_files is not None else f" (it holds the last {state.uploads.keep}: deepviz serve --keep-uploads N)"
         raise HTTPException(404, f"no uploaded query {key!r} on this server{held}; upload the image again")
     feature_set, data = kept
+    if data.startswith(TEXT_MARK):
+        return _add_text(state, key, feature_set, data[len(TEXT_MARK) :].decode())
     try:
         vector, thumb, width, height = _embed(state, data, state.embedders.get(feature_set))
     except CannotEmbed as err:

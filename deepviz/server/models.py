@@ -28,6 +28,10 @@ class ProjectInfo(BaseModel):
     feature_dims: dict[str, int] = Field(description="Dimensions D of each feature set")
     labels: list[str] = Field(description="Sorted unique label names; /api/labels codes index this list")
     can_embed: bool = Field(description="Whether an uploaded image can be embedded into the default feature set")
+    text_feature_sets: list[str] = Field(
+        description="Feature sets a text query can be embedded into (a CLIP-like model's image embedding); "
+        "POST /api/queries/text"
+    )
     revision: str = Field(
         description="Changes when the project is rebuilt from scratch; add ?v=REVISION to thumbnail URLs "
         "so the browser may cache them for good"
@@ -52,6 +56,19 @@ class UploadedQuery(BaseModel):
     height: int
     feature_set: str = Field(description="The feature set the upload was embedded in")
     name: str = Field("", description="The uploaded file's name without folders; '' if it had none")
+
+
+class TextQuery(BaseModel):
+    """Words to rank the images by, through the feature set's text tower."""
+
+    text: str = Field(min_length=1, max_length=1000, description="The query, e.g. 'a photo of a dog'")
+
+
+class TextQueryAnswer(BaseModel):
+    """A text, embedded and held as a query for /api/rank/upload/{query}, like an uploaded image."""
+
+    query: str = Field(description="Opaque key, 'u' followed by digits")
+    feature_set: str = Field(description="The feature set the text was embedded in")
 
 
 class ErrorDetail(BaseModel):

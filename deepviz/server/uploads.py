@@ -18,8 +18,8 @@ import numpy as np
 
 from deepviz.atomic import atomic_path
 from deepviz.core.normalize import l2_normalize
-from deepviz.features.base import Extractor
-from deepviz.features.registry import get_extractor
+from deepviz.features.base import Extractor, TextEmbedder
+from deepviz.features.registry import get_extractor, may_embed_text
 from deepviz.images.decode import DecodeLimits, decode_crop, decode_size, pixel_limit, resize_square
 from deepviz.images.thumbs import encode_thumbnails
 from deepviz.settings import ServeSettings
@@ -93,6 +93,25 @@ class Embedders:
     def can_embed(self, feature_set: str) -> bool:
         try:
             self.get(feature_set)
+        except CannotEmbed:
+            return False
+        return True
+
+    def text(self, feature_set: str) -> TextEmbedder:
+        """The text tower that embeds words like ``feature_set``'s images, or raise CannotEmbed saying why not."""
+        info = self.project.feature_info(feature_set)
+        found = self.get(feature_set) if info.extractor is not None and may_embed_text(info.extractor) else None
+        if isinstance(found, TextEmbedder) and found.supports_text:
+            return found
+        raise CannotEmbed(
+            409,
+            f"feature set {feature_set!r} has no text tower in its space, so it cannot be queried by text; build the "
+            "project with a CLIP-like model (e.g. -m hf:openai/clip-vit-base-patch32 or hf:google/siglip-base-patch16-224)",
+        )
+
+    def can_embed_text(self, feature_set: str) -> bool:
+        try:
+            self.text(feature_set)
         except CannotEmbed:
             return False
         return True

@@ -93,6 +93,7 @@ def test_project_info(client: TestClient, project: deepviz.Project) -> None:
     assert info["feature_dims"] == {"colour": 12}
     assert info["labels"] == ["blue", "green", "red"]
     assert info["can_embed"] is True
+    assert info["text_feature_sets"] == []  # a colour statistic has no text tower
     assert isinstance(info["revision"], str) and info["revision"]
 
 

@@ -112,6 +112,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/queries/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Text Query
+         * @description Embed words with the feature set's text tower (CLIP-like models) as a new query, ranked like an upload.
+         */
+        post: operations["text_query_api_queries_text_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/queries/upload": {
         parameters: {
             query?: never;
@@ -420,6 +440,11 @@ export interface components {
              */
             revision: string;
             /**
+             * Text Feature Sets
+             * @description Feature sets a text query can be embedded into (a CLIP-like model's image embedding); POST /api/queries/text
+             */
+            text_feature_sets: string[];
+            /**
              * Thumbnail Sizes
              * @description Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id} and /api/thumbs/{size}/batch
              */
@@ -440,6 +465,33 @@ export interface components {
              * @description 1 - 6 sum(d^2) / (n (n^2 - 1)) over every image's two ranks
              */
             rho: number;
+        };
+        /**
+         * TextQuery
+         * @description Words to rank the images by, through the feature set's text tower.
+         */
+        TextQuery: {
+            /**
+             * Text
+             * @description The query, e.g. 'a photo of a dog'
+             */
+            text: string;
+        };
+        /**
+         * TextQueryAnswer
+         * @description A text, embedded and held as a query for /api/rank/upload/{query}, like an uploaded image.
+         */
+        TextQueryAnswer: {
+            /**
+             * Feature Set
+             * @description The feature set the text was embedded in
+             */
+            feature_set: string;
+            /**
+             * Query
+             * @description Opaque key, 'u' followed by digits
+             */
+            query: string;
         };
         /**
          * UploadedQuery
@@ -708,6 +760,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectInfo"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    text_query_api_queries_text_post: {
+        parameters: {
+            query?: {
+                features?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextQuery"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextQueryAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
             /** @description Unprocessable Entity */

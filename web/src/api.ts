@@ -18,6 +18,7 @@ export type ProjectInfo = JsonOf<"/api/project", "get">;
 export type RankCorrelation = JsonOf<"/api/ranking/spearman", "get">;
 export type ImageInfo = JsonOf<"/api/images/{image_id}", "get">;
 export type UploadAnswer = JsonOf<"/api/queries/upload", "post">;
+export type TextAnswer = JsonOf<"/api/queries/text", "post">;
 
 // Fails to compile if a path or method is renamed in the schema (JsonOf would turn into never,
 // which silently has every property).
@@ -27,6 +28,7 @@ export type SchemaChecks = [
   Assert<IsReal<ImageInfo>>,
   Assert<IsReal<UploadAnswer>>,
   Assert<IsReal<RankCorrelation>>,
+  Assert<IsReal<TextAnswer>>,
 ];
 type Assert<T extends true> = T;
 
@@ -143,6 +145,13 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
       form.append("file", file, name);
       return json<UploadAnswer>(`${BASE}/queries/upload${features(featureSet)}`, { method: "POST", body: form });
     },
+    /** Embeds `text` with the feature set's text tower; the answer is ranked like an upload. */
+    text: (text: string, featureSet: string | null): Promise<TextAnswer> =>
+      json<TextAnswer>(`${BASE}/queries/text${features(featureSet)}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ text }),
+      }),
   };
 }
 

@@ -3,11 +3,12 @@
 //
 //   map pane     MapToolbar (m, b) with the SessionMenu, above MapView (the canvas), and the hover card (Preview)
 //   splitter     Splitter (p)
-//   query pane   QueryPane (q, a) with UploadButton, QuerySettings (l, s, y, k),
+//   query pane   QueryPane (q, a) with UploadButton, TextQueryBox, QuerySettings (l, s, y, k),
 //                FeaturePicker (f) and ErrorBox in its toolbar
 
 import "./style.css";
 import { createApi, getColours, getFittedGrid, getGrid, getLabels, getProject } from "./api";
+import { bridgeToParent } from "./embedBridge";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
@@ -25,6 +26,7 @@ import { SessionMenu } from "./session";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
 import { normaliseUrl, urlStore } from "./store";
+import { TextQueryBox } from "./textQuery";
 import { UploadButton } from "./upload";
 
 /** First visit: the map gets the width that shows every cell at this size (the paper's). */
@@ -68,7 +70,17 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
       (err: unknown) => errors.show(`Upload failed: ${message(err)}`),
     );
   });
-  pane.addTools(upload.root, settings.root, features.root);
+  const text = new TextQueryBox(project.text_feature_sets, (words) => {
+    errors.hide();
+    return api.text(words, features.cell.value).then(
+      (answer) => pane.add({ kind: "upload", key: answer.query }),
+      (err: unknown) => {
+        errors.show(`Text query failed: ${message(err)}`);
+        throw err;
+      },
+    );
+  });
+  pane.addTools(upload.root, text.root, settings.root, features.root);
   const figure = (format: "svg" | "png"): { url: string; note?: string } | { error: string } => {
     const queries = pane.cell.value.queries;
     const images = queries.flatMap((q) => (q.ref.kind === "image" ? [{ id: q.ref.id, w: q.window }] : []));
@@ -93,6 +105,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     rankings.setFeatures(features.cell.value);
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
     for (const c of [toolbar, splitter, settings, features, pane]) c.render();
+    text.render(features.current);
     map.setLabelBorders(toolbar.cell.value.labelBorders);
     map.setSize(toolbar.cell.value.size);
     map.setWindow(litWindow(pane, rankings));
@@ -107,6 +120,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   // A small project's grid for this pane comes at once: the map never shows another one to click on.
   await fit.fit();
   normaliseUrl(store);
+  bridgeToParent(store, highlight);
   document.body.dataset.ready = "true";
 }
 

@@ -85,10 +85,10 @@ export class Store {
     }
   }
 
-  /** Replace every slice's value by what `hash` says (a restored session), then tell listeners once. */
+  /** Every slice re-read from `hash` (set from outside the page: the notebook widget), listeners told once. */
   load(hash: string): void {
     const params = parseHash(hash);
-    for (const entry of this.entries) entry.value = entry.slice.parse(params);
+    for (const e of this.entries) e.value = e.slice.parse(params);
     this.changed();
   }
 
