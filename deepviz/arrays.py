@@ -54,7 +54,7 @@ def from_arrays(
                   feature sets (the first leads the map). Omitted: ``models`` embed the images
                   (default model: mobilenet_v2).
     ``labels``    N labels (strings or numbers; None for none), shown and coloured in the app.
-    ``settings``  as for :func:`deepviz.build` (``thumb_sizes``, ``seed``, ``aspect``, ...).
+    ``settings``  as for ``deepviz.build`` (``thumb_sizes``, ``seed``, ``aspect``, ...).
 
     Image i becomes id i. Rerunning the same call after an interruption resumes the build.
     """

@@ -54,7 +54,7 @@ def register_extractor(name: str, factory: Callable[..., Extractor]) -> None:
 
 
 def unregister_extractor(name: str) -> None:
-    """Forget an extractor added with :func:`register_extractor` (the bundled ones stay)."""
+    """Forget an extractor added with ``register_extractor`` (the bundled ones stay)."""
     if name in _BUNDLED:
         raise UsageError(f"{name!r} is a bundled extractor and cannot be unregistered")
     _FACTORIES.pop(name, None)

@@ -19,7 +19,7 @@ __all__ = ["show"]
 def show(project: str | os.PathLike[str] | Project | None = None, *, height: int = 640, **arrays: Any) -> DeepvizWidget:
     """The app for ``project`` in the notebook, as a widget (display it, or end a cell with it).
 
-    Given ``images=``, ``features=``, ``labels=`` (and other :func:`deepviz.from_arrays` arguments)
+    Given ``images=``, ``features=``, ``labels=`` (and other ``deepviz.from_arrays`` arguments)
     instead of a project, builds them into a temporary project first. Needs ``anywidget``
     (``pip install anywidget``); the app is served by this kernel on 127.0.0.1, so the notebook's
     browser must run on the kernel's machine (Jupyter or VS Code locally).

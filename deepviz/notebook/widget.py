@@ -25,7 +25,7 @@ __all__ = ["DeepvizWidget"]
 
 
 class DeepvizWidget(anywidget.AnyWidget):
-    """The deepviz app for one project in a notebook output; made by :func:`deepviz.show`.
+    """The deepviz app for one project in a notebook output; made by ``deepviz.show``.
 
     Read: ``queries`` (each a ``PageQuery``: ``ref``, ``image_id``, ``window``), ``windows`` (the
     brushed (lo, hi) rank window of each query, None until the row has laid out), ``active``,

@@ -171,7 +171,7 @@ def build(
     Rerunning after an interruption resumes from the last finished chunk; rerunning after
     adding images processes only the new ones (ids of existing images never change).
     ``models`` are extractor registry names, or ``Extractor`` objects (their ``name`` is
-    stored); ``settings`` are the fields of :class:`deepviz.settings.BuildSettings`
+    stored); ``settings`` are the fields of ``deepviz.settings.BuildSettings``
     (``features=FILE`` imports precomputed features, ``thumb_sizes``, ``aspect``, ``seed``, ...;
     see ``deepviz build --help``). Settings that shape the project (labels, grid, seed) are
     kept from the existing project unless given again.

@@ -51,7 +51,7 @@ def feature_file(name: str) -> str:
 
 
 class Project:
-    """A built project, read-only and memory-mapped. Open one with :func:`open_project`.
+    """A built project, read-only and memory-mapped. Open one with ``open_project``.
 
     ``n``            number of images (ids are 0..n-1 and index every array's rows)
     ``images``       pandas DataFrame: id, path, label, width, height
