@@ -5,6 +5,7 @@
 
 Writes docs/img/*.png (PNG, palette-reduced with Pillow to keep each file small).
 """
+
 from __future__ import annotations
 
 import io
