@@ -46,15 +46,15 @@ def from_arrays(
 ) -> BuildReport:
     """Build a new project in ``out`` from arrays and paths instead of an image folder.
 
-    ``images``    N images: a (N, H, W) or (N, H, W, C) uint8 array, or a sequence of image file
-                  paths, (H, W[, C]) uint8 arrays (C = 1, 3 or 4) or PIL images. Optional when
-                  ``features`` is given: each image is then a tile in a colour that reflects its
-                  features (their first three principal components), with its row number on it.
-    ``features``  (N, D) numeric features (row i for image i), or {name: (N, D)} for several
-                  feature sets (the first leads the map). Omitted: ``models`` embed the images
-                  (default model: mobilenet_v2).
-    ``labels``    N labels (strings or numbers; None for none), shown and coloured in the app.
-    ``settings``  as for ``deepviz.build`` (``thumb_sizes``, ``seed``, ``aspect``, ...).
+    - ``images``: N images: a (N, H, W) or (N, H, W, C) uint8 array, or a sequence of image file
+      paths, (H, W[, C]) uint8 arrays (C = 1, 3 or 4) or PIL images. Optional when
+      ``features`` is given: each image is then a tile in a colour that reflects its
+      features (their first three principal components), with its row number on it.
+    - ``features``: (N, D) numeric features (row i for image i), or {name: (N, D)} for several
+      feature sets (the first leads the map). Omitted: ``models`` embed the images
+      (default model: mobilenet_v2).
+    - ``labels``: N labels (strings or numbers; None for none), shown and coloured in the app.
+    - ``settings``: as for ``deepviz.build`` (``thumb_sizes``, ``seed``, ``aspect``, ...).
 
     Image i becomes id i. Rerunning the same call after an interruption resumes the build.
     """

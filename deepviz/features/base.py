@@ -11,9 +11,9 @@ import numpy as np
 class Extractor(Protocol):
     """Turns centre-cropped RGB squares into feature vectors.
 
-    ``name``        registry name that rebuilds this extractor (stored in the project manifest).
-    ``dim``         D, the length of one feature vector.
-    ``input_size``  S, the side in pixels of the squares ``embed`` expects.
+    - ``name``: registry name that rebuilds this extractor (stored in the project manifest).
+    - ``dim``: D, the length of one feature vector.
+    - ``input_size``: S, the side in pixels of the squares ``embed`` expects.
     """
 
     name: str
@@ -32,7 +32,7 @@ class Extractor(Protocol):
 class TextEmbedder(Protocol):
     """An extractor whose image features share a space with a text tower (CLIP-like models).
 
-    ``supports_text``  False when the chosen features are not in the text's space (another layer or pooling).
+    - ``supports_text``: False when the chosen features are not in the text's space (another layer or pooling).
     """
 
     supports_text: bool
