@@ -1,8 +1,8 @@
 """Benchmark the app in a browser at 1k, 100k and 1M images: does the page stay usable?
 
-    python bench/bench_page.py [--cases 1k,100k,1m] [--keep DIR] [--shots DIR] [--static DIR]
+    python bench/bench_page.py [--cases 1k,100k,1m] [--dim 128] [--keep DIR] [--shots DIR] [--static DIR]
 
-Each case is a synthetic project (bench/synthetic.py: random 128-d float16 features, a
+Each case is a synthetic project (bench/synthetic.py: random --dim float16 features, a
 row-major grid, a dozen distinct tiny JPEGs repeated in smooth regions, their mean colours)
 served by a real uvicorn on 127.0.0.1 and opened in Debian's Chromium (Playwright) at
 1600x1000. Measured in the page from the User Timing entries it writes (web/src/timing.ts:
@@ -15,7 +15,8 @@ missing thumbnails), read with ``performance.getEntriesByName/Type``, and over C
                   Chromium reports them
     DOM           elements in the document
     click->curve  ms from a click on a map cell to that query's curve drawn (median of 3);
-                  "fetch" is the part spent on GET /api/rank (server + transfer)
+                  "fetch" is the median request to the ranking endpoints (/api/rank/..., /api/ranking/...:
+                  server + transfer); the first of a query's waits for the whole ranking to be computed
     zoom, pan     ms of map drawing per frame (median / max) while wheel-zooming from the
                   overview in to thumbnails, and while dragging there; "interval" is the wall
                   time from one wheel event to the frame after it (the vsync wait included)
@@ -186,7 +187,7 @@ def heap_mb(cdp: Any) -> tuple[float, float | None]:
 
 
 def ready_project(tmp: Path, label: str, n: int) -> Path:
-    root = tmp / f"page-{label}.deepviz"
+    root = tmp / (f"page-{label}.deepviz" if DIM == 128 else f"page-{label}-{DIM}d.deepviz")
     if (root / "manifest.json").is_file():
         return root
     if root.exists():
@@ -208,7 +209,7 @@ def bench_case(
     t = time.perf_counter()
     app.state.deepviz.warm_up()  # as `deepviz serve` does in the background
     warm = time.perf_counter() - t
-    out: dict[str, Any] = {"case": f"{label} ({n:,})", "warm_s": warm}
+    out: dict[str, Any] = {"case": f"{label} ({n:,}x{DIM})", "warm_s": warm}
     with RealServer(app) as url:
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
@@ -240,7 +241,7 @@ def bench_case(
         traffic.settle(page)
         out["click_curve"] = statistics.median(clicks)
         fetches = page.evaluate(
-            "() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/rank/')).map((e) => e.duration)"
+            "() => performance.getEntriesByType('resource').filter((e) => /[/]api[/]rank(ing)?[/]/.test(e.name)).map((e) => e.duration)"
         )
         out["rank_fetch"] = statistics.median(fetches) if fetches else float("nan")
         out["bytes_query"] = (traffic.bytes - before) / 3
@@ -340,7 +341,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print("\nTimes in ms (medians unless 'max'), sizes in MB; ratio = against the first row.")
     print("draw = the map's own drawing per frame; interval = wheel event to next frame (vsync included).\n")
     head = (
-        f"{'case':<18}{'first draw':>11}{'ratio':>7}{'heap':>7}{'+bufs':>7}{'heap q':>8}{'+bufs':>7}{'DOM':>6}{'DOM q':>7}"
+        f"{'case':<22}{'first draw':>11}{'ratio':>7}{'heap':>7}{'+bufs':>7}{'heap q':>8}{'+bufs':>7}{'DOM':>6}{'DOM q':>7}"
         f"{'click->curve':>13}{'ratio':>7}{'fetch':>6}{'hover':>7}{'brush':>6}{'max':>6}{'zoom draw':>10}{'max':>7}{'interval':>9}{'pan draw':>9}{'max':>7}"
         f"{'load MB':>9}{'ratio':>7}{'query MB':>9}{'thumbs':>7}"
     )
@@ -348,14 +349,14 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print("-" * len(head))
     for r in rows:
         print(
-            f"{r['case']:<18}{r['first_draw']:>11.0f}{ratio(r, 'first_draw'):>7}{r['heap']:>7.1f}{mb(r['backing']):>7}"
+            f"{r['case']:<22}{r['first_draw']:>11.0f}{ratio(r, 'first_draw'):>7}{r['heap']:>7.1f}{mb(r['backing']):>7}"
             f"{r['heap_q']:>8.1f}{mb(r['backing_q']):>7}{r['dom']:>6}{r['dom_q']:>7}{r['click_curve']:>13.0f}"
             f"{ratio(r, 'click_curve'):>7}{r['rank_fetch']:>6.0f}{r['hover']:>7.1f}{r['brush_wall']:>6.0f}{r['brush_draw']:>6.1f}{r['zoom_draw']:>10.1f}{r['zoom_max']:>7.1f}"
             f"{r['zoom_interval']:>9.1f}{r['pan_draw']:>9.1f}{r['pan_max']:>7.1f}{r['bytes_load'] / 1e6:>9.2f}"
             f"{ratio(r, 'bytes_load'):>7}{r['bytes_query'] / 1e6:>9.2f}{r['thumb_requests']:>7}"
         )
     print("\nFill: ms from the last zoom step until every visible cell shows its thumbnail (fresh page, empty caches).\n")
-    head = f"{'case':<18}{'cell px':>8}{'cells':>7}{'50% ms':>8}{'fill ms':>9}{'requests':>9}{'MB':>7}"
+    head = f"{'case':<22}{'cell px':>8}{'cells':>7}{'50% ms':>8}{'fill ms':>9}{'requests':>9}{'MB':>7}"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -363,7 +364,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             left = "n/a" if f["missing"] is None else f"{f['missing']} left"
             done = f"{f['ms']:>9.0f}" if f["ms"] is not None else f"{left:>9}"
             half = f"{f['half']:>8.0f}" if f["half"] is not None else f"{'-':>8}"
-            print(f"{r['case']:<18}{f['cellPx']:>8.1f}{f['cells']:>7}{half}{done}{f['requests']:>9}{f['bytes'] / 1e6:>7.2f}")
+            print(f"{r['case']:<22}{f['cellPx']:>8.1f}{f['cells']:>7}{half}{done}{f['requests']:>9}{f['bytes'] / 1e6:>7.2f}")
     print()
     for r in rows:
         extra = f"; page errors: {r['errors']}" if r["errors"] else ""
@@ -383,7 +384,10 @@ def main() -> None:
     parser.add_argument("--shots", type=Path, default=ROOT / "test-artifacts" / "screenshots")
     parser.add_argument("--static", type=Path, help="serve this built front end instead of the package's")
     parser.add_argument("--prefix", default="scale", help="screenshot names start with this")
+    parser.add_argument("--dim", type=int, default=128, help="feature dimensions of the synthetic projects (the default model gives 1280)")
     args = parser.parse_args()
+    global DIM
+    DIM = args.dim
     args.shots.mkdir(parents=True, exist_ok=True)
     if not (ROOT / "deepviz" / "server" / "static" / "index.html").is_file():
         sys.exit("the front end is not built: cd web && npm ci && npm run build")

@@ -4,6 +4,7 @@ One-liner::
 
     import deepviz
     report = deepviz.build("photos/", "photos.deepviz")
+    report = deepviz.from_arrays(images=uint8_array_or_paths, features=X, labels=y, out="run.deepviz")
     project = deepviz.open_project("photos.deepviz")
 
 Composable steps on arrays and paths: ``scan``, ``decode_crop``, ``get_extractor``,
@@ -20,6 +21,8 @@ from deepviz._version import __version__
 # name -> module that defines it; imported on first use so `import deepviz` stays instant.
 _EXPORTS = {
     "build": "deepviz.pipeline.build",
+    "from_arrays": "deepviz.arrays",
+    "show": "deepviz.notebook",
     "BuildReport": "deepviz.pipeline.build",
     "open_project": "deepviz.storage.project",
     "Project": "deepviz.storage.project",
@@ -58,6 +61,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from deepviz.arrays import from_arrays
     from deepviz.core.grid import displacement, grid_shape, gridify, neighbourhood_preservation
     from deepviz.core.normalize import l2_normalize
     from deepviz.core.tsne import tsne_layout
@@ -66,6 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from deepviz.features.registry import available_extractors, get_extractor
     from deepviz.images.decode import ImageRejected, decode_crop
     from deepviz.images.scan import scan
+    from deepviz.notebook import show
     from deepviz.pipeline.build import BuildReport, build
     from deepviz.settings import BuildSettings, ServeSettings
     from deepviz.storage.project import Project, open_project

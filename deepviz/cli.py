@@ -19,7 +19,7 @@ import click
 
 from deepviz.cli_options import given_settings, settings_options
 from deepviz.errors import DeepvizError
-from deepviz.settings import BuildSettings, ProjectSettings, ServeSettings, validated
+from deepviz.settings import BuildSettings, FigureSettings, ProjectSettings, ServeSettings, validated
 
 if TYPE_CHECKING:
     from deepviz.images.scan import ScanResult
@@ -113,6 +113,8 @@ def _print_report(report: BuildReport) -> None:
         f"  grid: {g.rows} x {g.cols} ({g.method}), mean displacement {g.displacement:.2f} cells, "
         f"{100 * g.neighbourhood_preservation_k10:.0f}% of 10-NN kept"
     )
+    if report.ran_on:
+        click.echo(f"  ray: {report.ran_on}")
     steps = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
     click.echo(f"  time: {steps} ({report.images_per_second:.1f} new images/s)")
     if report.rejects:
@@ -169,6 +171,26 @@ def _settings_line(stored: dict[str, Any]) -> str:
         if value is not None:
             words.append(f"{options[name].opts[-1]} {value}")
     return " ".join(words)
+
+
+@cli.command()
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Figure file: .svg, .png or .pdf.")
+@settings_options(FigureSettings)
+@click.pass_context
+def figure(ctx: click.Context, /, project: Path, out: Path, **_: object) -> None:
+    """Draw queries of PROJECT as a figure for a paper: curves with brushed windows, strips, a legend.
+
+    \b
+    deepviz figure PROJECT -q 149 -q cats/a.jpg --window 0:64 -o fig.svg
+    """
+    from deepviz.export.figure import draw_from_settings
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        settings = validated(FigureSettings, given_settings(ctx, FigureSettings))
+        written = draw_from_settings(open_project(project), settings, out)
+    click.echo(f"Wrote {written}")
 
 
 @cli.command()

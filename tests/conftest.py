@@ -80,6 +80,15 @@ def image_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def hf_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny random DINOv2, CLIP and SigLIP saved as Hub downloads are (tests/hf_tiny.py): family -> folder."""
+    from tests.hf_tiny import SAVERS
+
+    root = tmp_path_factory.mktemp("hf")
+    return {family: save(root / family) for family, save in SAVERS.items()}
+
+
+@pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A built project of 3 colour classes × 8 generated images (+2 rejects), made with the fake
     ``ColourExtractor`` (feature set name 'colour'). Session-scoped: treat it as read-only."""

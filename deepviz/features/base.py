@@ -1,6 +1,7 @@
 """The contract every feature extractor meets, so the pipeline never knows which model it drives."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -10,9 +11,9 @@ import numpy as np
 class Extractor(Protocol):
     """Turns centre-cropped RGB squares into feature vectors.
 
-    ``name``        registry name that rebuilds this extractor (stored in the project manifest).
-    ``dim``         D, the length of one feature vector.
-    ``input_size``  S, the side in pixels of the squares ``embed`` expects.
+    - ``name``: registry name that rebuilds this extractor (stored in the project manifest).
+    - ``dim``: D, the length of one feature vector.
+    - ``input_size``: S, the side in pixels of the squares ``embed`` expects.
     """
 
     name: str
@@ -24,4 +25,18 @@ class Extractor(Protocol):
 
         Any model-specific preprocessing (mean/std, channel order) happens inside.
         """
+        ...
+
+
+@runtime_checkable
+class TextEmbedder(Protocol):
+    """An extractor whose image features share a space with a text tower (CLIP-like models).
+
+    - ``supports_text``: False when the chosen features are not in the text's space (another layer or pooling).
+    """
+
+    supports_text: bool
+
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
+        """(T,) strings -> (T, D) float32 embeddings comparable with ``embed``'s, *not* L2-normalised."""
         ...

@@ -16,11 +16,15 @@ from deepviz.settings import DEFAULT_MAX_DECODE_MB, DEFAULT_MAX_PIXELS
 
 
 class ImageRejected(Exception):
-    """The file looked like an image but cannot be used; ``reason`` says why, for the reject list."""
+    """The file looked like an image but cannot be used; ``reason`` says why, for the reject list.
 
-    def __init__(self, reason: str) -> None:
+    ``over_limit`` is True when the image is fine but over a pixel or memory limit the user can raise.
+    """
+
+    def __init__(self, reason: str, *, over_limit: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.over_limit = over_limit
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,8 @@ class DecodeLimits:
 
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     max_decode_mb: int | None = DEFAULT_MAX_DECODE_MB
-    pixels_option: str = "--max-pixels"
-    memory_option: str = "--max-decode-mb"
+    pixels_option: str = "deepviz build --max-pixels"
+    memory_option: str = "deepviz build --max-decode-mb"
 
 
 def center_square_box(width: int, height: int) -> tuple[int, int, int, int]:
@@ -204,7 +208,7 @@ def decode_crop(
             with Image.open(path) as img:
                 return _decode_open(img, size, limits)
     except Image.DecompressionBombError as err:
-        raise ImageRejected(_bomb_reason(str(err), limits)) from None
+        raise ImageRejected(_bomb_reason(str(err), limits), over_limit=True) from None
     except UnidentifiedImageError:
         raise ImageRejected("not a format Pillow can decode") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
@@ -215,7 +219,7 @@ def decode_crop(
 def _decode_open(img: ImageFile.ImageFile, size: int, limits: DecodeLimits) -> Decoded:
     width, height = img.size
     if limits.max_pixels is not None and width * height > limits.max_pixels:
-        raise ImageRejected(_pixels_reason(f"{width}x{height} is {width * height:,} pixels", limits))
+        raise ImageRejected(_pixels_reason(f"{width}x{height} is {width * height:,} pixels", width * height, limits), over_limit=True)
     if width == 0 or height == 0:
         raise ImageRejected("image has zero width or height")
     # JPEG can decode straight at a reduced scale: far less work and memory for big photos.
@@ -224,7 +228,7 @@ def _decode_open(img: ImageFile.ImageFile, size: int, limits: DecodeLimits) -> D
     budget = None if limits.max_decode_mb is None else limits.max_decode_mb << 20
     # Judged before the EXIF block is read: a PNG's may follow its pixels, so Pillow decodes them to find it.
     if budget is not None and pixels * reduced_cost(img.mode) > budget:
-        raise ImageRejected(_memory_reason(img, pixels * reduced_cost(img.mode), limits))
+        raise ImageRejected(_memory_reason(img, pixels * reduced_cost(img.mode), limits), over_limit=True)
     orientation = img.getexif().get(_ORIENTATION_TAG)
     if orientation in _SWAPS_AXES:
         width, height = height, width
@@ -269,11 +273,18 @@ def _reduced_centre(img: Image.Image, size: int) -> Image.Image:
     return out
 
 
-def _pixels_reason(what: str, limits: DecodeLimits) -> str:
+def _pixels_reason(what: str, pixels: int | None, limits: DecodeLimits) -> str:
+    raise_to = f" {_round_up(pixels)}" if pixels is not None else " N"
     return (
         f"{what}, over the {limits.max_pixels:,}-pixel limit that guards against decompression bombs; "
-        f"if the file is trusted, raise {limits.pixels_option}"
+        f"if the file is trusted, raise it: {limits.pixels_option}{raise_to}"
     )
+
+
+def _round_up(value: float) -> int:
+    """``value`` rounded up to two significant digits: a limit to suggest that the value fits under."""
+    step = 10 ** max(0, len(str(int(value))) - 2)
+    return int(-(-value // step) * step)
 
 
 def _bomb_reason(message: str, limits: DecodeLimits) -> str:
@@ -282,7 +293,7 @@ def _bomb_reason(message: str, limits: DecodeLimits) -> str:
     pixels = int(found.group(1)) if found else None
     what = f"the image is {pixels:,} pixels" if pixels is not None else "the image"
     if limits.max_pixels is not None and (pixels is None or pixels > limits.max_pixels):
-        return _pixels_reason(what, limits)
+        return _pixels_reason(what, pixels, limits)
     # Only when Pillow's global limit was set below ours outside ``pixel_limit``.
     return f"{what}, over Pillow's limit (PIL.Image.MAX_IMAGE_PIXELS × 2) that guards against decompression bombs"
 
@@ -291,7 +302,8 @@ def _memory_reason(img: Image.Image, need: int, limits: DecodeLimits) -> str:
     w, h = img.size
     return (
         f"{w}x{h} {img.mode} needs {need / 2**20:,.0f} MB to decode even at reduced size, over the "
-        f"{limits.max_decode_mb:,} MB limit per image; if the file is trusted, raise {limits.memory_option}"
+        f"{limits.max_decode_mb:,} MB limit per image; if the file is trusted, raise it: "
+        f"{limits.memory_option} {_round_up(need / 2**20 + 1)}"
     )
 
 

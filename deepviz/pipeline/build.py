@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +29,14 @@ from deepviz.errors import DeepvizError, ProjectError, UsageError
 from deepviz.faults import checkpoint
 from deepviz.features.base import Extractor
 from deepviz.features.importers import load_features
-from deepviz.features.registry import get_extractor
+from deepviz.features.registry import extractor_recipe
 from deepviz.filenames import escape, unescape
-from deepviz.images.decode import decode_size
+from deepviz.images.decode import DecodeLimits, decode_size
 from deepviz.images.scan import ScanResult, scan
 from deepviz.images.thumbs import JPEG_QUALITY
 from deepviz.pipeline.extract import extract_chunks
 from deepviz.pipeline.progress import Progress
+from deepviz.pipeline.ray_engine import RayPlan, ray_extract_chunks
 from deepviz.settings import DEFAULT_MODEL, DEFAULT_THUMB_SIZES, BuildSettings, ProjectSettings, validated
 from deepviz.storage import writer
 from deepviz.storage.chunks import ChunkStore, config_key
@@ -44,9 +46,11 @@ from deepviz.storage.progress import ProgressWriter
 from deepviz.storage.project import feature_file
 from deepviz.storage.workspace import WORK_DIR, Workspace, is_build_in_progress, remove_unnamed
 
-__all__ = ["BuildReport", "DiskFull", "build"]
+__all__ = ["ARRAYS_DIR", "BuildReport", "DiskFull", "build"]
 
-_OWN = frozenset({WORK_DIR, LOCK, HOLDER})  # what a build puts in a new project folder before its first commit
+ARRAYS_DIR = "arrays"  # where deepviz.from_arrays lays out the images, features and labels it was given
+# What a new project folder may hold before its first commit: the build's own files, and from_arrays' inputs.
+_OWN = frozenset({WORK_DIR, LOCK, HOLDER, ARRAYS_DIR})
 OPTIMAL_GRID_LIMIT = 2500  # exact assignment stays within seconds up to here (lapjv)
 # Imported default features start t-SNE beside decoding (see _EarlyLayout); bench_build turns it
 # off to time the sequential pipeline in the same process.
@@ -66,6 +70,7 @@ class BuildReport:
     grid: GridInfo
     seconds: dict[str, float] = field(default_factory=dict)
     resumed_files: int = 0
+    ran_on: str = ""  # with --engine ray: where each step ran
 
     @property
     def images_per_second(self) -> float:
@@ -98,6 +103,8 @@ class _Plan:
     sizes: tuple[int, ...]
     decode_at: int
     default_set: str
+    objects: dict[str, Extractor]
+    ray: RayPlan
 
     @property
     def generation(self) -> int:
@@ -125,12 +132,22 @@ def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: S
     s = plan.settings
     done = 0
     report(what, done, len(paths))
-    with bar.bar(len(paths), what, "img") as tick:
-        for chunk in extract_chunks(
-            plan.root, paths, extractors, thumb_sizes=plan.sizes if thumbs else (), crop_size=plan.decode_at,
+    sizes = plan.sizes if thumbs else ()
+    if s.engine == "ray":
+        plan.ray.progress = bar.enabled
+        chunks = ray_extract_chunks(
+            plan.root, paths, _recipes([e.name for e in extractors], plan.objects, s.device), extractors,
+            plan.ray, thumb_sizes=sizes, crop_size=plan.decode_at, chunk_size=s.chunk_size, batch_size=s.batch_size,
+            limits=DecodeLimits(max_pixels=s.max_pixels, max_decode_mb=s.max_decode_mb),
+        )
+    else:
+        chunks = extract_chunks(
+            plan.root, paths, extractors, thumb_sizes=sizes, crop_size=plan.decode_at,
             chunk_size=s.chunk_size, batch_size=s.batch_size, workers=s.workers,
             max_pixels=s.max_pixels, max_decode_mb=s.max_decode_mb,
-        ):
+        )
+    with bar.bar(len(paths), what, "img") as tick:
+        for chunk in chunks:
             store.write(chunk)
             checkpoint("chunk")
             tick(len(chunk.paths))
@@ -168,7 +185,7 @@ def build(
     Rerunning after an interruption resumes from the last finished chunk; rerunning after
     adding images processes only the new ones (ids of existing images never change).
     ``models`` are extractor registry names, or ``Extractor`` objects (their ``name`` is
-    stored); ``settings`` are the fields of :class:`deepviz.settings.BuildSettings`
+    stored); ``settings`` are the fields of ``deepviz.settings.BuildSettings``
     (``features=FILE`` imports precomputed features, ``thumb_sizes``, ``aspect``, ``seed``, ...;
     see ``deepviz build --help``). Settings that shape the project (labels, grid, seed) are
     kept from the existing project unless given again.
@@ -238,7 +255,7 @@ def _build(plan: _Plan, bar: Progress) -> BuildReport:
     return BuildReport(
         project=plan.out, n_images=commit.n, n_new=len(commit.summary.new), n_scanned=len(found.paths),
         rejects=commit.summary.rejects, feature_sets=list(commit.feature_sets), grid=grid, seconds=timer.seconds,
-        resumed_files=len(done.intersection(todo)),
+        resumed_files=len(done.intersection(todo)), ran_on=plan.ray.summary() if plan.settings.engine == "ray" else "",
     )
 
 
@@ -280,7 +297,9 @@ def _plan(root: Path, out: Path, given: BuildSettings, objects: dict[str, Extrac
         default_set = next(iter(imported)) if imported else model_names[0]
     decode_at = decode_size((e.input_size for e in extractors), sizes)
     given_names = frozenset(given.model_fields_set)
-    return _Plan(root, out, settings, given_names, previous, extractors, imported, sizes, decode_at, default_set)
+    gpus = 1.0 if settings.device.startswith("cuda") else 0.0  # a GPU model actor holds one GPU
+    ray = RayPlan(address=settings.ray_address, actors=settings.ray_actors or 1, gpus_per_actor=gpus)
+    return _Plan(root, out, settings, given_names, previous, extractors, imported, sizes, decode_at, default_set, objects, ray)
 
 
 def _existing_manifest(out: Path) -> Manifest | None:
@@ -328,8 +347,17 @@ def _thumb_sizes(previous: Manifest | None, settings: BuildSettings) -> tuple[in
 
 def _make_extractors(names: Sequence[str], objects: dict[str, Extractor], device: str) -> list[Extractor]:
     """Extractor objects for ``names``: the ones passed in directly, the rest from the registry."""
+    return [make() for make in _recipes(names, objects, device)]
+
+
+def _recipes(names: Sequence[str], objects: dict[str, Extractor], device: str) -> list[Callable[[], Extractor]]:
+    """How to make each extractor of ``names``, in this process or a Ray actor (objects passed in are sent as they are)."""
     options: dict[str, object] = {"device": device} if device != "cpu" else {}
-    return [objects[n] if n in objects else get_extractor(n, **options) for n in names]
+    return [partial(_given, objects[n]) if n in objects else extractor_recipe(n, **options) for n in names]
+
+
+def _given(extractor: Extractor) -> Extractor:
+    return extractor
 
 
 def _scan(plan: _Plan) -> ScanResult:

@@ -34,7 +34,7 @@ class _Decoded:
     reason: str
 
 
-def _decode_one(path: Path, crop_size: int, input_sizes: set[int], thumb_sizes: tuple[int, ...], limits: DecodeLimits) -> _Decoded:
+def decode_one(path: Path, crop_size: int, input_sizes: set[int], thumb_sizes: tuple[int, ...], limits: DecodeLimits) -> _Decoded:
     try:
         decoded = decode_crop(path, crop_size, limits=limits)
     except ImageRejected as err:
@@ -109,7 +109,7 @@ def extract_chunks(
         def submit(batch: Sequence[str]) -> list[Future[_Decoded]]:
             # Paths are stored text (deepviz.filenames); the file to open has the name they stand for.
             return [
-                pool.submit(_decode_one, root / unescape(p), crop_size, input_sizes, thumb_sizes, limits)
+                pool.submit(decode_one, root / unescape(p), crop_size, input_sizes, thumb_sizes, limits)
                 for p in batch
             ]
 
@@ -136,7 +136,7 @@ def _assemble(
     features = {}
     for extractor in extractors:
         crops = [d.crops[extractor.input_size] for d in good]  # type: ignore[index]
-        features[extractor.name] = _embed_all(extractor, crops, batch_size)
+        features[extractor.name] = embed_all(extractor, crops, batch_size)
     thumbs = {}
     for i, size in enumerate(thumb_sizes):
         thumbs[size] = pack([d.thumbs[i] for d in good])  # type: ignore[index]
@@ -152,7 +152,7 @@ def _assemble(
     )
 
 
-def _embed_all(extractor: Extractor, crops: list[np.ndarray], batch_size: int) -> np.ndarray:
+def embed_all(extractor: Extractor, crops: list[np.ndarray], batch_size: int) -> np.ndarray:
     """(K,) crops -> (K, D) float32 raw features, in batches the model is comfortable with."""
     out = np.empty((len(crops), extractor.dim), dtype=np.float32)
     for start in range(0, len(crops), batch_size):

@@ -21,7 +21,9 @@ from starlette.responses import Response as StarletteResponse
 from starlette.types import Scope
 
 from deepviz._version import __version__
+from deepviz.core.envelope import envelope
 from deepviz.core.normalize import ZeroFeatureError
+from deepviz.core.similarity import spearman
 from deepviz.errors import DeepvizError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import DecodeLimits, ImageRejected
@@ -30,9 +32,12 @@ from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.body_limit import BodyLimit
 from deepviz.server.docs import add_docs
 from deepviz.server.exposure import machine_names
+from deepviz.server.figure import figure_router
+from deepviz.server.fitted_grid import ASPECTS, FittedGrids, snap_aspect
 from deepviz.server.guard import HostCheck, OriginCheck, host_names
 from deepviz.server.headers import SecurityHeaders
 from deepviz.server.ranking import Ranking, Rankings
+from deepviz.server.text_query import TEXT_MARK, embed_text_query
 from deepviz.server.uploads import (
     CannotEmbed,
     Embedders,
@@ -43,6 +48,7 @@ from deepviz.server.uploads import (
     embed_upload,
     upload_key,
     upload_limits,
+    upload_name,
 )
 from deepviz.settings import ServeSettings
 from deepviz.storage.manifest import MANIFEST
@@ -68,6 +74,7 @@ class ServerState:
     max_upload_bytes: int
     upload_files: UploadFiles | None = None
     upload_limits: DecodeLimits | None = None  # None: ServeSettings' defaults
+    grids_dir: Path | None = None  # where grids fitted to a pane's aspect are kept; None: memory only
 
     @cached_property
     def revision(self) -> str:
@@ -89,13 +96,17 @@ class ServerState:
         return np.ascontiguousarray(self.project.grid, dtype="<i4").tobytes()
 
     @cached_property
+    def fitted_grids(self) -> FittedGrids:
+        return FittedGrids(self.project, self.grids_dir)
+
+    @cached_property
     def colors_bytes(self) -> bytes:
         return np.ascontiguousarray(self.project.colors, dtype=np.uint8).tobytes()
 
     def warm_up(self) -> None:
         """Load the default feature matrix and extractor now rather than on the first query."""
         default = self.project.default_feature_set
-        self.rankings.matrix(default)
+        self.rankings.warm_up(default)
         self.embedders.can_embed(default)
 
 
@@ -175,6 +186,8 @@ def create_app(
     embedder: Extractor | None = None,
     static_dir: Path | None = None,
     uploads_dir: Path | None = None,
+    grids_dir: Path | None = None,
+    frame_ancestors: tuple[str, ...] = (),
 ) -> FastAPI:
     """The app serving the project at ``project_path``, configured by ``settings`` (limits, caches).
 
@@ -183,6 +196,9 @@ def create_app(
     ``static_dir``        the built front end (default: the copy inside the package)
     ``uploads_dir``       where uploaded files are kept (a subfolder per project revision) so
                           upload queries in saved URLs survive a restart; None keeps them in memory only
+    ``grids_dir``         where map grids fitted to the page's pane are kept across restarts
+                          (see fitted_grid.py); None keeps them in memory only
+    ``frame_ancestors``   CSP sources of pages that may frame the app (the notebook widget's); none by default
     """
     settings = settings or ServeSettings()
     if isinstance(project_path, Project):
@@ -203,6 +219,7 @@ def create_app(
             embedders=Embedders(project, embedder),
             max_upload_bytes=settings.max_upload_bytes,
             upload_limits=upload_limits(settings),
+            grids_dir=grids_dir,
         )
         if uploads_dir is not None:
             state.upload_files = UploadFiles(Path(uploads_dir) / state.revision)
@@ -211,14 +228,15 @@ def create_app(
     app = FastAPI(title="deepviz", version=__version__, openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.deepviz = LiveProject(root, make(project) if project is not None else None, make)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    _add_guards(app, settings)
+    _add_guards(app, settings, frame_ancestors)
     add_docs(app)  # before the router, whose catch-all under /api would take its paths
+    app.include_router(figure_router)  # before the router, whose catch-all under /api would take its path
     app.include_router(router)
     _mount_front_end(app, Path(static_dir) if static_dir is not None else STATIC_DIR)
     return app
 
 
-def _add_guards(app: FastAPI, settings: ServeSettings) -> None:
+def _add_guards(app: FastAPI, settings: ServeSettings, frame_ancestors: tuple[str, ...] = ()) -> None:
     """What keeps the server private (see guard.py, headers.py, body_limit.py). Each added
     middleware wraps those added before it, so they run in the reverse order: headers on every
     answer (refusals included), then Host, then Origin, then the body limit."""
@@ -228,7 +246,7 @@ def _add_guards(app: FastAPI, settings: ServeSettings) -> None:
     app.add_middleware(OriginCheck)
     names = host_names(settings.host, machine=machine_names() if settings.public else ())
     app.add_middleware(HostCheck, names=names, allowed=settings.allow_hosts)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, frame_ancestors=frame_ancestors)
 
 
 def openapi_schema() -> dict[str, Any]:
@@ -236,7 +254,7 @@ def openapi_schema() -> dict[str, Any]:
     front end's generated TypeScript types are made from it (a test checks they match)."""
     from fastapi.openapi.utils import get_openapi
 
-    return get_openapi(title="deepviz", version=__version__, routes=router.routes)
+    return get_openapi(title="deepviz", version=__version__, routes=[*router.routes, *figure_router.routes])
 
 
 def _state(request: Request) -> ServerState:
@@ -279,12 +297,14 @@ def get_project(request: Request) -> models.ProjectInfo:
         name=_name(p.root),
         n=p.n,
         grid=models.GridShape(rows=rows, cols=cols),
+        grid_aspects=list(ASPECTS),
         thumbnail_sizes=sorted(p.thumbnail_sizes),
         feature_sets=p.feature_sets,
         default_feature_set=p.default_feature_set,
         feature_dims={s: p.feature_info(s).dim for s in p.feature_sets},
         labels=state.labels[0],
         can_embed=state.embedders.can_embed(p.default_feature_set),
+        text_feature_sets=[s for s in p.feature_sets if state.embedders.can_embed_text(s)],
         revision=state.revision,
         building=building,
     )
@@ -293,8 +313,8 @@ def get_project(request: Request) -> models.ProjectInfo:
 def _unbuilt(root: Path, building: models.BuildStatus | None) -> models.ProjectInfo:
     """A project whose first build has not committed: no images yet, and the build's progress."""
     return models.ProjectInfo(
-        name=_name(root), n=0, grid=models.GridShape(rows=0, cols=0), thumbnail_sizes=[], feature_sets=[],
-        default_feature_set="", feature_dims={}, labels=[], can_embed=False, revision="",
+        name=_name(root), n=0, grid=models.GridShape(rows=0, cols=0), grid_aspects=[], thumbnail_sizes=[], feature_sets=[],
+        default_feature_set="", feature_dims={}, labels=[], can_embed=False, text_feature_sets=[], revision="",
         # No live build and no manifest: it was interrupted (a server started on such a folder refuses it).
         building=building or models.BuildStatus(stage=INTERRUPTED, done=0, total=0),
     )
@@ -304,9 +324,29 @@ def _name(root: Path) -> str:
     return root.name.removesuffix(".deepviz") or root.name
 
 
-@router.get("/grid", response_class=Response, responses=_binary("N x 2 little-endian int32 [row, col], in id order"))
-def get_grid(state: State) -> Response:
-    return Response(state.grid_bytes, media_type=BINARY, headers={"X-Count": str(state.project.n)})
+GRID_DOC = (
+    "N x 2 little-endian int32 [row, col], in id order; X-Grid-Rows and X-Grid-Cols give the grid's shape. "
+    "Without aspect: the grid the project stores. With aspect (width / height of the map pane): the same "
+    "layout on a grid of that aspect snapped to a step of 2^(1/4) (X-Grid-Aspect); 202 with Retry-After "
+    "while a large project's grid is being computed."
+)
+
+
+@router.get("/grid", response_class=Response, responses={**_binary(GRID_DOC), 202: {"description": "not ready yet"}})
+def get_grid(state: State, aspect: Annotated[float | None, Query(gt=0, le=1000)] = None) -> Response:
+    p = state.project
+    if aspect is None:
+        rows, cols = p.grid_shape
+        headers = {"X-Count": str(p.n), "X-Grid-Rows": str(rows), "X-Grid-Cols": str(cols)}
+        return Response(state.grid_bytes, media_type=BINARY, headers=headers)
+    try:
+        fitted = state.fitted_grids.get(aspect)
+    except RuntimeError as err:
+        raise HTTPException(500, f"{err}; the map keeps the project's stored grid") from None
+    if fitted is None:
+        return Response(status_code=202, headers={"Retry-After": "1", "X-Grid-Aspect": str(snap_aspect(aspect))})
+    headers = {"X-Count": str(p.n), "X-Grid-Rows": str(fitted.rows), "X-Grid-Cols": str(fitted.cols), "X-Grid-Aspect": str(fitted.aspect)}
+    return Response(fitted.to_bytes(), media_type=BINARY, headers=headers)
 
 
 @router.get("/labels", response_class=Response, responses=_binary("N little-endian int32 label codes, -1 = none"))
@@ -406,6 +446,98 @@ def rank_image(
     return _ranking_response(state.rankings.for_image(name, image_id), start, stop)
 
 
+QUERY_REF = "the query: an image id (12), or upload:KEY for an uploaded image"
+CURVE_DOC = (
+    "The curve as a chart WIDTH px wide draws it (deepviz.core.envelope): X-Count K, then K little-endian float32 x "
+    "(px from the plot's left edge), then K float32 similarities. Head ranks a pixel or more apart are one point each; "
+    "then each pixel column is two points at its x: the max then the min of its ranks. X-Total is N."
+)
+PICKED_DOC = (
+    "X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for "
+    "/ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked."
+)
+
+
+def _ranking_of(state: ServerState, ref: str, features: str | None) -> Ranking:
+    """The ranking of query ``ref`` (an image id, or upload:KEY) in feature set ``features``."""
+    name = _feature_set(state, features)
+    if ref.startswith("upload:"):
+        upload = _upload(state, ref.removeprefix("upload:"))
+        if upload.feature_set != name:
+            raise HTTPException(
+                409, f"query {ref} was embedded in feature set {upload.feature_set!r}; upload it again with ?features={name}"
+            )
+        return state.rankings.for_vector(name, upload.key, upload.vector)
+    if not (ref.isascii() and ref.isdigit()):
+        raise HTTPException(400, f"cannot read query {ref!r}; send an image id like q=12, or q=upload:KEY")
+    _check_id(state, int(ref))
+    return state.rankings.for_image(name, int(ref))
+
+
+def _picked(ints: np.ndarray, sims: np.ndarray) -> Response:
+    body = np.ascontiguousarray(ints, dtype="<i4").tobytes() + np.ascontiguousarray(sims, dtype="<f4").tobytes()
+    return Response(body, media_type=BINARY, headers={"X-Count": str(len(ints))})
+
+
+def _parse(text: str, what: str, n: int) -> np.ndarray:
+    try:
+        values = parse_ids(text)
+    except BadIdList as err:
+        raise HTTPException(400, str(err).replace("ids", what)) from None
+    if len(values) and values.max() >= n:
+        raise HTTPException(404, f"{what} {int(values.max())} is out of range; this ranking has 0..{n - 1}")
+    return values
+
+
+@router.get("/ranking/curve", response_class=Response, responses={**_binary(CURVE_DOC), **_errors(400, 404, 409)})
+def ranking_curve(
+    state: State,
+    q: Annotated[str, Query(description=QUERY_REF)],
+    width: Annotated[int, Query(ge=1, le=16384, description="the plot's width in px")],
+    log: bool = False,
+    features: str | None = None,
+) -> Response:
+    ranking = _ranking_of(state, q, features)
+    env = envelope(ranking.sims, width, log)
+    body = np.ascontiguousarray(env.x, dtype="<f4").tobytes() + np.ascontiguousarray(env.sims, dtype="<f4").tobytes()
+    return Response(body, media_type=BINARY, headers={"X-Count": str(len(env.x)), "X-Total": str(len(ranking.order))})
+
+
+@router.get("/ranking/at", response_class=Response, responses={**_binary(PICKED_DOC), **_errors(400, 404, 409)})
+def ranking_at(
+    state: State,
+    q: Annotated[str, Query(description=QUERY_REF)],
+    ranks: Annotated[str, Query(description=f"ranks and ranges, e.g. 0-63,1000; at most {MAX_IDS}")],
+    features: str | None = None,
+) -> Response:
+    ranking = _ranking_of(state, q, features)
+    at = _parse(ranks, "ranks", len(ranking.order))
+    return _picked(ranking.order[at], ranking.sims[at])
+
+
+@router.get("/ranking/of", response_class=Response, responses={**_binary(PICKED_DOC), **_errors(400, 404, 409)})
+def ranking_of(
+    state: State,
+    q: Annotated[str, Query(description=QUERY_REF)],
+    ids: Annotated[str, Query(description=f"image ids and ranges, e.g. 7,3,10-12; at most {MAX_IDS}")],
+    features: str | None = None,
+) -> Response:
+    ranking = _ranking_of(state, q, features)
+    where = ranking.ranks[_parse(ids, "ids", len(ranking.order))]
+    return _picked(where, ranking.sims[where])
+
+
+@router.get("/ranking/spearman", response_model=models.RankCorrelation, responses=_errors(400, 404, 409))
+def ranking_spearman(
+    state: State,
+    a: Annotated[str, Query(description=QUERY_REF)],
+    b: Annotated[str, Query(description=QUERY_REF)],
+    features: str | None = None,
+) -> models.RankCorrelation:
+    ra, rb = _ranking_of(state, a, features), _ranking_of(state, b, features)
+    return models.RankCorrelation(rho=spearman(ra.ranks, rb.ranks), n=len(ra.order))
+
+
 @router.post("/queries/upload", response_model=models.UploadedQuery, responses=_errors(400, 404, 409, 413, 415, 503))
 def upload_query(
     state: State,
@@ -424,9 +556,10 @@ def upload_query(
     try:
         vector, thumb, width, height = _embed(state, data, extractor)
     except ImageRejected as err:
-        raise HTTPException(
-            415, f"{file.filename or 'the upload'} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file"
-        ) from None
+        what = file.filename or "the upload"
+        if err.over_limit:  # a fine image over a limit of this server: 413, with the limit and the flag that raises it
+            raise HTTPException(413, f"{what} is over this server's upload limit: {err.reason}") from None
+        raise HTTPException(415, f"{what} is not a usable image ({err.reason}); upload a JPEG, PNG or WebP file") from None
     except UploadBusy as err:
         raise HTTPException(err.status, err.message, headers={"Retry-After": "5"}) from None
     except ZeroFeatureError:
@@ -434,10 +567,51 @@ def upload_query(
             422, "the extractor gives all-zero features for this image, so it has no similarities; try another image"
         ) from None
     key = upload_key(name, data)
-    query = state.uploads.add(key, name, vector, thumb, width, height)
+    shown = upload_name(file.filename)
+    query = state.uploads.add(key, name, vector, thumb, width, height, shown)
     if state.upload_files is not None:
-        state.upload_files.save(key, name, data)
-    return models.UploadedQuery(query=query.key, width=width, height=height, feature_set=name)
+        state.upload_files.save(key, name, data, shown)
+    return _uploaded(query)
+
+
+def _uploaded(query: Upload) -> models.UploadedQuery:
+    return models.UploadedQuery(
+        query=query.key, width=query.width, height=query.height, feature_set=query.feature_set, name=query.name
+    )
+
+
+@router.get("/queries/{query}/info", response_model=models.UploadedQuery, responses=_errors(404))
+def get_query_info(query: str, state: State) -> models.UploadedQuery:
+    """An uploaded query's name, size and feature set (the page names its row by it after a reload)."""
+    return _uploaded(_upload(state, query))
+
+
+@router.post("/queries/text", response_model=models.TextQueryAnswer, responses=_errors(400, 404, 409))
+def text_query(state: State, body: models.TextQuery, features: str | None = None) -> models.TextQueryAnswer:
+    """Embed words with the feature set's text tower (CLIP-like models) as a new query, ranked like an upload."""
+    name = _feature_set(state, features)
+    data = TEXT_MARK + body.text.encode()
+    key = upload_key(name, data)
+    _add_text(state, key, name, body.text)
+    if state.upload_files is not None:
+        state.upload_files.save(key, name, data, _text_name(body.text))
+    return models.TextQueryAnswer(query=key, feature_set=name)
+
+
+def _add_text(state: ServerState, key: str, feature_set: str, text: str) -> Upload:
+    try:
+        vector, thumb = embed_text_query(text, state.embedders.text(feature_set))
+    except CannotEmbed as err:
+        raise HTTPException(err.status, err.message) from None
+    except ZeroFeatureError:
+        raise HTTPException(422, "the model gives an all-zero embedding for this text; try other words") from None
+    return state.uploads.add(key, feature_set, vector, thumb, 0, 0, _text_name(text))
+
+
+def _text_name(text: str) -> str:
+    """How the page names a text query's row: the words, quoted (shortened past 100 characters)."""
+    words = " ".join(text.split())
+    return f"“{words if len(words) <= 100 else words[:99] + '…'}”"
 
 
 @router.get("/queries/{query}/thumb", response_class=Response, responses={200: {"content": {JPEG: {}}}, **_errors(404)})
@@ -499,13 +673,17 @@ def _upload(state: ServerState, key: str) -> Upload:
         return found
     kept = state.upload_files.load(key) if state.upload_files is not None else None
     if kept is None or kept[0] not in state.project.feature_sets:
-        raise HTTPException(404, f"no uploaded query {key!r} on this server; upload the image again")
+        held = "" if state.upload_files is not None else f" (it holds the last {state.uploads.keep}: deepviz serve --keep-uploads N)"
+        raise HTTPException(404, f"no uploaded query {key!r} on this server{held}; upload the image again")
     feature_set, data = kept
+    if data.startswith(TEXT_MARK):
+        return _add_text(state, key, feature_set, data[len(TEXT_MARK) :].decode())
     try:
         vector, thumb, width, height = _embed(state, data, state.embedders.get(feature_set))
     except CannotEmbed as err:
         raise HTTPException(err.status, err.message) from None
-    return state.uploads.add(key, feature_set, vector, thumb, width, height)
+    name = state.upload_files.load_name(key) if state.upload_files is not None else ""
+    return state.uploads.add(key, feature_set, vector, thumb, width, height, name)
 
 
 def _ranking_response(ranking: Ranking, start: int, stop: int | None) -> Response:
@@ -519,7 +697,10 @@ def _ranking_response(ranking: Ranking, start: int, stop: int | None) -> Respons
 
 def _too_big(limit: int) -> str:
     shown = f"{limit / 1e6:g} MB" if limit >= 1_000_000 else f"{limit:,} bytes"
-    return f"the upload is larger than the {shown} limit; upload a smaller image (or a resized copy)"
+    return (
+        f"the upload is larger than this server's {shown} limit; upload a smaller image (or a resized copy), "
+        f"or restart the server with a higher limit in bytes: deepviz serve PROJECT --max-upload-bytes {max(2 * limit, 50_000_000)}"
+    )
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "SecurityHeaders"]
+__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "SecurityHeaders", "framed_by"]
 
 # What the built page (deepviz/server/static) and the API docs page need, and nothing more:
 # scripts, styles and fetches from this server only (no inline script or style element; styles
@@ -37,11 +37,24 @@ SECURITY_HEADERS: dict[str, str] = {
 _ENCODED = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 
 
-class SecurityHeaders:
-    """Adds :data:`SECURITY_HEADERS` to every HTTP response, replacing any the app set."""
+def framed_by(ancestors: tuple[str, ...]) -> list[tuple[bytes, bytes]]:
+    """The headers with framing allowed to ``ancestors`` (CSP sources, e.g. the notebook widget's
+    ``http://localhost:*``) instead of to nobody; no ancestors: :data:`SECURITY_HEADERS` as they are."""
+    if not ancestors:
+        return _ENCODED
+    csp = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(ancestors))
+    headers = {**SECURITY_HEADERS, "content-security-policy": csp}
+    del headers["x-frame-options"]  # it cannot name origins; browsers that know CSP ignore it anyway
+    return [(k.encode(), v.encode()) for k, v in headers.items()]
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every HTTP response, replacing any the app set; ``frame_ancestors``
+    (CSP sources) may frame the app (the notebook widget), where otherwise nothing may."""
+
+    def __init__(self, app: ASGIApp, frame_ancestors: tuple[str, ...] = ()) -> None:
         self.app = app
+        self._headers = framed_by(frame_ancestors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,7 +64,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if bytes(k).lower().decode() not in SECURITY_HEADERS]
-                message = {**message, "headers": kept + _ENCODED}
+                message = {**message, "headers": kept + self._headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -5,14 +5,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from deepviz.core.similarity import rank, to_float32
+from deepviz.core.similarity import has_fast_kernel, rank, ranks_of, to_float32
 from deepviz.storage.project import Project
 
-# A float32 copy turns a 1M x 512 ranking from ~0.5 s (float16 blocks) into ~50 ms of matvec.
+# Without the fast extra, a float32 copy turns a 1M x 512 ranking from ~0.5 s (float16 blocks)
+# into ~50 ms of matvec. With it, the float16 map is read at memory speed and never copied.
 DEFAULT_RAM_COPY_BYTES = 4 << 30
+# Above this many float16 values a set ranked without the fast extra takes over ~1 s a query.
+SLOW_VALUES = 1 << 28
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,13 @@ class Ranking:
 
     @property
     def nbytes(self) -> int:
-        return int(self.order.nbytes + self.sims.nbytes)
+        """Bytes held, counting the rank of each id that :attr:`ranks` may add."""
+        return int(self.order.nbytes + self.sims.nbytes + 4 * len(self.order))
+
+    @cached_property
+    def ranks(self) -> np.ndarray:
+        """(N,) int32 rank of each id (made on first use: hovers and rank correlations need it)."""
+        return ranks_of(self.order)
 
     def to_bytes(self, start: int = 0, stop: int | None = None) -> bytes:
         """Ids ``order[start:stop]`` as little-endian int32, then their similarities as little-endian float32."""
@@ -41,8 +51,9 @@ class Rankings:
     """Ranks queries against a project's feature sets, remembering recent answers.
 
     ``cache_bytes``     bound on the bytes of rankings kept (least recently used go first)
-    ``ram_copy_bytes``  bound on the float32 copies of feature sets held in memory; a set
-                        that does not fit is ranked from its float16 memory map block by block
+    ``ram_copy_bytes``  without the fast extra: bound on the float32 copies of feature sets held
+                        in memory; a set that does not fit is ranked from its float16 memory map
+                        block by block. With it every set is ranked from its map, so this is unused.
     """
 
     def __init__(
@@ -65,9 +76,31 @@ class Rankings:
                 self._matrices[feature_set] = self._load(feature_set)
             return self._matrices[feature_set]
 
+    def warm_up(self, feature_set: str) -> None:
+        """Map (or copy) ``feature_set`` and compile the float16 kernel now, not at the first query."""
+        self.matrix(feature_set)
+        if has_fast_kernel():
+            from deepviz.core.halfdot import compile_now
+
+            compile_now()
+
+    def slow_hint(self, feature_set: str) -> str | None:
+        """What to install when ``feature_set`` is ranked block by block and is big enough to be slow."""
+        mapped = self.project.features(feature_set)
+        if mapped.dtype != np.float16 or mapped.size < SLOW_VALUES or has_fast_kernel():  # numba's import last: ~1 s
+            return None
+        if mapped.size * 4 + self._copied_bytes <= self.ram_copy_bytes:
+            return None
+        return (
+            f"Ranking {mapped.shape[0]:,} x {mapped.shape[1]} float16 features block by block takes seconds a query; "
+            "pip install 'deepviz[fast]' (numba) ranks them at memory speed."
+        )
+
     def _load(self, feature_set: str) -> np.ndarray:
         mapped = self.project.features(feature_set)
         size = mapped.shape[0] * mapped.shape[1] * 4
+        if has_fast_kernel() and mapped.dtype == np.float16:
+            return mapped
         if self._copied_bytes + size > self.ram_copy_bytes:
             return mapped
         copy = np.empty(mapped.shape, dtype=np.float32)

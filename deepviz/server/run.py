@@ -37,7 +37,7 @@ def serve(
     host, port = settings.host, settings.port
     address = _address(host, port)[1]
     check_public(host, address, settings.public)
-    app = create_app(project, settings, uploads_dir=cache_root() / "uploads")
+    app = create_app(project, settings, uploads_dir=cache_root() / "uploads", grids_dir=cache_root() / "grids")
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     if port and bound != port:
@@ -47,6 +47,10 @@ def serve(
         for line in reach(address, bound):
             echo(line)
     echo(f"deepviz is serving {project} at {url}  (Ctrl+C to stop)")
+    state = app.state.deepviz.current()
+    hint = state.rankings.slow_hint(state.project.default_feature_set)
+    if hint:
+        echo(hint)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     # Loading the features (and the model for uploads) now makes the first query as fast as the rest.
     threading.Thread(target=app.state.deepviz.warm_up, name="deepviz-warm-up", daemon=True).start()

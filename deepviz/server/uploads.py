@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ import numpy as np
 
 from deepviz.atomic import atomic_path
 from deepviz.core.normalize import l2_normalize
-from deepviz.features.base import Extractor
-from deepviz.features.registry import get_extractor
+from deepviz.features.base import Extractor, TextEmbedder
+from deepviz.features.registry import get_extractor, may_embed_text
 from deepviz.images.decode import DecodeLimits, decode_crop, decode_size, pixel_limit, resize_square
 from deepviz.images.thumbs import encode_thumbnails
 from deepviz.settings import ServeSettings
@@ -96,6 +97,25 @@ class Embedders:
             return False
         return True
 
+    def text(self, feature_set: str) -> TextEmbedder:
+        """The text tower that embeds words like ``feature_set``'s images, or raise CannotEmbed saying why not."""
+        info = self.project.feature_info(feature_set)
+        found = self.get(feature_set) if info.extractor is not None and may_embed_text(info.extractor) else None
+        if isinstance(found, TextEmbedder) and found.supports_text:
+            return found
+        raise CannotEmbed(
+            409,
+            f"feature set {feature_set!r} has no text tower in its space, so it cannot be queried by text; build the "
+            "project with a CLIP-like model (e.g. -m hf:openai/clip-vit-base-patch32 or hf:google/siglip-base-patch16-224)",
+        )
+
+    def can_embed_text(self, feature_set: str) -> bool:
+        try:
+            self.text(feature_set)
+        except CannotEmbed:
+            return False
+        return True
+
     def _load(self, feature_set: str) -> Extractor | CannotEmbed:
         info = self.project.feature_info(feature_set)
         if info.extractor is None:
@@ -128,6 +148,7 @@ class Upload:
     ``vector``  (D,) float32 unit-norm features in ``feature_set``
     ``thumb``   JPEG bytes of the centre crop at 128 px, as the map shows images
     ``width``, ``height``  size of the uploaded original
+    ``name``    the uploaded file's name (no folders; "" if it had none), for the page to show
     """
 
     key: str
@@ -136,6 +157,16 @@ class Upload:
     thumb: bytes
     width: int
     height: int
+    name: str = ""
+
+
+NAME_CHARS = 120
+
+
+def upload_name(filename: str | None) -> str:
+    """The name an uploaded file is shown by: its last path part, control characters dropped, at most NAME_CHARS."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    return "".join(c for c in base if c.isprintable())[:NAME_CHARS]
 
 
 def embed_upload(
@@ -183,13 +214,27 @@ class UploadFiles:
         self.folder = folder
         self.keep = keep
 
-    def save(self, key: str, feature_set: str, data: bytes) -> None:
+    def save(self, key: str, feature_set: str, data: bytes, name: str = "") -> None:
+        """Keep the file (and, beside it, the name it was uploaded by)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.folder / f"{key}.upload") as tmp:
             tmp.write_bytes(feature_set.encode() + b"\0" + data)
+        if name:
+            with atomic_path(self.folder / f"{key}.name") as tmp:
+                tmp.write_text(name, encoding="utf-8")
         files = sorted(self.folder.glob("*.upload"), key=lambda p: p.stat().st_mtime)
         for old in files[: max(0, len(files) - self.keep)]:
             old.unlink(missing_ok=True)
+            old.with_suffix(".name").unlink(missing_ok=True)
+
+    def load_name(self, key: str) -> str:
+        """The name upload ``key`` was uploaded by, "" if none was kept."""
+        if not key.startswith("u") or not key[1:].isalnum():
+            return ""
+        try:
+            return upload_name((self.folder / f"{key}.name").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return ""
 
     def load(self, key: str) -> tuple[str, bytes] | None:
         """(feature set, file bytes) of upload ``key``, or None if it was never kept here."""
@@ -211,9 +256,11 @@ class Uploads:
         self._items: OrderedDict[str, Upload] = OrderedDict()
         self._lock = threading.Lock()
 
-    def add(self, key: str, feature_set: str, vector: np.ndarray, thumb: bytes, width: int, height: int) -> Upload:
+    def add(
+        self, key: str, feature_set: str, vector: np.ndarray, thumb: bytes, width: int, height: int, name: str = ""
+    ) -> Upload:
         with self._lock:
-            query = Upload(key, feature_set, vector, thumb, width, height)
+            query = Upload(key, feature_set, vector, thumb, width, height, name)
             self._items[query.key] = query
             while len(self._items) > self.keep:
                 self._items.popitem(last=False)

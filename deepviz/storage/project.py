@@ -51,16 +51,16 @@ def feature_file(name: str) -> str:
 
 
 class Project:
-    """A built project, read-only and memory-mapped. Open one with :func:`open_project`.
+    """A built project, read-only and memory-mapped. Open one with ``open_project``.
 
-    ``n``            number of images (ids are 0..n-1 and index every array's rows)
-    ``images``       pandas DataFrame: id, path, label, width, height
-    ``rejects``      pandas DataFrame: path, reason
-    ``features()``   (N, D) float16 memory map, rows L2-normalised
-    ``layout``       (N, 2) float32 t-SNE coordinates
-    ``grid``         (N, 2) int32 [row, col]; ``grid_shape`` is (rows, cols)
-    ``thumbnail()``  JPEG bytes of one image at one size
-    ``colors``       (N, 3) uint8 mean RGB of each image's centre crop
+    - ``n``: number of images (ids are 0..n-1 and index every array's rows)
+    - ``images``: pandas DataFrame: id, path, label, width, height
+    - ``rejects``: pandas DataFrame: path, reason
+    - ``features()``: (N, D) float16 memory map, rows L2-normalised
+    - ``layout``: (N, 2) float32 t-SNE coordinates
+    - ``grid``: (N, 2) int32 [row, col]; ``grid_shape`` is (rows, cols)
+    - ``thumbnail()``: JPEG bytes of one image at one size
+    - ``colors``: (N, 3) uint8 mean RGB of each image's centre crop
     """
 
     def __init__(self, root: str | Path) -> None:

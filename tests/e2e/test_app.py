@@ -53,11 +53,14 @@ def shot(page: Any, name: str) -> None:
 
 
 def cell_centre(page: Any, base: str, image_id: int) -> tuple[float, float]:
-    """Page coordinates of an image's cell on the map in its initial "fit" view (see geometry.fitTransform)."""
-    project = json.loads(get(f"{base}api/project"))
-    grid = np.frombuffer(get(f"{base}api/grid"), "<i4").reshape(-1, 2)
-    rows, cols = project["grid"]["rows"], project["grid"]["cols"]
-    box = page.get_by_test_id("map-canvas").bounding_box()
+    """Page coordinates of an image's cell on the map in its initial "fit" view (see geometry.fitTransform),
+    on the grid the page shows (one fitted to the pane: data-grid-aspect; else the stored one)."""
+    canvas = page.get_by_test_id("map-canvas")
+    playwright_api.expect(canvas).not_to_have_attribute("data-grid-fitting", "true")  # a resize's new grid is in
+    aspect = canvas.get_attribute("data-grid-aspect")
+    grid = np.frombuffer(get(f"{base}api/grid" + (f"?aspect={aspect}" if aspect else "")), "<i4").reshape(-1, 2)
+    rows, cols = int(canvas.get_attribute("data-rows")), int(canvas.get_attribute("data-cols"))
+    box = canvas.bounding_box()
     w, h = int(box["width"]), int(box["height"])
     k = min((w - 8) / cols, (h - 8) / rows)
     x0, y0 = (w - cols * k) / 2, (h - rows * k) / 2

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import deepviz
+from deepviz.core.similarity import has_fast_kernel
 from deepviz.server.app import create_app
 from deepviz.server.ranking import Rankings
 from deepviz.server.run import app_url, bind
@@ -92,6 +93,7 @@ def test_project_info(client: TestClient, project: deepviz.Project) -> None:
     assert info["feature_dims"] == {"colour": 12}
     assert info["labels"] == ["blue", "green", "red"]
     assert info["can_embed"] is True
+    assert info["text_feature_sets"] == []  # a colour statistic has no text tower
     assert isinstance(info["revision"], str) and info["revision"]
 
 
@@ -301,17 +303,27 @@ def test_rank_of_bad_id_or_feature_set(client: TestClient) -> None:
     assert r.status_code == 404 and "'colour'" in r.json()["detail"]
 
 
-def test_rankings_cache_is_bounded_and_float16_path_agrees(project: deepviz.Project) -> None:
-    one = N * 8
-    rankings = Rankings(project, cache_bytes=2 * one)
+def test_rankings_cache_is_bounded_and_float16_path_agrees(project: deepviz.Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    one = N * 12  # ids, similarities and the rank of each id
+    served = Rankings(project, cache_bytes=2 * one)  # the float16 kernel when numba is there
+    fast, served_dtype = has_fast_kernel(), served.matrix("colour").dtype
+    monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: False)
+    monkeypatch.setattr("deepviz.core.similarity.has_fast_kernel", lambda: False)
+    copied = Rankings(project, cache_bytes=2 * one)
     mapped = Rankings(project, cache_bytes=ServeSettings().cache_bytes, ram_copy_bytes=0)
     for image_id in range(5):
-        a = rankings.for_image("colour", image_id)
+        a = copied.for_image("colour", image_id)
         b = mapped.for_image("colour", image_id)
         np.testing.assert_array_equal(a.order, b.order)
         np.testing.assert_array_equal(a.sims, b.sims)
-    assert rankings.cached == 2 and rankings.cached_bytes == 2 * one
-    assert mapped.matrix("colour").dtype == np.float16 and rankings.matrix("colour").dtype == np.float32
+        c = served.for_image("colour", image_id)
+        np.testing.assert_allclose(c.sims, a.sims, rtol=0, atol=1e-6)
+        apart = np.diff(a.sims, prepend=2.0, append=-2.0)  # ranks whose neighbours are clearly apart
+        clear = (-apart[:-1] > 1e-6) & (-apart[1:] > 1e-6)
+        np.testing.assert_array_equal(c.order[clear], a.order[clear])
+    assert copied.cached == 2 and copied.cached_bytes == 2 * one
+    assert mapped.matrix("colour").dtype == np.float16 and copied.matrix("colour").dtype == np.float32
+    assert served_dtype == (np.float16 if fast else np.float32)
 
 
 # --- queries by upload -------------------------------------------------------------------------
@@ -434,6 +446,8 @@ def test_oversized_upload_is_413(tiny_project: Path, project: deepviz.Project) -
         assert small_over.status_code == 413 and "500 bytes limit" in small_over.json()["detail"]
         huge = upload(c, bytes(100_000))  # refused from Content-Length before the body is read
         assert huge.status_code == 413 and "smaller image" in huge.json()["detail"]
+    for answer in (small_over, huge):  # the limit and the flag that raises it, with a value
+        assert answer.json()["detail"].endswith("deepviz serve PROJECT --max-upload-bytes 50000000")
 
 
 def test_upload_without_a_loadable_extractor_is_503(no_embedder_client: TestClient, project: deepviz.Project) -> None:
@@ -542,3 +556,38 @@ def test_upload_queries_survive_a_restart_when_files_are_kept(tiny_project: Path
         assert r.status_code == 404 and "upload the image again" in r.json()["detail"]
     with local_client(create_app(tiny_project, embedder=ColourExtractor())) as c:  # files not kept
         assert c.get(f"/api/rank/upload/{key}").status_code == 404
+
+
+def test_an_upload_name_is_the_file_name_only_printable_and_bounded() -> None:
+    from deepviz.server.uploads import NAME_CHARS, upload_name
+
+    assert upload_name("a/b\\c\x00d\n.png") == "cd.png"
+    assert upload_name(None) == "" and len(upload_name("x" * 500)) == NAME_CHARS
+
+
+def test_an_upload_keeps_the_name_of_its_file_across_a_restart(tiny_project: Path, project: deepviz.Project, tmp_path: Path) -> None:
+    """The page names an upload's row by its file after a reload: the server keeps the name (no folders)."""
+    data = image_bytes(project, 5)
+    with local_client(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:
+        answer = upload(c, data, name="C:\\Users\\me\\holiday photo.png").json()
+        assert answer["name"] == "holiday photo.png"
+        key = answer["query"]
+        info = c.get(f"/api/queries/{key}/info").json()
+        assert info == {**answer, "name": "holiday photo.png"}
+    with local_client(create_app(tiny_project, embedder=ColourExtractor(), uploads_dir=tmp_path)) as c:  # restarted
+        info = c.get(f"/api/queries/{key}/info").json()
+        assert info["name"] == "holiday photo.png" and info["query"] == key and info["width"] == answer["width"]
+        r = c.get("/api/queries/u0123456789abcdef0123/info")
+        assert r.status_code == 404 and "upload the image again" in r.json()["detail"]
+
+
+def test_serve_names_the_fast_extra_only_when_a_big_set_is_slow(project: deepviz.Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    rankings = Rankings(project, cache_bytes=ServeSettings().cache_bytes, ram_copy_bytes=0)
+    monkeypatch.setattr("deepviz.server.ranking.SLOW_VALUES", 1)  # the tiny set counts as big
+    monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: True)
+    assert rankings.slow_hint("colour") is None
+    monkeypatch.setattr("deepviz.server.ranking.has_fast_kernel", lambda: False)
+    hint = rankings.slow_hint("colour")
+    assert hint and "pip install 'deepviz[fast]'" in hint and f"{N:,} x " in hint
+    roomy = Rankings(project, cache_bytes=ServeSettings().cache_bytes)  # a float32 copy fits: fast enough
+    assert roomy.slow_hint("colour") is None

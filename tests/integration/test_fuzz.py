@@ -95,6 +95,8 @@ def _realistic(key: str) -> dict[str, Any]:
     id_list = st.lists(ids.map(str) | st.tuples(ids, ids).map(lambda ab: f"{min(ab)}-{max(ab)}"), min_size=1, max_size=30)
     image = st.builds(_png, st.integers(1, 64), st.integers(1, 64), st.tuples(*[st.integers(0, 255)] * 3))
 
+    refs = ids.map(str) | st.just(f"upload:{key}")  # a query as the /api/ranking endpoints name it
+
     def ranked(path: dict[str, Any]) -> Any:
         return window.map(lambda w: {"path_parameters": path, "query": {"start": w[0], "stop": w[1]}})
 
@@ -106,6 +108,12 @@ def _realistic(key: str) -> dict[str, Any]:
         "GET /api/thumbs/{size}/{image_id}": st.builds(lambda s, i: {"path_parameters": {"size": s, "image_id": i}}, sizes, ids),
         "GET /api/rank/upload/{query}": ranked({"query": key}),
         "GET /api/rank/{image_id}": ids.flatmap(lambda i: ranked({"image_id": i})),
+        "GET /api/ranking/curve": st.builds(
+            lambda q, w, log: {"query": {"q": q, "width": w, "log": log}}, refs, st.integers(1, 2000), st.booleans()
+        ),
+        "GET /api/ranking/at": st.builds(lambda q, r: {"query": {"q": q, "ranks": ",".join(r)}}, refs, id_list),
+        "GET /api/ranking/of": st.builds(lambda q, i: {"query": {"q": q, "ids": ",".join(i)}}, refs, id_list),
+        "GET /api/ranking/spearman": st.builds(lambda a, b: {"query": {"a": a, "b": b}}, refs, refs),
         "POST /api/queries/upload": image.map(lambda data: {"body": {"file": data}}),
         "GET /api/queries/{query}/thumb": st.just({"path_parameters": {"query": key}}),
     }

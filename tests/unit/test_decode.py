@@ -79,8 +79,10 @@ def test_greyscale_and_bilevel_modes_become_rgb() -> None:
 
 def test_decompression_bomb_is_a_reject_not_a_crash(tmp_path: Path) -> None:
     Image.new("RGB", (200, 200)).save(tmp_path / "big.png")
-    with pytest.raises(ImageRejected, match="max-pixels"):
+    with pytest.raises(ImageRejected, match=r"over the 10,000-pixel limit .* raise it: deepviz build --max-pixels 40000$") as err:
         decode_crop(tmp_path / "big.png", 8, max_pixels=100 * 100)
+    assert err.value.over_limit
+    assert decode_crop(tmp_path / "big.png", 8, max_pixels=40000).crop.shape == (8, 8, 3)  # the suggested value is enough
 
 
 def test_truncated_and_fake_files_are_rejected_with_reasons(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ that raises the budget, ordinary images decode exactly as before, and uploads ar
 from __future__ import annotations
 
 import io
+import re
 import struct
 import threading
 import time
@@ -66,7 +67,7 @@ def test_a_bomb_whose_decoded_pixels_are_over_the_budget_is_rejected_before_deco
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
     (tmp_path / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"junk") + chunk(b"IEND", b""))
-    with pytest.raises(ImageRejected, match=r"2100x2100 RGBA needs 17 MB .* over the 16 MB limit .* raise --max-decode-mb"):
+    with pytest.raises(ImageRejected, match=r"2100x2100 RGBA needs 17 MB .* 16 MB limit .* raise it: deepviz build --max-decode-mb 18$"):
         decode_crop(tmp_path / "bomb.png", 64, limits=DecodeLimits(max_decode_mb=16))
     with pytest.raises(ImageRejected, match="cannot decode"):  # the same file within the budget: decoding fails
         decode_crop(tmp_path / "bomb.png", 64, limits=DecodeLimits(max_decode_mb=64))
@@ -175,17 +176,28 @@ def test_an_upload_that_cannot_get_the_decode_slot_is_busy_503(tiny_project: Pat
         assert r.status_code == 200
 
 
-def test_an_upload_has_its_own_pixel_and_memory_budget(tiny_project: Path) -> None:
+def test_an_upload_over_its_pixel_or_memory_budget_is_413_with_the_limit_and_the_flag(tiny_project: Path) -> None:
+    """Not 415 (the image is fine): the limit in force and a `deepviz serve` flag with a value that
+    lets the same upload through."""
     settings = ServeSettings(upload_max_decode_mb=16, upload_max_pixels=5_000_000)
+    big = png_bytes((2100, 2100), "RGBA")  # 16.8 MB decoded
+    wide = png_bytes((3000, 2000), "L")
     with TestClient(create_app(tiny_project, settings, embedder=ColourExtractor()), base_url="http://localhost") as client:
-        big = png_bytes((2100, 2100), "RGBA")  # 16.8 MB decoded
         r = client.post("/api/queries/upload", files={"file": ("big.png", big, "image/png")})
-        assert r.status_code == 415 and "16 MB limit" in r.json()["detail"]
-        assert "deepviz serve --upload-max-decode-mb" in r.json()["detail"]
-        wide = png_bytes((3000, 2000), "L")
+        detail = r.json()["detail"]
+        assert r.status_code == 413 and detail.startswith("big.png is over this server's upload limit") and "16 MB limit" in detail
+        memory = int(re.search(r"deepviz serve --upload-max-decode-mb (\d+)$", detail).group(1))  # type: ignore[union-attr]
         r = client.post("/api/queries/upload", files={"file": ("wide.png", wide, "image/png")})
-        assert r.status_code == 415 and "5,000,000-pixel limit" in r.json()["detail"]
-        assert "deepviz serve --upload-max-pixels" in r.json()["detail"]
+        detail = r.json()["detail"]
+        assert r.status_code == 413 and "5,000,000-pixel limit" in detail
+        pixels = int(re.search(r"deepviz serve --upload-max-pixels (\d+)$", detail).group(1))  # type: ignore[union-attr]
+    assert pixels >= 6_000_000 and memory >= 17
+    # The suggested values are enough: the same uploads go through.
+    raised = ServeSettings(upload_max_decode_mb=memory, upload_max_pixels=pixels)
+    with TestClient(create_app(tiny_project, raised, embedder=ColourExtractor()), base_url="http://localhost") as client:
+        for name, data in (("big.png", big), ("wide.png", wide)):
+            r = client.post("/api/queries/upload", files={"file": (name, data, "image/png")})
+            assert r.status_code == 200, r.text
 
 
 def test_the_reduced_path_applies_exif_orientation_like_the_exact_one(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ import deepviz
 EXPECTED = {
     "BuildReport", "BuildSettings", "DeepvizError", "ImageRejected", "Project", "ProjectError", "ServeSettings",
     "__version__", "available_extractors", "build",
-    "decode_crop", "displacement", "get_extractor", "grid_shape", "gridify", "l2_normalize", "load_features",
-    "neighbourhood_preservation", "open_project", "scan", "tsne_layout",
+    "decode_crop", "displacement", "from_arrays", "get_extractor", "grid_shape", "gridify", "l2_normalize", "load_features",
+    "neighbourhood_preservation", "open_project", "scan", "show", "tsne_layout",
 }
 
 

@@ -16,8 +16,8 @@ LAYER = {
     "deepviz.atomic": 0, "deepviz.settings": 1,
     "deepviz.core": 2,
     "deepviz.images": 3, "deepviz.storage": 3, "deepviz.features": 3,
-    "deepviz.pipeline": 4,
-    "deepviz.server": 5, "deepviz.demo": 5,
+    "deepviz.pipeline": 4, "deepviz.export": 4,
+    "deepviz.server": 5, "deepviz.demo": 5, "deepviz.arrays": 5, "deepviz.notebook": 6,
     "deepviz.cli_options": 6, "deepviz.cli": 7, "deepviz.__main__": 8, "deepviz": 8,
 }
 # Modules imported inside functions because they import a heavy library at the top.
@@ -25,6 +25,10 @@ HEAVY = {
     "deepviz.features.onnx_graph": "imports onnx (~0.5 s), needed only when a model is converted",
     "deepviz.features.torch_nets": "imports torch, an optional extra",
     "deepviz.features.hub": "imports torch and a hub package",
+    "deepviz.core.halfdot": "imports numba (~1 s), an optional extra, needed only to rank float16 features",
+    "deepviz.features.hf": "imports torch and transformers when a model is loaded",
+    "deepviz.notebook.widget": "imports anywidget, the notebook extra",
+    "deepviz.notebook.served": "imports the server (FastAPI), needed only once a widget is shown",
 }
 # Modules that import deepviz modules inside functions, each for a stated reason.
 LAZY = {

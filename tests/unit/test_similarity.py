@@ -1,13 +1,15 @@
 """rank and ranks_of against an independent float64 computation, tie order and permutation properties."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from deepviz.core.similarity import order_by_similarity, rank, ranks_of, similarities
+from deepviz.core.similarity import has_fast_kernel, order_by_similarity, rank, ranks_of, similarities
 
 
 def unit_rows(n: int, d: int, seed: int = 0, dtype: type = np.float16) -> np.ndarray:
@@ -125,3 +127,57 @@ def test_rank_is_a_sorted_permutation_and_ranks_invert_it(n: int, d: int, seed: 
     # Equal similarities are listed by ascending id.
     same = sims[1:] == sims[:-1]
     assert np.all(order[1:][same] > order[:-1][same])
+
+
+needs_numba = pytest.mark.skipif(not has_fast_kernel(), reason="the fast extra (numba) is not installed")
+
+
+@needs_numba
+def test_fast_kernel_converts_every_finite_float16_exactly() -> None:
+    from deepviz.core.halfdot import dot_float16
+
+    values = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    finite = values[np.isfinite(values)].reshape(-1, 1)  # subnormals, zeros of both signs, the largest
+    out = np.empty(len(finite), np.float32)
+    dot_float16(finite, np.ones(1, np.float32), out)
+    np.testing.assert_array_equal(out, finite[:, 0].astype(np.float32))
+    dot_float16(finite, np.full(1, -0.5, np.float32), out)
+    np.testing.assert_array_equal(out, finite[:, 0].astype(np.float32) * np.float32(-0.5))
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [1, 4095, 4096, 10_001])  # one task, a task edge, several tasks
+def test_fast_kernel_equals_the_float32_product(n: int) -> None:
+    feats = unit_rows(n, 67, seed=n)
+    query = unit_rows(1, 67, seed=9, dtype=np.float32)[0]
+    fast = similarities(feats, query)  # the kernel: float16 rows, no block_rows
+    exact = feats.astype(np.float64) @ query.astype(np.float64)
+    np.testing.assert_allclose(fast, exact, rtol=0, atol=1e-6)  # float32 sums in another order: ~1e-7
+    np.testing.assert_allclose(fast, similarities(feats, query, block_rows=512), rtol=0, atol=1e-6)
+
+
+@needs_numba
+def test_fast_kernel_reads_a_memory_map(tmp_path: Path) -> None:
+    feats = unit_rows(5000, 31, seed=3)
+    np.save(tmp_path / "f.npy", feats)
+    mapped = np.load(tmp_path / "f.npy", mmap_mode="r")
+    order, sims = rank(mapped, feats[42].astype(np.float32))
+    ref_order, ref_sims = reference_rank(feats, feats[42].astype(np.float32))
+    assert order[0] == 42
+    np.testing.assert_allclose(sims, ref_sims, atol=1e-6)
+
+
+def test_key_sort_orders_signed_zeros_and_extremes() -> None:
+    sims = np.array([0.0, -0.0, 1.0, -1.0, 1e-40, -1e-40, 0.0, np.float32(3.4e38), -np.float32(3.4e38)], np.float32)
+    order, ranked = order_by_similarity(sims)
+    assert order.tolist() == [7, 2, 4, 0, 1, 6, 5, 3, 8]  # -0.0 and 0.0 tie, so by id
+    assert ranked.tolist() == sims[order].tolist()
+
+
+def test_a_numba_that_does_not_import_means_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError, as a build for another numpy does
+    monkeypatch.delitem(sys.modules, "deepviz.core.halfdot", raising=False)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: object())  # "installed"
+    assert has_fast_kernel.__wrapped__() is False

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/figure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Figure
+         * @description The query panel as a figure: overlay with legend, then per query its image, curve with the window shaded, and strip.
+         */
+        get: operations["get_figure_api_figure_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/grid": {
         parameters: {
             query?: never;
@@ -92,6 +112,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/queries/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Text Query
+         * @description Embed words with the feature set's text tower (CLIP-like models) as a new query, ranked like an upload.
+         */
+        post: operations["text_query_api_queries_text_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/queries/upload": {
         parameters: {
             query?: never;
@@ -106,6 +146,26 @@ export interface paths {
          * @description Embed an image that is not in the project, with the build's centre crop, as a new query.
          */
         post: operations["upload_query_api_queries_upload_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/queries/{query}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Query Info
+         * @description An uploaded query's name, size and feature set (the page names its row by it after a reload).
+         */
+        get: operations["get_query_info_api_queries__query__info_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -158,6 +218,74 @@ export interface paths {
         };
         /** Rank Image */
         get: operations["rank_image_api_rank__image_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ranking/at": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ranking At */
+        get: operations["ranking_at_api_ranking_at_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ranking/curve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ranking Curve */
+        get: operations["ranking_curve_api_ranking_curve_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ranking/of": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ranking Of */
+        get: operations["ranking_of_api_ranking_of_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ranking/spearman": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ranking Spearman */
+        get: operations["ranking_spearman_api_ranking_spearman_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -258,6 +386,11 @@ export interface components {
             /** Rows */
             rows: number;
         };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
         /**
          * ImageInfo
          * @description One image of the project.
@@ -305,6 +438,11 @@ export interface components {
             feature_sets: string[];
             grid: components["schemas"]["GridShape"];
             /**
+             * Grid Aspects
+             * @description The aspects (width / height) /api/grid?aspect= answers grids for; the page asks for the nearest to its map pane's
+             */
+            grid_aspects: number[];
+            /**
              * Labels
              * @description Sorted unique label names; /api/labels codes index this list
              */
@@ -325,10 +463,58 @@ export interface components {
              */
             revision: string;
             /**
+             * Text Feature Sets
+             * @description Feature sets a text query can be embedded into (a CLIP-like model's image embedding); POST /api/queries/text
+             */
+            text_feature_sets: string[];
+            /**
              * Thumbnail Sizes
              * @description Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id} and /api/thumbs/{size}/batch
              */
             thumbnail_sizes: number[];
+        };
+        /**
+         * RankCorrelation
+         * @description Spearman's rank correlation of two queries' full rankings (ties are broken by id, so exact).
+         */
+        RankCorrelation: {
+            /**
+             * N
+             * @description Images ranked
+             */
+            n: number;
+            /**
+             * Rho
+             * @description 1 - 6 sum(d^2) / (n (n^2 - 1)) over every image's two ranks
+             */
+            rho: number;
+        };
+        /**
+         * TextQuery
+         * @description Words to rank the images by, through the feature set's text tower.
+         */
+        TextQuery: {
+            /**
+             * Text
+             * @description The query, e.g. 'a photo of a dog'
+             */
+            text: string;
+        };
+        /**
+         * TextQueryAnswer
+         * @description A text, embedded and held as a query for /api/rank/upload/{query}, like an uploaded image.
+         */
+        TextQueryAnswer: {
+            /**
+             * Feature Set
+             * @description The feature set the text was embedded in
+             */
+            feature_set: string;
+            /**
+             * Query
+             * @description Opaque key, 'u' followed by digits
+             */
+            query: string;
         };
         /**
          * UploadedQuery
@@ -343,6 +529,12 @@ export interface components {
             /** Height */
             height: number;
             /**
+             * Name
+             * @description The uploaded file's name without folders; '' if it had none
+             * @default
+             */
+            name: string;
+            /**
              * Query
              * @description Opaque key, 'u' followed by digits
              */
@@ -352,6 +544,19 @@ export interface components {
              * @description Original width in px
              */
             width: number;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
         };
     };
     responses: never;
@@ -391,16 +596,82 @@ export interface operations {
             };
         };
     };
-    get_grid_api_grid_get: {
+    get_figure_api_figure_get: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description Image ids of the queries, one figure row each (at most 12) */
+                q: number[];
+                /** @description Brushed window START:STOP (stop exclusive) of each query, in order */
+                w?: string[] | null;
+                /** @description Feature set (default: the project's) */
+                fs?: string | null;
+                format?: "svg" | "png" | "pdf";
+                log?: boolean;
+                fitted?: boolean;
+                width_in?: number;
+                dpi?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description N x 2 little-endian int32 [row, col], in id order */
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    "image/png": unknown;
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Not Implemented */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_grid_api_grid_get: {
+        parameters: {
+            query?: {
+                aspect?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description N x 2 little-endian int32 [row, col], in id order; X-Grid-Rows and X-Grid-Cols give the grid's shape. Without aspect: the grid the project stores. With aspect (width / height of the map pane): the same layout on a grid of that aspect snapped to a step of 2^(1/4) (X-Grid-Aspect); 202 with Retry-After while a large project's grid is being computed. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -408,6 +679,13 @@ export interface operations {
                 content: {
                     "application/octet-stream": unknown;
                 };
+            };
+            /** @description not ready yet */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unprocessable Entity */
             422: {
@@ -518,6 +796,68 @@ export interface operations {
             };
         };
     };
+    text_query_api_queries_text_post: {
+        parameters: {
+            query?: {
+                features?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextQuery"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextQueryAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
     upload_query_api_queries_upload_post: {
         parameters: {
             query?: {
@@ -598,6 +938,46 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_query_info_api_queries__query__info_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                query: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedQuery"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -744,6 +1124,255 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    ranking_at_api_ranking_at_get: {
+        parameters: {
+            query: {
+                /** @description the query: an image id (12), or upload:KEY for an uploaded image */
+                q: string;
+                /** @description ranks and ranges, e.g. 0-63,1000; at most 1024 */
+                ranks: string;
+                features?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    ranking_curve_api_ranking_curve_get: {
+        parameters: {
+            query: {
+                /** @description the query: an image id (12), or upload:KEY for an uploaded image */
+                q: string;
+                /** @description the plot's width in px */
+                width: number;
+                log?: boolean;
+                features?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The curve as a chart WIDTH px wide draws it (deepviz.core.envelope): X-Count K, then K little-endian float32 x (px from the plot's left edge), then K float32 similarities. Head ranks a pixel or more apart are one point each; then each pixel column is two points at its x: the max then the min of its ranks. X-Total is N. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    ranking_of_api_ranking_of_get: {
+        parameters: {
+            query: {
+                /** @description the query: an image id (12), or upload:KEY for an uploaded image */
+                q: string;
+                /** @description image ids and ranges, e.g. 7,3,10-12; at most 1024 */
+                ids: string;
+                features?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    ranking_spearman_api_ranking_spearman_get: {
+        parameters: {
+            query: {
+                /** @description the query: an image id (12), or upload:KEY for an uploaded image */
+                a: string;
+                /** @description the query: an image id (12), or upload:KEY for an uploaded image */
+                b: string;
+                features?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankCorrelation"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

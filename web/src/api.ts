@@ -3,7 +3,8 @@
 
 import type { paths } from "./api-types";
 import { thumbSizeFor } from "./geometry";
-import { decodeRanking, type Ranking } from "./ranking";
+import type { QueryRef } from "./queryList";
+import type { CurvePoints, RankingSource } from "./rankedQuery";
 import { encodeIds, splitBatch } from "./thumbBatch";
 
 type JsonOf<P extends keyof paths, M extends string> =
@@ -14,8 +15,10 @@ type JsonOf<P extends keyof paths, M extends string> =
     : never;
 
 export type ProjectInfo = JsonOf<"/api/project", "get">;
+export type RankCorrelation = JsonOf<"/api/ranking/spearman", "get">;
 export type ImageInfo = JsonOf<"/api/images/{image_id}", "get">;
 export type UploadAnswer = JsonOf<"/api/queries/upload", "post">;
+export type TextAnswer = JsonOf<"/api/queries/text", "post">;
 
 // Fails to compile if a path or method is renamed in the schema (JsonOf would turn into never,
 // which silently has every property).
@@ -24,6 +27,8 @@ export type SchemaChecks = [
   Assert<IsReal<ProjectInfo>>,
   Assert<IsReal<ImageInfo>>,
   Assert<IsReal<UploadAnswer>>,
+  Assert<IsReal<RankCorrelation>>,
+  Assert<IsReal<TextAnswer>>,
 ];
 type Assert<T extends true> = T;
 
@@ -83,6 +88,25 @@ async function int32s(url: string): Promise<Int32Array> {
 export const getProject = (): Promise<ProjectInfo> => json<ProjectInfo>(`${BASE}/project`);
 /** (N, 2) [row, col] per id, flattened. */
 export const getGrid = (): Promise<Int32Array> => int32s(`${BASE}/grid`);
+/** A grid of the project's layout: (N, 2) [row, col] per id flattened, and its shape. */
+export interface GridCells {
+  grid: Int32Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * The layout on a grid of `aspect` (width / height, one of ProjectInfo.grid_aspects), or null
+ * while the server is still computing it (answer 202: ask again later).
+ */
+export async function getFittedGrid(aspect: number): Promise<GridCells | null> {
+  const res = await request(`${BASE}/grid?aspect=${aspect}`);
+  if (res.status === 202) return null;
+  const buf = await res.arrayBuffer();
+  const grid = new Int32Array(buf.slice(0, buf.byteLength - (buf.byteLength % 4)));
+  return { grid, rows: Number(res.headers.get("X-Grid-Rows")), cols: Number(res.headers.get("X-Grid-Cols")) };
+}
+
 /** (N,) label code per id, -1 for none; index into ProjectInfo.labels. */
 export const getLabels = (): Promise<Int32Array> => int32s(`${BASE}/labels`);
 /** (N, 3) uint8 mean RGB per id, flattened. */
@@ -110,14 +134,69 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
       return splitBatch(await (await request(url, { signal })).arrayBuffer(), ids.length);
     },
     uploadThumbUrl: (key: string): string => `${BASE}/queries/${encodeURIComponent(key)}/thumb`,
-    rank: async (id: number, featureSet: string | null): Promise<Ranking> =>
-      decodeRanking(await (await request(`${BASE}/rank/${id}${features(featureSet)}`)).arrayBuffer()),
-    rankUpload: async (key: string, featureSet: string | null): Promise<Ranking> =>
-      decodeRanking(await (await request(`${BASE}/rank/upload/${encodeURIComponent(key)}${features(featureSet)}`)).arrayBuffer()),
+    /** An uploaded query's name (the file's), size and feature set, as the server keeps them. */
+    uploadInfo: (key: string): Promise<UploadAnswer> => json<UploadAnswer>(`${BASE}/queries/${encodeURIComponent(key)}/info`),
+    /** The small answers about `ref`'s ranking the page asks for (never the whole ranking). */
+    rankingSource: (ref: QueryRef, featureSet: string | null): RankingSource => rankingSource(ref, featureSet),
+    spearman: async (a: QueryRef, b: QueryRef, featureSet: string | null): Promise<number> =>
+      (await json<RankCorrelation>(`${BASE}/ranking/spearman?a=${queryParam(a)}&b=${queryParam(b)}${featuresAnd(featureSet)}`)).rho,
     upload: (file: Blob, name: string, featureSet: string | null): Promise<UploadAnswer> => {
       const form = new FormData();
       form.append("file", file, name);
       return json<UploadAnswer>(`${BASE}/queries/upload${features(featureSet)}`, { method: "POST", body: form });
+    },
+    /** Embeds `text` with the feature set's text tower; the answer is ranked like an upload. */
+    text: (text: string, featureSet: string | null): Promise<TextAnswer> =>
+      json<TextAnswer>(`${BASE}/queries/text${features(featureSet)}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ text }),
+      }),
+  };
+}
+
+/** A query as the ranking endpoints name it: an image id, or upload:KEY. */
+function queryParam(ref: QueryRef): string {
+  return ref.kind === "image" ? String(ref.id) : encodeURIComponent(`upload:${ref.key}`);
+}
+
+function featuresAnd(name: string | null): string {
+  return name ? `&features=${encodeURIComponent(name)}` : "";
+}
+
+/** Little-endian int32 then float32 halves of an answer with X-Count entries. */
+async function pairs(url: string): Promise<{ ints: Int32Array; floats: Float32Array }> {
+  const buf = await (await request(url)).arrayBuffer();
+  const view = new DataView(buf);
+  const k = buf.byteLength / 8;
+  const ints = new Int32Array(k);
+  const floats = new Float32Array(k);
+  for (let i = 0; i < k; i++) {
+    ints[i] = view.getInt32(4 * i, true);
+    floats[i] = view.getFloat32(4 * (k + i), true);
+  }
+  return { ints, floats };
+}
+
+function rankingSource(ref: QueryRef, featureSet: string | null): RankingSource {
+  const q = `q=${queryParam(ref)}${featuresAnd(featureSet)}`;
+  const full = ref.kind === "image" ? `${BASE}/rank/${ref.id}` : `${BASE}/rank/upload/${encodeURIComponent(ref.key)}`;
+  return {
+    at: async (ranks) => {
+      const { ints, floats } = await pairs(`${BASE}/ranking/at?${q}&ranks=${encodeIds(ranks)}`);
+      return { ids: ints, sims: floats };
+    },
+    of: async (ids) => {
+      const { ints, floats } = await pairs(`${BASE}/ranking/of?${q}&ids=${encodeIds(ids)}`);
+      return { ranks: ints, sims: floats };
+    },
+    window: async (lo, hi) => {
+      const { ints, floats } = await pairs(`${full}?start=${lo}&stop=${hi}${featuresAnd(featureSet)}`);
+      return { ids: ints, sims: floats };
+    },
+    curve: async (width, log): Promise<CurvePoints> => {
+      const { ints, floats } = await pairs(`${BASE}/ranking/curve?${q}&width=${width}&log=${log}`);
+      return { width, log, x: new Float32Array(ints.buffer), sims: floats };
     },
   };
 }

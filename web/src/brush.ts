@@ -1,7 +1,8 @@
 // A horizontal d3 brush on a curve chart that speaks rank windows: it snaps to whole ranks, can
 // be moved by code (linked brushes) without echoing back as a user move, always has a grab
-// target (a window narrower than GRIP_PX gets one centred on it that drags the window), and
-// takes the keyboard when focused (see brushKeys).
+// target (a window narrower than GRIP_PX gets one centred on it that drags the window, with a
+// resize tab on each side of it, since the grip covers d3's own edge handles), and takes the
+// keyboard when focused (see brushKeys).
 
 import { brushX, type BrushBehavior, type D3BrushEvent } from "d3-brush";
 import type { Selection } from "d3-selection";
@@ -12,11 +13,15 @@ import { clampWindow, pixelsFromWindow, type RankWindow, windowFromPixels } from
 export const GRIP_PX = 12;
 /** d3's resize handles are 6 px wide on each edge: below this the middle is all handles. */
 const HANDLES_PX = 6;
+/** Width of the resize tabs beside a narrow window's grip, in CSS px. */
+export const TAB_PX = 8;
 
 export class RankBrush {
   private readonly behavior: BrushBehavior<unknown>;
   private readonly g: Selection<SVGGElement, unknown, null, undefined>;
   private readonly grip: Selection<SVGRectElement, { type: string }, null, undefined>;
+  /** The narrow window's resize tabs, west and east of the grip. */
+  private readonly tabs: Selection<SVGRectElement, { type: string }, SVGGElement, unknown>;
   private width = 0;
   private height = 0;
   private n = 0;
@@ -40,6 +45,14 @@ export class RankBrush {
     this.behavior = brushX<unknown>().on("brush end", (event: D3BrushEvent<unknown>) => this.brushed(event));
     // d3 starts a drag of the whole window from any element whose datum says "selection".
     this.grip = this.g.append("rect").datum({ type: "selection" }).attr("class", "grip").attr("data-testid", "brush-grip");
+    // ... and a resize of one edge from an element whose datum names that edge ("w" or "e").
+    this.tabs = this.g
+      .selectAll<SVGRectElement, { type: string }>("rect.tab")
+      .data([{ type: "w" }, { type: "e" }])
+      .join("rect")
+      .attr("class", (d) => `tab tab-${d.type}`)
+      .attr("data-testid", (d) => `brush-tab-${d.type}`)
+      .attr("width", TAB_PX);
     this.g.on("keydown", (event: KeyboardEvent) => this.key(event));
   }
 
@@ -55,6 +68,7 @@ export class RankBrush {
     ]);
     this.g.call(this.behavior);
     this.grip.raise().attr("height", height);
+    this.tabs.raise().attr("y", height / 4).attr("height", height / 2);
     if (this.current) this.move(this.current);
   }
 
@@ -105,5 +119,6 @@ export class RankBrush {
     const narrow = s1 - s0 - HANDLES_PX < GRIP_PX;
     const [x0, x1] = gripPixels(s0, s1, narrow ? GRIP_PX : 0);
     this.grip.attr("display", narrow ? null : "none").attr("x", x0).attr("width", x1 - x0);
+    this.tabs.attr("display", narrow ? null : "none").attr("x", (d) => (d.type === "w" ? x0 - TAB_PX : x1));
   }
 }

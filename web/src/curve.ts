@@ -1,17 +1,19 @@
-// A similarity-curve chart: curves on a canvas (per-pixel-column min/max beyond one point per
-// pixel, so 1M ranks cost `width` segments), axes, balls and a brush layer in an SVG on top.
+// A similarity-curve chart: curves on a canvas (each the server's envelope at the chart's width:
+// per-pixel-column min/max beyond one point per pixel, so 1M ranks cost `width` segments), axes,
+// balls and a brush layer in an SVG on top.
 
 import { type Axis, axisBottom, axisLeft } from "d3-axis";
 import { type NumberValue, scaleLinear, type ScaleLinear } from "d3-scale";
 import { select, type Selection } from "d3-selection";
 import type { QueryStyle } from "./colors";
-import { columnExtents, type ColumnExtents } from "./downsample";
 import { rankToX } from "./geometry";
-import { curvePoints, logTicks, positionToX } from "./rankScale";
+import type { CurvePoints } from "./rankedQuery";
+import { logTicks, positionToX } from "./rankScale";
 import { yTickValues } from "./ticks";
 
 export interface CurveSeries {
-  sims: Float32Array;
+  /** The curve's points for a plot `width` px wide (null until they arrive). */
+  curve: (width: number, log: boolean) => CurvePoints | null;
   style: QueryStyle;
   /** Colour slot of the query: tests and tooltips find a curve's ball by it. */
   slot: number;
@@ -50,7 +52,6 @@ export class CurveChart {
   private yDomain: [number, number] = [-1, 1];
   /** Log rank axis (see rankScale). */
   private log = false;
-  private readonly extents = new WeakMap<Float32Array, { cols: number; ext: ColumnExtents }>();
 
   constructor(private readonly options: ChartOptions) {
     this.margin = { ...MARGIN, bottom: options.titles ? 34 : MARGIN.bottom, left: options.titles ? 48 : MARGIN.left };
@@ -206,34 +207,16 @@ export class CurveChart {
   }
 
   private drawCurve(ctx: CanvasRenderingContext2D, s: CurveSeries, pw: number, y: ScaleLinear<number, number>): void {
-    const n = s.sims.length;
+    const pts = s.curve(pw, this.log);
+    if (!pts || pts.x.length === 0) return;
+    // Points made for another width (while this one's are on their way) are stretched to fit.
+    const k = pw / pts.width;
     ctx.strokeStyle = s.style.colour;
     ctx.lineWidth = 1.75;
     ctx.setLineDash(s.style.dash as number[]);
     ctx.beginPath();
-    if (this.log) {
-      curvePoints(s.sims, pw, true).forEach(([px, sim], i) => (i === 0 ? ctx.moveTo(px, y(sim)) : ctx.lineTo(px, y(sim))));
-    } else if (n <= pw) {
-      for (let r = 0; r < n; r++) {
-        const px = rankToX(r, pw, n);
-        if (r === 0) ctx.moveTo(px, y(s.sims[r]));
-        else ctx.lineTo(px, y(s.sims[r]));
-      }
-    } else {
-      const cols = Math.floor(pw);
-      let cached = this.extents.get(s.sims);
-      if (!cached || cached.cols !== cols) {
-        cached = { cols, ext: columnExtents(s.sims, cols) };
-        this.extents.set(s.sims, cached);
-      }
-      const { min, max } = cached.ext;
-      for (let c = 0; c < cols; c++) {
-        // A sorted curve enters each column at its max and leaves at its min.
-        if (c === 0) ctx.moveTo(c + 0.5, y(max[c]));
-        else ctx.lineTo(c + 0.5, y(max[c]));
-        ctx.lineTo(c + 0.5, y(min[c]));
-      }
-    }
+    ctx.moveTo(pts.x[0] * k, y(pts.sims[0]));
+    for (let i = 1; i < pts.x.length; i++) ctx.lineTo(pts.x[i] * k, y(pts.sims[i]));
     ctx.stroke();
     ctx.setLineDash([]);
   }

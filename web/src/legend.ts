@@ -1,7 +1,7 @@
 // The label legend: every label with its border colour and how many images carry it, in a
 // scrolling panel that opens from the map's toolbar (a project may have hundreds of labels).
 
-import { labelColour } from "./colors";
+import { labelStyle, labelSwatch } from "./colors";
 import { element } from "./dom";
 
 /** How many images carry each of `k` label codes (codes outside [0, k) are not counted). */
@@ -33,7 +33,11 @@ export class Legend {
 function legendItem(name: string, code: number, count: number | null): HTMLLIElement {
   const item = element("li", "legend-item");
   item.dataset.testid = "legend-item";
-  item.style.borderColor = labelColour(code);
+  const style = labelStyle(code);
+  const swatch = element("span", "legend-swatch");
+  swatch.style.background = labelSwatch(style);
+  item.dataset.labelStyle = `${style.colour} ${style.dash.join(",")}`;
+  item.append(swatch);
   const label = element("span", "legend-name");
   label.textContent = name;
   item.append(label);

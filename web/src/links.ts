@@ -1,11 +1,12 @@
 // Lines linking the same images in two adjacent queries' rankings, parallel-coordinates style
 // (the paper's 7.2): each image of the upper row's brushed window goes from its rank on the
-// upper axis to its rank on the lower one; Spearman's rho of the two full rankings is printed.
+// upper axis to its rank on the lower one; Spearman's rho of the two full rankings (computed by
+// the server) is printed.
 
 import { select, type Selection } from "d3-selection";
 import type { QueryStyle } from "./colors";
 import { rankToX } from "./geometry";
-import { type Ranking, spearman } from "./ranking";
+import type { RankedQuery } from "./rankedQuery";
 
 const HEIGHT = 44;
 /** More lines than this are unreadable; the window is sampled evenly down to it. */
@@ -15,7 +16,6 @@ export class RankLinks {
   readonly root: HTMLDivElement;
   private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
   private readonly label: HTMLSpanElement;
-  private readonly rhoCache = new WeakMap<Int32Array, WeakMap<Int32Array, number>>();
 
   constructor() {
     this.root = document.createElement("div");
@@ -32,42 +32,40 @@ export class RankLinks {
    * Draw links for `ids` (the upper row's shown images) between `upper` and `lower`, on rank
    * rank axes `axis.width` px wide (log or linear) starting `axis.left` px from the band's left edge.
    */
-  draw(upper: Ranking, lower: Ranking, ids: number[], axis: { left: number; width: number; log: boolean }, style: QueryStyle, hovered: number): void {
-    const n = upper.ids.length;
+  draw(
+    upper: RankedQuery,
+    lower: RankedQuery,
+    ids: number[],
+    axis: { left: number; width: number; log: boolean },
+    style: QueryStyle,
+    hovered: number,
+    rho: number | null,
+  ): void {
+    const n = upper.n;
     const { left: plotLeft, width: plotWidth, log } = axis;
     const width = plotLeft + plotWidth + 12;
     this.svg.attr("width", width);
     const step = Math.max(1, Math.ceil(ids.length / MAX_LINES));
     const shown = ids.filter((_, i) => i % step === 0);
-    if (hovered >= 0 && !shown.includes(hovered)) shown.push(hovered);
+    if (hovered >= 0 && hovered < n && !shown.includes(hovered)) shown.push(hovered);
+    // Ranks in both rankings, asked of the server; the lines wait for them (drawn again on arrival).
+    const above = upper.ranksOf(shown);
+    const below = lower.ranksOf(shown);
+    const rankAbove = new Map(shown.map((id, i) => [id, above ? above[i] : 0]));
+    const rankBelow = new Map(shown.map((id, i) => [id, below ? below[i] : 0]));
     this.svg
       .selectAll<SVGLineElement, number>("line")
-      .data(shown, (d) => String(d))
+      .data(above && below ? shown : [], (d) => String(d))
       .join("line")
       .attr("data-id", (id) => id)
-      .attr("x1", (id) => plotLeft + rankToX(upper.rankOf[id], plotWidth, n, log))
-      .attr("x2", (id) => plotLeft + rankToX(lower.rankOf[id], plotWidth, n, log))
+      .attr("x1", (id) => plotLeft + rankToX(rankAbove.get(id) ?? 0, plotWidth, n, log))
+      .attr("x2", (id) => plotLeft + rankToX(rankBelow.get(id) ?? 0, plotWidth, n, log))
       .attr("y1", 2)
       .attr("y2", HEIGHT - 2)
       .attr("stroke", (id) => (id === hovered ? "#111" : style.colour))
       .attr("stroke-width", (id) => (id === hovered ? 2.5 : 1))
       .attr("stroke-opacity", (id) => (id === hovered ? 1 : 0.55));
-    const rho = this.rho(upper.rankOf, lower.rankOf);
-    this.label.textContent = `Spearman ρ = ${rho.toFixed(3)}`;
+    this.label.textContent = rho === null ? "Spearman ρ = …" : `Spearman ρ = ${rho.toFixed(3)}`;
     this.label.title = "rank correlation of the two full rankings";
-  }
-
-  private rho(a: Int32Array, b: Int32Array): number {
-    let inner = this.rhoCache.get(a);
-    if (!inner) {
-      inner = new WeakMap();
-      this.rhoCache.set(a, inner);
-    }
-    let v = inner.get(b);
-    if (v === undefined) {
-      v = spearman(a, b);
-      inner.set(b, v);
-    }
-    return v;
   }
 }

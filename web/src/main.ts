@@ -1,17 +1,19 @@
 // Starts the app: loads the project, builds the components and wires them together. Each
 // component owns its DOM and its part of the URL state; this file only connects them.
 //
-//   map pane     MapToolbar (m, b) above MapView (the canvas), and the hover card (Preview)
+//   map pane     MapToolbar (m, b) with the SessionMenu, above MapView (the canvas), and the hover card (Preview)
 //   splitter     Splitter (p)
-//   query pane   QueryPane (q, a) with UploadButton, QuerySettings (l, s, y, k),
+//   query pane   QueryPane (q, a) with UploadButton, TextQueryBox, QuerySettings (l, s, y, k),
 //                FeaturePicker (f) and ErrorBox in its toolbar
 
 import "./style.css";
-import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { createApi, getColours, getFittedGrid, getGrid, getLabels, getProject } from "./api";
 import { showBuilding } from "./building";
+import { bridgeToParent } from "./embedBridge";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { FeaturePicker } from "./featurePicker";
+import { GridFit } from "./gridFit";
 import { Highlight } from "./highlight";
 import { labelCounts } from "./legend";
 import { MapToolbar } from "./mapToolbar";
@@ -19,11 +21,13 @@ import { MapView } from "./mapView";
 import { Preview } from "./preview";
 import { QueryPane } from "./queryPane";
 import { refKey } from "./queryList";
-import { imageName, placeholderName } from "./queryName";
+import { imageName, uploadName } from "./queryName";
 import { QuerySettings } from "./querySettings";
+import { SessionMenu } from "./session";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
 import { normaliseUrl, urlStore } from "./store";
+import { TextQueryBox } from "./textQuery";
 import { UploadButton } from "./upload";
 
 /** First visit: the map gets the width that shows every cell at this size (the paper's). */
@@ -54,26 +58,47 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     pane.add({ kind: "image", id });
   };
   const map = new MapView(mapData, highlight, pick, api.thumbBatch);
+  const fit = new GridFit(map, project.grid_aspects, getFittedGrid, (m) => errors.show(m));
   // The map starts neutral rather than wait for its colours (`colours` cannot reject).
   void colours.then((c) => c && map.setColours(c));
   const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
   const features = new FeaturePicker(store, project.feature_sets, project.default_feature_set);
-  const rankings = new Rankings(api, features.cell.value);
+  const rankings = new Rankings(api, features.cell.value, project.n);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
-  const uploadNames = new Map<string, string>();
-  pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : Promise.resolve(placeholderName(ref, uploadNames.get(ref.key)))));
+  pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
     api.upload(file, file.name, features.cell.value).then(
-      (answer) => {
-        uploadNames.set(answer.query, file.name);
-        pane.add({ kind: "upload", key: answer.query });
-      },
+      (answer) => pane.add({ kind: "upload", key: answer.query }),
       (err: unknown) => errors.show(`Upload failed: ${message(err)}`),
     );
   });
-  pane.addTools(upload.root, settings.root, features.root);
+  const text = new TextQueryBox(project.text_feature_sets, (words) => {
+    errors.hide();
+    return api.text(words, features.cell.value).then(
+      (answer) => pane.add({ kind: "upload", key: answer.query }),
+      (err: unknown) => {
+        errors.show(`Text query failed: ${message(err)}`);
+        throw err;
+      },
+    );
+  });
+  pane.addTools(upload.root, text.root, settings.root, features.root);
+  const figure = (format: "svg" | "png"): { url: string; note?: string } | { error: string } => {
+    const queries = pane.cell.value.queries;
+    const images = queries.flatMap((q) => (q.ref.kind === "image" ? [{ id: q.ref.id, w: q.window }] : []));
+    if (!images.length) return { error: "A figure is drawn from queries of project images: click an image on the map first." };
+    const p = new URLSearchParams({ format, log: String(settings.cell.value.logRanks), fitted: String(settings.cell.value.fitted) });
+    if (features.cell.value) p.set("fs", features.cell.value);
+    for (const q of images) {
+      p.append("q", String(q.id));
+      p.append("w", q.w ? `${q.w.lo}:${q.w.hi}` : "0:8");
+    }
+    const left = queries.length - images.length;
+    return { url: `api/figure?${p.toString()}`, note: left ? `${left} uploaded quer${left > 1 ? "ies are" : "y is"} left out of the figure (deepviz figure draws project images).` : undefined };
+  };
+  toolbar.root.append(new SessionMenu(store, project, (text) => errors.show(text), figure).root);
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));
@@ -84,6 +109,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     rankings.setFeatures(features.cell.value);
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
     for (const c of [toolbar, splitter, settings, features, pane]) c.render();
+    text.render(features.current);
     map.setLabelBorders(toolbar.cell.value.labelBorders);
     map.setSize(toolbar.cell.value.size);
     map.setWindow(litWindow(pane, rankings));
@@ -91,8 +117,14 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   };
   store.subscribe(render);
   rankings.onChange(render);
-  watchSizes(map, pane, render, () => highlight.set(null));
+  watchSizes(map, pane, render, () => {
+    highlight.set(null);
+    fit.resized();
+  });
+  // A small project's grid for this pane comes at once: the map never shows another one to click on.
+  await fit.fit();
   normaliseUrl(store);
+  bridgeToParent(store, highlight);
   document.body.dataset.ready = "true";
 }
 
@@ -101,7 +133,10 @@ function litWindow(pane: QueryPane, rankings: Rankings): Parameters<MapView["set
   const active = pane.activeWindow();
   const q = pane.cell.value.queries[pane.cell.value.active];
   const ranking = q ? rankings.ready(q.ref) : null;
-  return active && ranking ? { ranking, window: active.window, slot: active.slot } : null;
+  // The window's ids come from the server (the page holds no whole ranking): the last one held
+  // is shown while a newly brushed one is on its way.
+  const lit = active && ranking ? ranking.window(active.window.lo, active.window.hi) : null;
+  return active && lit ? { ranking: lit.ranking, window: { lo: lit.lo, hi: lit.hi }, slot: active.slot } : null;
 }
 
 function mapPane(...children: HTMLElement[]): HTMLElement {
@@ -114,11 +149,11 @@ function mapPane(...children: HTMLElement[]): HTMLElement {
 
 /**
  * The panes change size with the window and with the splitter: the map refits, the rows
- * relayout, and a hover card (now over the wrong place) is dropped.
+ * relayout, and `changed` drops a hover card (now over the wrong place) and refits the grid.
  */
-function watchSizes(map: MapView, pane: QueryPane, render: () => void, unhover: () => void): void {
+function watchSizes(map: MapView, pane: QueryPane, render: () => void, changed: () => void): void {
   const resized = new ResizeObserver(() => {
-    unhover();
+    changed();
     map.resize();
     render();
   });

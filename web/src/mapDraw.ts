@@ -2,7 +2,7 @@
 // unit-tested with a recording context. Where the pictures come from (the thumbnail cache,
 // the overview bitmaps) is the map view's business.
 
-import { labelColour, LIT_ON_LABELS, queryStyle } from "./colors";
+import { LIT_ON_LABELS, labelStyle, queryStyle } from "./colors";
 import type { CellRange, RankWindow, Transform } from "./geometry";
 import type { Ranking } from "./ranking";
 
@@ -77,7 +77,7 @@ export function drawCells(ctx: CanvasRenderingContext2D, scene: MapScene, vp: Vi
         ctx.fillStyle = FADED;
         ctx.fillRect(x, y, s, s);
       }
-      if (border) outline(ctx, x, y, s, labelColour(code), border);
+      if (border) labelOutline(ctx, x, y, s, code, border);
       if (inWindow) outline(ctx, x + border, y + border, s - 2 * border, litColour, Math.min(4, Math.max(1.5, t.k * 0.08)));
     }
   }
@@ -86,6 +86,19 @@ export function drawCells(ctx: CanvasRenderingContext2D, scene: MapScene, vp: Vi
 /** The lit window's colour: its query's, or near-black while label borders use the palette. */
 function litColourOf(scene: MapScene, slot: number): string {
   return scene.labelBorders ? LIT_ON_LABELS : queryStyle(slot).colour;
+}
+
+/** Label `code`'s border inside a square: its hue, and past the first ten labels its dash pattern over white. */
+function labelOutline(ctx: CanvasRenderingContext2D, x: number, y: number, s: number, code: number, width: number): void {
+  const { colour, dash } = labelStyle(code);
+  if (dash.length === 0) {
+    outline(ctx, x, y, s, colour, width);
+    return;
+  }
+  outline(ctx, x, y, s, "#fff", width);
+  ctx.setLineDash(dash.map((d) => d * width));
+  outline(ctx, x, y, s, colour, width);
+  ctx.setLineDash([]);
 }
 
 /** A square's border drawn inside it. */

@@ -5,6 +5,7 @@
 // mapDraw.ts; this view holds the canvas, the zoom, the thumbnails and the bitmaps.
 
 import { select } from "d3-selection";
+import type { GridCells } from "./api";
 import { type D3ZoomEvent, zoom, type ZoomBehavior, zoomIdentity } from "d3-zoom";
 import { labelColour, queryStyle } from "./colors";
 import { buildIdByCell, chooseThumbSize, type CellRange, fitTransform, idAt, type Transform, visibleCells, zoomAboutCentre } from "./geometry";
@@ -62,7 +63,7 @@ export class MapView {
   private firstDrawn = false;
 
   constructor(
-    private readonly data: MapData,
+    data: MapData,
     private readonly highlight: Highlight,
     private readonly onPick: (id: number) => void,
     fetchThumbs: FetchThumbs,
@@ -72,6 +73,7 @@ export class MapView {
     this.canvas = document.createElement("canvas");
     this.canvas.dataset.testid = "map-canvas";
     this.canvas.className = "map-canvas";
+    Object.assign(this.canvas.dataset, { rows: String(data.rows), cols: String(data.cols) });
     this.root.append(this.canvas);
     const ctx = this.canvas.getContext("2d");
     if (!ctx) throw new Error("this browser cannot draw on a canvas");
@@ -128,7 +130,7 @@ export class MapView {
     this.width = w;
     this.height = h;
     // A first cell size from the URL zooms about the centre of the fitted grid.
-    if (first) this.setTransform(fitTransform(w, h, this.data.rows, this.data.cols));
+    if (first) this.setTransform(fitTransform(w, h, this.scene.rows, this.scene.cols));
     if (first || this.mapSize === "fit") this.applySize(this.mapSize);
     else {
       // Keep the same world point at the centre when the pane is resized.
@@ -146,7 +148,7 @@ export class MapView {
   private applySize(size: MapSize): void {
     this.mapSize = size;
     if (this.width === 0) return;
-    const { rows, cols } = this.data;
+    const { rows, cols } = this.scene;
     const fit = fitTransform(this.width, this.height, rows, cols);
     this.zoomBehavior.scaleExtent([Math.min(fit.k / 2, 1), 512]);
     if (size === "fit") this.setTransform(fit);
@@ -155,6 +157,30 @@ export class MapView {
       const base = this.transform.k > 0 && this.width > 0 ? this.transform : fit;
       this.setTransform(zoomAboutCentre(base, size, this.width, this.height));
     }
+  }
+
+  /**
+   * Show the same images on another grid (one shaped like the pane, see gridFit.ts): hit-testing,
+   * the overview and the lit window follow it, and the view refits (or keeps its cell size).
+   */
+  setGrid({ grid, rows, cols }: GridCells, aspect: number): void {
+    Object.assign(this.scene, { grid, rows, cols, idByCell: buildIdByCell(grid, rows, cols) });
+    this.overview = null;
+    this.maskFor = null;
+    // Tests find an image's cell from these (the grid is /api/grid?aspect=ASPECT).
+    Object.assign(this.canvas.dataset, { rows: String(rows), cols: String(cols), gridAspect: String(aspect) });
+    if (this.width > 0) this.applySize(this.mapSize);
+    this.requestDraw();
+  }
+
+  fitting(on: boolean): void {
+    if (on) this.canvas.dataset.gridFitting = "true";
+    else delete this.canvas.dataset.gridFitting;
+  }
+
+  /** The pane's width / height in CSS px (1 before it is laid out). */
+  paneAspect(): number {
+    return this.width > 0 && this.height > 0 ? this.width / this.height : 1;
   }
 
   setLabelBorders(on: boolean): void {
@@ -184,7 +210,7 @@ export class MapView {
 
   private idAtEvent(e: MouseEvent): number {
     const r = this.canvas.getBoundingClientRect();
-    return idAt(e.clientX - r.left, e.clientY - r.top, this.transform, this.scene.idByCell, this.data.rows, this.data.cols);
+    return idAt(e.clientX - r.left, e.clientY - r.top, this.transform, this.scene.idByCell, this.scene.rows, this.scene.cols);
   }
 
   private requestDraw(): void {
@@ -278,7 +304,7 @@ export class MapView {
 
   /** A cols×rows canvas (reusing `reuse` when it has that size) whose pixels `paint` writes. */
   private cellBitmap(reuse: HTMLCanvasElement | null, paint: (px: Uint32Array) => void): HTMLCanvasElement {
-    const { rows, cols } = this.data;
+    const { rows, cols } = this.scene;
     let c = reuse;
     if (!c || c.width !== cols || c.height !== rows) {
       c = document.createElement("canvas");

@@ -4,10 +4,10 @@
 import { queryStyle } from "./colors";
 import { CurveChart, type Ball, type CurveSeries } from "./curve";
 import type { RankWindow } from "./geometry";
-import type { Ranking } from "./ranking";
+import type { RankedQuery } from "./rankedQuery";
 
 export interface OverlayCurve {
-  ranking: Ranking;
+  ranking: RankedQuery;
   slot: number;
 }
 
@@ -30,7 +30,11 @@ export class Overlay {
     // Curves live on a canvas; this lists them for tests and assistive tools.
     this.chart.root.dataset.curves = curves.map((c) => c.slot).join(",");
     this.chart.resize(width);
-    const series: CurveSeries[] = curves.map((c) => ({ sims: c.ranking.sims, style: queryStyle(c.slot), slot: c.slot }));
+    const series: CurveSeries[] = curves.map((c) => ({
+      curve: (w, log) => c.ranking.curve(w, log),
+      style: queryStyle(c.slot),
+      slot: c.slot,
+    }));
     this.chart.setSeries(series, n, axes.yDomain, axes.logRanks);
     this.chart.setBand(active ? active.window : null, active ? queryStyle(active.slot).colour : undefined);
   }
@@ -38,9 +42,8 @@ export class Overlay {
   setHover(id: number): void {
     const balls: Ball[] = [];
     for (const c of this.curves) {
-      if (id < 0 || id >= c.ranking.rankOf.length) continue;
-      const rank = c.ranking.rankOf[id];
-      balls.push({ rank, sim: c.ranking.sims[rank], style: queryStyle(c.slot), slot: c.slot });
+      const at = id >= 0 && id < c.ranking.n ? c.ranking.rankOf(id) : null; // null until the server answers
+      if (at) balls.push({ rank: at.rank, sim: at.sim, style: queryStyle(c.slot), slot: c.slot });
     }
     this.chart.setBalls(balls);
   }

@@ -4,11 +4,11 @@
 import type { Api, ImageInfo } from "./api";
 import { queryStyle } from "./colors";
 import type { Hover } from "./highlight";
-import type { Ranking } from "./ranking";
+import type { RankedQuery } from "./rankedQuery";
 
 export interface PreviewQuery {
   slot: number;
-  ranking: Ranking | null;
+  ranking: RankedQuery | null;
 }
 
 /** The card's image size in CSS px. */
@@ -99,10 +99,10 @@ export class Preview {
 
   private renderRanks(id: number): void {
     const rows = this.queries()
-      .filter((q): q is { slot: number; ranking: Ranking } => q.ranking !== null && id < q.ranking.rankOf.length)
+      .map((q) => ({ slot: q.slot, at: q.ranking && id >= 0 && id < q.ranking.n ? q.ranking.rankOf(id) : null }))
+      .filter((q): q is { slot: number; at: { rank: number; sim: number } } => q.at !== null)
       .map((q) => {
-        const rank = q.ranking.rankOf[id];
-        const el = line("preview-rank", `rank ${rank} · sim ${q.ranking.sims[rank].toFixed(3)}`);
+        const el = line("preview-rank", `rank ${q.at.rank} · sim ${q.at.sim.toFixed(3)}`);
         el.style.borderLeftColor = queryStyle(q.slot).colour;
         return el;
       });

@@ -20,9 +20,14 @@ export function basename(path: string): string {
 }
 
 /** The name to show before (or without) the image's info. */
-export function placeholderName(ref: QueryRef, uploadName: string | undefined): QueryName {
-  if (ref.kind === "upload") return { name: uploadName ?? "uploaded image", path: "", label: null };
+export function placeholderName(ref: QueryRef): QueryName {
+  if (ref.kind === "upload") return uploadName("");
   return { name: `image ${ref.id}`, path: "", label: null };
+}
+
+/** The name of an uploaded query from the server's record of it ("" when the file had none). */
+export function uploadName(name: string): QueryName {
+  return { name: name || "uploaded image", path: "", label: null };
 }
 
 /** The name of an image of the project from its info. */

@@ -15,7 +15,6 @@ import { addQuery, brushQuery, moveQuery, type Query, type QueryList, type Query
 import type { QueryName } from "./queryName";
 import { QueryRow, type RowActions } from "./queryRow";
 import type { QuerySettingsValue } from "./querySettings";
-import { simExtent } from "./ranking";
 import type { Rankings } from "./rankings";
 import type { Cell, Store } from "./store";
 
@@ -109,7 +108,7 @@ export class QueryPane {
       const r = this.rankings.ready(q.ref);
       if (r) ready.push({ ranking: r, slot: q.slot });
     }
-    const yDomain: [number, number] = settings.fitted ? fittedDomain(ready.map((c) => simExtent(c.ranking))) : [-1, 1];
+    const yDomain: [number, number] = settings.fitted ? fittedDomain(ready.map((c) => c.ranking.extent)) : [-1, 1];
     const width = this.rowsEl.clientWidth || this.root.clientWidth;
     s.queries.forEach((q, i) => {
       const row = this.rows.get(refKey(q.ref));
@@ -215,10 +214,11 @@ export class QueryPane {
       const ra = a.currentRanking;
       const rb = b.currentRanking;
       l.root.hidden = !ra || !rb;
-      if (!ra || !rb || ra.ids.length !== rb.ids.length) continue;
+      if (!ra || !rb || ra.n !== rb.n) continue;
       const axis = a.axis();
       const bandLeft = l.root.getBoundingClientRect().left;
-      l.draw(ra, rb, a.shownIds, { left: axis.left - bandLeft, width: axis.width, log: axis.log }, queryStyle(s.queries[i].slot), hovered);
+      const rho = this.rankings.spearman(s.queries[i].ref, s.queries[i + 1].ref);
+      l.draw(ra, rb, a.shownIds, { left: axis.left - bandLeft, width: axis.width, log: axis.log }, queryStyle(s.queries[i].slot), hovered, rho);
     }
   }
 

@@ -9,7 +9,7 @@ import { RankBrush } from "./brush";
 import { clampWindow, defaultWindow, type RankWindow, stripCapacity, stripRanks } from "./geometry";
 import type { Highlight } from "./highlight";
 import type { RankingEntry } from "./rankings";
-import type { Ranking } from "./ranking";
+import type { RankedQuery } from "./rankedQuery";
 import { type Query, refKey } from "./queryList";
 import { type QueryName, placeholderName } from "./queryName";
 import { Strip } from "./strip";
@@ -51,7 +51,7 @@ export class QueryRow {
   private readonly status: HTMLDivElement;
   private readonly title: HTMLDivElement;
   private readonly labelText: HTMLDivElement;
-  private ranking: Ranking | null = null;
+  private ranking: RankedQuery | null = null;
   private curveDrawn = false;
   /** The window in effect (the stored one, or the default top of the ranking). */
   window: RankWindow | null = null;
@@ -88,7 +88,7 @@ export class QueryRow {
     const del = button("✕", "delete-query", "delete this query", () => actions.remove());
     controls.append(this.up, this.down, del);
     head.append(img, label, this.labelText, controls);
-    this.showName(placeholderName(query.ref, undefined));
+    this.showName(placeholderName(query.ref));
 
     this.body = element("div", "query-body");
     this.chart = new CurveChart({ height: CHART_HEIGHT, testid: "row-chart", titles: false });
@@ -113,7 +113,7 @@ export class QueryRow {
     return { left: r.left + this.chart.plotLeft, width: this.chart.plotWidth, log: this.chart.logRanks };
   }
 
-  get currentRanking(): Ranking | null {
+  get currentRanking(): RankedQuery | null {
     return this.ranking;
   }
 
@@ -138,10 +138,10 @@ export class QueryRow {
     this.status.textContent = "";
     this.status.classList.remove("error");
     const ranking = v.entry.ranking;
-    const n = ranking.ids.length;
+    const n = ranking.n;
     this.ranking = ranking;
-    this.chart.setSeries([{ sims: ranking.sims, style, slot: this.query.slot }], n, v.yDomain, v.logRanks);
-    if (!this.curveDrawn) {
+    this.chart.setSeries([{ curve: (cw, log) => ranking.curve(cw, log), style, slot: this.query.slot }], n, v.yDomain, v.logRanks);
+    if (!this.curveDrawn && ranking.curve(this.chart.plotWidth, v.logRanks)) {
       markFirstDraw(`curve:${this.key}`);
       this.curveDrawn = true;
     }
@@ -152,22 +152,26 @@ export class QueryRow {
     this.brush.resize(this.chart.plotWidth, this.chart.plotHeight, n, v.logRanks);
     this.brush.sync(w);
     const ranks = stripRanks(w, capacity);
-    this.shownIds = ranks.map((r) => ranking.ids[r]);
+    // The strip's images and the window's two ends, asked of the server if not held yet.
+    const picked = ranking.pick([...ranks, w.lo, w.hi - 1]);
+    if (!picked) return; // drawn again when they arrive; the strip keeps its images meanwhile
+    const [simLo, simHi] = picked.sims.slice(ranks.length);
+    this.shownIds = picked.ids.slice(0, ranks.length);
     const count = w.hi - w.lo;
     const sampled = count > ranks.length ? ` (${ranks.length} shown, evenly spaced)` : "";
-    const text = `ranks ${w.lo}–${w.hi - 1} of ${n}${sampled} · similarity ${ranking.sims[w.lo].toFixed(3)} to ${ranking.sims[w.hi - 1].toFixed(3)}`;
-    this.strip.show(ranking, ranks, v.stripSize, STRIP_GAP, text);
+    const text = `ranks ${w.lo}–${w.hi - 1} of ${n}${sampled} · similarity ${simLo.toFixed(3)} to ${simHi.toFixed(3)}`;
+    this.strip.show({ ids: this.shownIds, sims: picked.sims.slice(0, ranks.length) }, ranks, v.stripSize, STRIP_GAP, text);
   }
 
   /** The ball of the hovered image on this row's curve. */
   setHover(id: number): void {
     const r = this.ranking;
-    if (!r || id < 0 || id >= r.rankOf.length) {
+    const at = r && id >= 0 && id < r.n ? r.rankOf(id) : null; // null until the server answers
+    if (!at) {
       this.chart.setBalls([]);
       return;
     }
-    const rank = r.rankOf[id];
-    this.chart.setBalls([{ rank, sim: r.sims[rank], style: queryStyle(this.query.slot), slot: this.query.slot }]);
+    this.chart.setBalls([{ rank: at.rank, sim: at.sim, style: queryStyle(this.query.slot), slot: this.query.slot }]);
   }
 }
 

@@ -30,6 +30,7 @@ export function logTicks(n: number): number[] {
  * Points [x, sim] that draw a sorted-descending curve on any rank axis: one point per rank
  * while ranks are at least a pixel apart, then one vertical segment per pixel column (a
  * sorted curve enters a column at its first rank's value and leaves at its last's).
+ * The server makes the same points (deepviz/core/envelope.py); the page's tests use this one as the reference.
  */
 export function curvePoints(sims: ArrayLike<number>, plotWidth: number, log: boolean): [number, number][] {
   const n = sims.length;

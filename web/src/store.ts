@@ -85,6 +85,13 @@ export class Store {
     }
   }
 
+  /** Every slice re-read from `hash` (set from outside the page: the notebook widget), listeners told once. */
+  load(hash: string): void {
+    const params = parseHash(hash);
+    for (const e of this.entries) e.value = e.slice.parse(params);
+    this.changed();
+  }
+
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

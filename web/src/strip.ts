@@ -3,13 +3,12 @@
 
 import type { Api } from "./api";
 import type { Highlight } from "./highlight";
-import type { Ranking } from "./ranking";
 
 export class Strip {
   readonly root: HTMLDivElement;
   private readonly images: HTMLDivElement;
   readonly caption: HTMLDivElement;
-  private ranking: Ranking | null = null;
+  private shown = false;
   private hoverText = "";
   private baseText = "";
 
@@ -47,9 +46,9 @@ export class Strip {
     highlight.subscribe((h) => this.outline(h ? h.id : -1));
   }
 
-  /** Show the images at `ranks` of `ranking` at `size` px (a stored thumbnail size); reuses <img> elements. */
-  show(ranking: Ranking, ranks: number[], size: number, gap: number, windowText: string): void {
-    this.ranking = ranking;
+  /** Show images `ids` (similarities `sims`) at `ranks` at `size` px (a stored thumbnail size); reuses <img> elements. */
+  show(picked: { ids: number[]; sims: number[] }, ranks: number[], size: number, gap: number, windowText: string): void {
+    this.shown = true;
     this.images.style.gap = `${gap}px`;
     this.images.style.height = `${size}px`;
     const have = this.images.children;
@@ -63,15 +62,16 @@ export class Strip {
         img.alt = "";
         this.images.append(img);
       }
-      const id = ranking.ids[rank];
+      const id = picked.ids[i];
+      const sim = picked.sims[i];
       const src = this.api.thumbUrl(size, id);
       if (img.getAttribute("src") !== src) img.src = src;
       img.width = size;
       img.height = size;
       img.dataset.id = String(id);
       img.dataset.rank = String(rank);
-      img.dataset.sim = ranking.sims[rank].toFixed(4);
-      img.title = `rank ${rank} · similarity ${ranking.sims[rank].toFixed(4)} · id ${id}`;
+      img.dataset.sim = sim.toFixed(4);
+      img.title = `rank ${rank} · similarity ${sim.toFixed(4)} · id ${id}`;
     });
     this.baseText = windowText;
     this.renderCaption();
@@ -79,6 +79,7 @@ export class Strip {
   }
 
   clear(text: string): void {
+    this.shown = false;
     this.images.replaceChildren();
     this.baseText = text;
     this.renderCaption();
@@ -91,7 +92,7 @@ export class Strip {
 
   private outline(id: number): void {
     for (const el of Array.from(this.images.children)) {
-      (el as HTMLElement).classList.toggle("hovered", this.ranking !== null && Number((el as HTMLElement).dataset.id) === id);
+      (el as HTMLElement).classList.toggle("hovered", this.shown && Number((el as HTMLElement).dataset.id) === id);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LIT_ON_LABELS, queryStyle } from "../src/colors";
+import { LIT_ON_LABELS, labelStyle, queryStyle } from "../src/colors";
 import { buildIdByCell } from "../src/geometry";
 import { cellCentre, drawCells, drawHovered, type MapScene, markWindow, type Viewport } from "../src/mapDraw";
 import { inversePermutation } from "../src/ranking";
@@ -17,8 +17,13 @@ class RecordingContext {
   fillRect(x: number, y: number, w: number, h: number): void {
     this.calls.push(`fill ${this.fillStyle} ${x},${y},${w},${h}`);
   }
+  private dash: number[] = [];
+  setLineDash(d: number[]): void {
+    this.dash = d;
+  }
   strokeRect(x: number, y: number, w: number, h: number): void {
-    this.calls.push(`stroke ${this.strokeStyle} ${x},${y},${w},${h}`);
+    const dash = this.dash.length ? ` dash ${this.dash.join(",")}` : "";
+    this.calls.push(`stroke ${this.strokeStyle} ${x},${y},${w},${h}${dash}`);
   }
   beginPath(): void {}
   rect(x: number, y: number, w: number, h: number): void {
@@ -77,6 +82,21 @@ describe("drawCells", () => {
     drawCells(faded.asContext(), scene({ lit, labelBorders: true }), vp, { r0: 0, r1: 1, c0: 0, c1: 1 }, () => null);
     expect(faded.calls[1]).toBe("fill rgba(244,244,242,0.6) 10,20,10,10");
     expect(faded.calls[2]).toMatch(/^stroke #[0-9a-f]{6} 10.5,20.5,9,9$/);
+  });
+});
+
+describe("label borders", () => {
+  it("draws the first ten labels solid, later ones dashed over white in their hue", () => {
+    const labelled = (code: number): string[] => {
+      const ctx = new RecordingContext();
+      drawCells(ctx.asContext(), scene({ labelBorders: true, labels: new Int32Array([code, -1, -1]) }), vp, { r0: 0, r1: 1, c0: 0, c1: 1 }, () => null);
+      return ctx.calls.slice(1);
+    };
+    expect(labelled(2)).toEqual([`stroke ${labelStyle(2).colour} 10.5,20.5,9,9`]);
+    const dashed = labelled(12);
+    expect(labelStyle(12).colour).toBe(labelStyle(2).colour); // the same hue ...
+    expect(dashed).toEqual(["stroke #fff 10.5,20.5,9,9", `stroke ${labelStyle(2).colour} 10.5,20.5,9,9 dash 3,1.5`]); // ... dashed
+    expect(labelled(22)[1]).toMatch(/ dash 1,1$/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { basename, imageName, placeholderName } from "../src/queryName";
+import { basename, imageName, placeholderName, uploadName } from "../src/queryName";
 
 describe("query names", () => {
   it("take the path's last part", () => {
@@ -9,8 +9,9 @@ describe("query names", () => {
   });
   it("name images by file and label, uploads by the file the user chose", () => {
     expect(imageName({ path: "cats/tom.jpg", label: "cats" })).toEqual({ name: "tom.jpg", path: "cats/tom.jpg", label: "cats" });
-    expect(placeholderName({ kind: "upload", key: "u1" }, "holiday.png").name).toBe("holiday.png");
-    expect(placeholderName({ kind: "upload", key: "u1" }, undefined).name).toBe("uploaded image");
-    expect(placeholderName({ kind: "image", id: 4 }, undefined).name).toBe("image 4");
+    expect(uploadName("holiday.png").name).toBe("holiday.png");
+    expect(uploadName("").name).toBe("uploaded image");
+    expect(placeholderName({ kind: "upload", key: "u1" }).name).toBe("uploaded image");
+    expect(placeholderName({ kind: "image", id: 4 }).name).toBe("image 4");
   });
 });

@@ -3,9 +3,11 @@ import { describe, expect, it, vi } from "vitest";
 import { Highlight } from "../src/highlight";
 import { QueryPane } from "../src/queryPane";
 import { querySettingsSlice } from "../src/querySettings";
+import type { QueryRef } from "../src/queryList";
 import { inversePermutation, type Ranking } from "../src/ranking";
 import { Rankings } from "../src/rankings";
 import { Store } from "../src/store";
+import { denseSource } from "./denseSource";
 
 const N = 6;
 
@@ -13,11 +15,12 @@ const N = 6;
 function pane(hash = "") {
   const store = new Store(hash);
   const settings = store.register(querySettingsSlice([24, 48]));
-  const rank = (id: number): Promise<Ranking> => {
+  const rank = (id: number): Ranking => {
     const ids = new Int32Array([id, ...Array.from({ length: N }, (_, i) => i).filter((i) => i !== id)]);
-    return Promise.resolve({ ids, sims: new Float32Array(N).map((_, i) => 1 - i / N), rankOf: inversePermutation(ids) });
+    return { ids, sims: new Float32Array(N).map((_, i) => 1 - i / N), rankOf: inversePermutation(ids) };
   };
-  const rankings = new Rankings({ rank, rankUpload: () => Promise.reject(new Error("no uploads")) }, null);
+  const rankingSource = (ref: QueryRef) => denseSource(rank(ref.kind === "image" ? ref.id : 0));
+  const rankings = new Rankings({ rankingSource, spearman: () => Promise.resolve(0.5) }, null, N);
   const api = { thumbUrl: (px: number, id: number) => `thumb/${px}/${id}`, uploadThumbUrl: (key: string) => `upload/${key}` };
   const p = new QueryPane(store, settings, rankings, new Highlight(), api, N);
   store.subscribe(() => p.render());
