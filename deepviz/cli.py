@@ -19,7 +19,7 @@ import click
 
 from deepviz.cli_options import given_settings, settings_options
 from deepviz.errors import DeepvizError
-from deepviz.settings import BuildSettings, ProjectSettings, ServeSettings, validated
+from deepviz.settings import BuildSettings, EvalSettings, ProjectSettings, ServeSettings, validated
 
 if TYPE_CHECKING:
     from deepviz.images.scan import ScanResult
@@ -44,6 +44,7 @@ def cli() -> None:
     deepviz demo                      build and open the bundled demo set
     deepviz build IMAGES -o PROJECT   an image folder becomes a project
     deepviz info PROJECT              what a project holds
+    deepviz eval PROJECT              how well its features retrieve its labels
     """
 
 
@@ -169,6 +170,75 @@ def _settings_line(stored: dict[str, Any]) -> str:
         if value is not None:
             words.append(f"{options[name].opts[-1]} {value}")
     return " ".join(words)
+
+
+@cli.command(name="eval")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@settings_options(EvalSettings)
+@click.pass_context
+def evaluate(ctx: click.Context, /, project: Path, **_: object) -> None:
+    """How well each feature set of PROJECT retrieves its labels: every labelled image is a query.
+
+    \b
+    AP(q): scikit-learn's average precision of the other images ranked by similarity, positives
+    being those with q's label; mAP per class and overall; precision@k. Queries whose class has
+    one image are skipped and counted.
+    """
+    from deepviz.pipeline.evaluate import evaluate_project, label_codes, summary
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        settings = validated(EvalSettings, given_settings(ctx, EvalSettings))
+        opened = open_project(project)
+        for name in settings.feature_sets:
+            opened.feature_info(name)  # an unknown name fails before any work, listing the valid ones
+        labels = label_codes(opened)
+        names = list(settings.feature_sets) or opened.feature_sets
+        results = [summary(opened, name, settings.k, evaluate_project(opened, name, settings.k, labels), labels) for name in names]
+        if settings.csv is not None:
+            _write_eval_csv(settings.csv, results)
+    if settings.as_json:
+        click.echo(json.dumps(results[0] if len(results) == 1 else {"k": settings.k, "feature_sets": results}, indent=2))
+    else:
+        _print_eval(results)
+
+
+def _print_eval(results: list[dict[str, Any]]) -> None:
+    first = results[0]
+    for r in results:
+        click.echo(
+            f"{r['feature_set']}: mAP {_fmt(r['map'])}, precision@{r['k']} {_fmt(r['precision_at_k'])} "
+            f"over {r['queries']} queries ({r['skipped']} skipped: their class has one image; {r['unlabelled']} unlabelled)"
+        )
+    names = [r["feature_set"] for r in results]
+    heads = [f"mAP {n}" for n in names] + [f"P@{first['k']} {n}" for n in names]
+    width = max([5] + [len(c["label"]) for c in first["classes"]])
+    click.echo("")
+    click.echo(f"{'label':<{width}} {'n':>6} " + " ".join(f"{h:>{max(len(h), 6)}}" for h in heads))
+    per_set = [{c["label"]: c for c in r["classes"]} for r in results]
+    for c in first["classes"]:
+        cells = [per_set[i][c["label"]]["map"] for i in range(len(results))]
+        cells += [per_set[i][c["label"]]["precision_at_k"] for i in range(len(results))]
+        click.echo(f"{c['label']:<{width}} {c['n']:>6} " + " ".join(f"{_fmt(v):>{max(len(h), 6)}}" for v, h in zip(cells, heads)))
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _write_eval_csv(path: Path, results: list[dict[str, Any]]) -> None:
+    """One row per feature set and class, then one per feature set for all classes ("(all)")."""
+    from deepviz.atomic import atomic_path
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["feature_set", "label", "n", "map", "precision_at_k", "k"])
+    for r in results:
+        for c in r["classes"]:
+            writer.writerow([r["feature_set"], c["label"], c["n"], c["map"], c["precision_at_k"], r["k"]])
+        writer.writerow([r["feature_set"], "(all)", r["queries"], r["map"], r["precision_at_k"], r["k"]])
+    with atomic_path(path) as tmp:
+        tmp.write_text(out.getvalue(), encoding="utf-8")
 
 
 @cli.command()

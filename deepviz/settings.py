@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_THUMB_SIZES",
     "BuildSettings",
     "Cli",
+    "EvalSettings",
     "GridMethod",
     "ProjectSettings",
     "ServeSettings",
@@ -225,6 +226,23 @@ class ServeSettings(_Settings):
             if not name.strip() or any(c in name for c in "/@ "):
                 raise ValueError(f"{name!r} is not a host name; give a name such as myhost or myhost:8765, without http:// or a path")
         return tuple(name.strip().lower() for name in names)
+
+
+class EvalSettings(_Settings):
+    """Everything `deepviz eval` can be told, besides the project folder."""
+
+    feature_sets: Annotated[
+        tuple[str, ...],
+        Field(description="Feature set to evaluate (repeatable: several are compared column by column)."),
+        Cli(flags=("--feature-set",), default_text="every feature set of the project"),
+    ] = ()
+    k: Annotated[int, Field(ge=1, description="Rank cut-off of precision@k (the first k of the N - 1 other images).")] = 10
+    as_json: Annotated[bool, Field(description="Print the figures as JSON."), Cli(flags=("--json",))] = False
+    csv: Annotated[
+        Path | None,
+        Field(description="Also write the per-class figures to this CSV file (one row per feature set and class)."),
+        Cli(default_text="none"),
+    ] = None
 
 
 def validated(model: type[_S], values: dict[str, object]) -> _S:
