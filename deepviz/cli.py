@@ -241,6 +241,129 @@ def _write_eval_csv(path: Path, results: list[dict[str, Any]]) -> None:
         tmp.write_text(out.getvalue(), encoding="utf-8")
 
 
+@cli.group()
+def concept() -> None:
+    """Concepts: named sets of images of a project ("faces"), kept in it across rebuilds.
+
+    \b
+    deepviz concept add PROJECT NAME --label Flags
+    deepviz concept list PROJECT
+    deepviz concept rm PROJECT NAME
+    """
+
+
+@concept.command(name="add")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("name")
+@click.option("--ids", "id_list", multiple=True, help="Image ids, comma-separated (repeatable).")
+@click.option("--paths", multiple=True, help="Image paths as `deepviz build --list-files` prints them (repeatable).")
+@click.option("--label", "labels", multiple=True, help="Every image with this label (repeatable).")
+@click.option(
+    "--from-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file of image paths, one CSV row each (as `deepviz build --list-files` prints them).",
+)
+@click.option("--replace", is_flag=True, help="Replace the concept's images instead of adding to them.")
+def concept_add(
+    project: Path,
+    name: str,
+    id_list: tuple[str, ...],
+    paths: tuple[str, ...],
+    labels: tuple[str, ...],
+    from_file: Path | None,
+    replace: bool,
+) -> None:
+    """Create concept NAME in PROJECT, or add images to it."""
+    import numpy as np
+
+    from deepviz.errors import UsageError
+    from deepviz.storage.concepts import ConceptStore, ids_of_label, ids_of_paths
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        opened = open_project(project)
+        parts = [np.array(_parse_ids(id_list), dtype=np.int64)]
+        stored = opened.images["path"].astype(str).tolist()
+        wanted = list(paths)
+        if from_file is not None:
+            wanted += [row[0] for row in csv.reader(from_file.read_text(encoding="utf-8").splitlines()) if row]
+        if wanted:
+            parts.append(ids_of_paths(stored, wanted))
+        parts += [ids_of_label(opened.images["label"].tolist(), label) for label in labels]
+        ids = np.unique(np.concatenate(parts))
+        if not len(ids) and not replace:
+            raise UsageError("no images given; name them with --ids, --paths, --label or --from-file")
+        source = ", ".join([f"label:{x}" for x in labels] + (["paths"] if wanted else []) + (["ids"] if id_list else []))
+        saved = ConceptStore(project, opened.n).save(name, ids.tolist(), source=source, replace=replace)
+    click.echo(f"concept {name.strip()!r}: {len(saved.ids)} images")
+
+
+def _parse_ids(values: tuple[str, ...]) -> list[int]:
+    from deepviz.errors import UsageError
+
+    out = []
+    for value in values:
+        for part in value.replace(" ", ",").split(","):
+            if not part:
+                continue
+            if not part.isdigit():
+                raise UsageError(f"--ids takes image ids such as 3,17,42; {part!r} is not one")
+            out.append(int(part))
+    return out
+
+
+@concept.command(name="list")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Every concept with its ids, as JSON.")
+def concept_list(project: Path, as_json: bool) -> None:
+    """The concepts of PROJECT: name, size and how each was made."""
+    from deepviz.storage.concepts import ConceptStore
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        found = ConceptStore(project, open_project(project).n).all()
+    if as_json:
+        click.echo(json.dumps({name: c.model_dump() for name, c in found.items()}, indent=2))
+        return
+    if not found:
+        click.echo(f"no concepts in {project}; make one with `deepviz concept add {project} NAME --label LABEL`")
+    for name, c in found.items():
+        click.echo(f"{name}: {len(c.ids)} images" + (f" ({c.source})" if c.source else "") + f", updated {c.updated}")
+
+
+@concept.command(name="rm")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("name")
+@click.option("--ids", "id_list", multiple=True, help="Remove only these image ids from the concept (comma-separated).")
+def concept_rm(project: Path, name: str, id_list: tuple[str, ...]) -> None:
+    """Delete concept NAME of PROJECT (or, with --ids, only some of its images)."""
+    from deepviz.storage.concepts import ConceptStore
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        store = ConceptStore(project, open_project(project).n)
+        if id_list:
+            left = store.edit(name, remove=_parse_ids(id_list))
+            click.echo(f"concept {name!r}: {len(left.ids)} images")
+            return
+        store.delete(name)
+    click.echo(f"concept {name!r} deleted")
+
+
+@concept.command(name="rename")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("name")
+@click.argument("new_name")
+def concept_rename(project: Path, name: str, new_name: str) -> None:
+    """Rename concept NAME of PROJECT to NEW_NAME."""
+    from deepviz.storage.concepts import ConceptStore
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        ConceptStore(project, open_project(project).n).rename(name, new_name)
+    click.echo(f"concept {name!r} is now {new_name.strip()!r}")
+
+
 @cli.command()
 def models() -> None:
     """List the feature extractors this installation knows, and what a missing one needs."""
