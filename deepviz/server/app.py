@@ -25,7 +25,7 @@ from deepviz.core.normalize import ZeroFeatureError
 from deepviz.errors import DeepvizError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import DecodeLimits, ImageRejected
-from deepviz.server import models
+from deepviz.server import concepts_api, models
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.body_limit import BodyLimit
 from deepviz.server.docs import add_docs
@@ -399,6 +399,11 @@ def upload_query(
 def get_query_thumb(query: str, state: State) -> Response:
     """The uploaded image's centre crop at 128 px (its key is never reused, so it is cached for good)."""
     return Response(_upload(state, query).thumb, media_type=JPEG, headers={"Cache-Control": IMMUTABLE})
+
+
+# Added route by route (an included router is one opaque route, which the catch-all's 405 check cannot
+# see into), and before the catch-all below, which would take their paths.
+router.routes.extend(concepts_api.router.routes)
 
 
 # Every method a request to a path can carry (RFC 9110's, less CONNECT, plus QUERY): one left out here

@@ -54,3 +54,81 @@ class ErrorDetail(BaseModel):
     """Every 4xx/5xx answer: a message that says what went wrong and what to do."""
 
     detail: str
+
+
+class ConceptInfo(BaseModel):
+    """A concept: a named set of images of the project, kept in it (concepts.json)."""
+
+    name: str
+    ids: list[int] = Field(description="Image ids, ascending, no repeats")
+    source: str = Field(description="How it was made, e.g. 'lasso', 'label:Flags'")
+    created: str
+    updated: str
+
+
+class ConceptBody(BaseModel):
+    """A concept's images, to create it or replace them."""
+
+    ids: list[int]
+    source: str = ""
+
+
+class ConceptEdit(BaseModel):
+    """Changes to an existing concept: ids added, then removed, then a new name."""
+
+    add: list[int] = []
+    remove: list[int] = []
+    rename: str | None = None
+
+
+class ConceptMetrics(BaseModel):
+    """How one query's ranking retrieves a concept (the README's definitions, the concept as positives)."""
+
+    concept: str
+    feature_set: str
+    k: int
+    n: int = Field(description="Images in the ranking, the query's own row included")
+    member_ranks: list[int] = Field(
+        description="Rank of each member in the query's full ranking (as /api/rank returns it: 0 = most similar), ascending"
+    )
+    members: int = Field(description="Members that count as positives: the concept's images, less the query if it is one")
+    query_is_member: bool = Field(description="The query is one of the concept's images; it is then left out of its own metrics")
+    ap: float | None = Field(description="scikit-learn's average precision over the other images; null with no positive")
+    precision_at_k: float | None = Field(description="Positives among the first k other images / k")
+    recall_at_k: float | None = Field(description="Positives among the first k other images / all positives")
+
+
+class ClassFigures(BaseModel):
+    label: str
+    n: int = Field(description="Queries of this class")
+    map: float
+    precision_at_k: float
+
+
+class EvalSummary(BaseModel):
+    """Labels as ground truth for one feature set: every labelled image a query (`deepviz eval --json`)."""
+
+    feature_set: str
+    k: int
+    queries: int
+    skipped: int = Field(description="Queries left out: their class has one image")
+    unlabelled: int
+    map: float | None
+    precision_at_k: float | None
+    classes: list[ClassFigures]
+
+
+class QueryFigures(BaseModel):
+    id: int
+    ap: float
+    precision_at_k: float
+
+
+class ClassQueries(BaseModel):
+    """A class's best and worst queries by AP (ties by lower id)."""
+
+    label: str
+    feature_set: str
+    k: int
+    best: list[QueryFigures]
+    worst: list[QueryFigures]

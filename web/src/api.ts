@@ -121,3 +121,6 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
     },
   };
 }
+
+/** JSON from the API, with the server's message on failure: for the components that own their own calls (conceptsApi.ts). */
+export { json as apiJson };

@@ -8,8 +8,11 @@
 
 import "./style.css";
 import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
+import { ConceptBar } from "./concepts";
+import { ConceptRows } from "./conceptRows";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
+import { EvalTable } from "./evalTable";
 import { FeaturePicker } from "./featurePicker";
 import { Highlight } from "./highlight";
 import { labelCounts } from "./legend";
@@ -47,7 +50,8 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const mapData = { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: api.thumbSizes };
   const pick = (id: number): void => {
     errors.hide();
-    pane.add({ kind: "image", id });
+    if (concepts.takesClicks) concepts.toggle(id);
+    else pane.add({ kind: "image", id });
   };
   const map = new MapView(mapData, highlight, pick, api.thumbBatch);
   // The map starts neutral rather than wait for its colours (`colours` cannot reject).
@@ -57,6 +61,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const rankings = new Rankings(api, features.cell.value);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
+  const { concepts, evalTable, conceptRows } = conceptParts(store, project, grid, labels, map, pane, rankings, features, errors, () => render());
   const uploadNames = new Map<string, string>();
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : Promise.resolve(placeholderName(ref, uploadNames.get(ref.key)))));
   const upload = new UploadButton(pane.root, (file) => {
@@ -73,13 +78,14 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));
-  app.replaceChildren(mapPane(toolbar.root, map.root), splitter.root, pane.root);
+  app.replaceChildren(mapPane(toolbar.root, concepts.root, evalTable.root, map.root), splitter.root, pane.root);
   document.body.append(preview.root);
 
   const render = (): void => {
     rankings.setFeatures(features.cell.value);
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
-    for (const c of [toolbar, splitter, settings, features, pane]) c.render();
+    for (const c of [toolbar, splitter, settings, features, pane, concepts, evalTable]) c.render();
+    conceptRows.update(pane.rowsInOrder(), concepts.active?.name ?? null, concepts.version, features.cell.value, concepts.cell.value.k);
     map.setLabelBorders(toolbar.cell.value.labelBorders);
     map.setSize(toolbar.cell.value.size);
     map.setWindow(litWindow(pane, rankings));
@@ -90,6 +96,50 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   watchSizes(map, pane, render, () => highlight.set(null));
   normaliseUrl(store);
   document.body.dataset.ready = "true";
+}
+
+/** The concept bar (over the map, with its lasso and member outlines), the rows' barcodes and the per-class table. */
+function conceptParts(
+  store: ReturnType<typeof urlStore>,
+  project: Awaited<ReturnType<typeof getProject>>,
+  grid: Int32Array,
+  labels: Int32Array,
+  map: MapView,
+  pane: QueryPane,
+  rankings: Rankings,
+  features: FeaturePicker,
+  errors: ErrorBox,
+  render: () => void,
+): { concepts: ConceptBar; evalTable: EvalTable; conceptRows: ConceptRows } {
+  const activeRanking = (): ReturnType<Rankings["ready"]> => {
+    const q = pane.cell.value.queries[pane.cell.value.active];
+    return q ? rankings.ready(q.ref) : null;
+  };
+  const evalTable = new EvalTable(
+    () => ({ featureSet: features.cell.value, k: concepts.cell.value.k }),
+    (picked) => {
+      for (const q of [...picked.best, ...picked.worst]) pane.add({ kind: "image", id: q.id });
+    },
+    (m) => errors.show(m),
+  );
+  const concepts: ConceptBar = new ConceptBar(
+    store,
+    {
+      grid,
+      labels,
+      labelNames: project.labels,
+      viewport: () => map.viewport,
+      activeRanks: (lo, hi) => activeRanking()?.ids.subarray(lo, hi) ?? null,
+      activeWindow: () => pane.activeWindow()?.window ?? null,
+      redrawMap: () => map.redraw(),
+      refresh: render,
+      error: (m) => errors.show(m),
+    },
+    [evalTable.button],
+  );
+  map.addLayer((ctx, vp) => concepts.drawMembers(ctx, vp));
+  map.root.append(concepts.lasso.root);
+  return { concepts, evalTable, conceptRows: new ConceptRows((m) => errors.show(m)) };
 }
 
 /** The active query's brushed window, to light up on the map. */
