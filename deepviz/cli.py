@@ -19,7 +19,7 @@ import click
 
 from deepviz.cli_options import given_settings, settings_options
 from deepviz.errors import DeepvizError
-from deepviz.settings import BuildSettings, EvalSettings, ProjectSettings, ServeSettings, validated
+from deepviz.settings import BuildSettings, DuplicateSettings, EvalSettings, ProjectSettings, ServeSettings, validated
 
 if TYPE_CHECKING:
     from deepviz.images.scan import ScanResult
@@ -237,6 +237,55 @@ def _write_eval_csv(path: Path, results: list[dict[str, Any]]) -> None:
         for c in r["classes"]:
             writer.writerow([r["feature_set"], c["label"], c["n"], c["map"], c["precision_at_k"], r["k"]])
         writer.writerow([r["feature_set"], "(all)", r["queries"], r["map"], r["precision_at_k"], r["k"]])
+    with atomic_path(path) as tmp:
+        tmp.write_text(out.getvalue(), encoding="utf-8")
+
+
+@cli.command()
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@settings_options(DuplicateSettings)
+@click.pass_context
+def duplicates(ctx: click.Context, /, project: Path, **_: object) -> None:
+    """Near-duplicate images of PROJECT, found exactly: every pair whose features' dot product reaches
+    --threshold, joined into groups."""
+    from deepviz.core.duplicates import duplicate_groups, near_duplicate_pairs
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        settings = validated(DuplicateSettings, given_settings(ctx, DuplicateSettings))
+        opened = open_project(project)
+        name = settings.feature_set or opened.default_feature_set
+        pairs = near_duplicate_pairs(opened.features(name), settings.threshold)
+        groups = duplicate_groups(pairs, opened.n)
+        paths = opened.images["path"].astype(str).tolist()
+        if settings.csv is not None:
+            _write_pairs_csv(settings.csv, pairs, paths)
+    if settings.as_json:
+        out = {
+            "feature_set": name,
+            "threshold": settings.threshold,
+            "pairs": len(pairs.first),
+            "images": sum(len(g) for g in groups),
+            "groups": [[{"id": i, "path": paths[i]} for i in g] for g in groups],
+        }
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(
+        f"{name}: {len(pairs.first)} pair(s) at similarity >= {settings.threshold}, "
+        f"{sum(len(g) for g in groups)} images in {len(groups)} group(s)"
+    )
+    for g in groups:
+        click.echo("  " + ", ".join(f"{paths[i]} ({i})" for i in g))
+
+
+def _write_pairs_csv(path: Path, pairs: Any, paths: list[str]) -> None:
+    from deepviz.atomic import atomic_path
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["first", "second", "similarity", "first_path", "second_path"])
+    for a, b, s in zip(pairs.first.tolist(), pairs.second.tolist(), pairs.sims.tolist()):
+        writer.writerow([a, b, f"{s:.6f}", paths[a], paths[b]])
     with atomic_path(path) as tmp:
         tmp.write_text(out.getvalue(), encoding="utf-8")
 

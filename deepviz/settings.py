@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_THUMB_SIZES",
     "BuildSettings",
     "Cli",
+    "DuplicateSettings",
     "EvalSettings",
     "GridMethod",
     "ProjectSettings",
@@ -241,6 +242,22 @@ class EvalSettings(_Settings):
     csv: Annotated[
         Path | None,
         Field(description="Also write the per-class figures to this CSV file (one row per feature set and class)."),
+        Cli(default_text="none"),
+    ] = None
+
+
+class DuplicateSettings(_Settings):
+    """Everything `deepviz duplicates` can be told, besides the project folder."""
+
+    threshold: Annotated[
+        float,
+        Field(ge=-1, le=1, description="Two images are near-duplicates when their features' dot product is at least this."),
+    ] = 0.99
+    feature_set: Annotated[str | None, Field(description="Feature set compared."), Cli(default_text="the project's default")] = None
+    as_json: Annotated[bool, Field(description="Print the groups as JSON."), Cli(flags=("--json",))] = False
+    csv: Annotated[
+        Path | None,
+        Field(description="Also write the pairs to this CSV file (first, second, similarity, and their paths)."),
         Cli(default_text="none"),
     ] = None
 

@@ -14,7 +14,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from deepviz.core.evaluation import QueryScores
-from deepviz.core.metrics import average_precision_ranked, positives_in_top_k
+from deepviz.core.metrics import average_precision_ranked, kendall_tau, overlap_at_k, positives_in_top_k, spearman
 from deepviz.errors import DeepvizError, ProjectError, UnknownName, UsageError
 from deepviz.pipeline.evaluate import LabelCodes, evaluate_project, label_codes, summary
 from deepviz.server import models
@@ -226,3 +226,42 @@ def get_class_queries(
         ]
 
     return models.ClassQueries(label=label, feature_set=name, k=k, best=rows(ranked[:count]), worst=rows(ranked[::-1][:count]))
+
+
+@router.get("/compare", response_model=models.Comparison, responses=_errors(400, 404))
+def compare(
+    state: Live,
+    image: Annotated[int, Query(description="Query image id")],
+    a: Annotated[str, Query(description="First feature set")],
+    b: Annotated[str, Query(description="Second feature set")],
+    k: K = 10,
+) -> models.Comparison:
+    """Image ``image`` ranked by feature sets ``a`` and ``b``: rank correlations of the other images'
+    similarities, overlap@k, and the images gained and lost in the top k."""
+    first, second = _feature_set(state, a), _feature_set(state, b)
+    if not 0 <= image < state.project.n:
+        raise HTTPException(404, f"image id {image} is out of range; this project has ids 0..{state.project.n - 1}")
+    ra, rb = state.rankings.for_image(first, image), state.rankings.for_image(second, image)
+    figures = compare_rankings(ra, rb, image, k)
+    return models.Comparison(a=first, b=second, k=k, n=state.project.n - 1, **figures)
+
+
+def compare_rankings(ra: Ranking, rb: Ranking, query_id: int, k: int) -> dict[str, Any]:
+    """Spearman, Kendall, overlap@k and gained/lost ids of two rankings of one query, the query left out."""
+    n = len(ra.order)
+    sims_a, sims_b = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+    sims_a[ra.order], sims_b[rb.order] = ra.sims, rb.sims
+    keep = np.arange(n) != query_id
+    order_a, order_b = ra.order[ra.order != query_id], rb.order[rb.order != query_id]
+    top = min(k, len(order_a))
+    top_a, top_b = order_a[:top], order_b[:top]
+    with np.errstate(all="ignore"):
+        rho = spearman(sims_a[keep], sims_b[keep]) if n > 2 else float("nan")
+        tau = kendall_tau(sims_a[keep], sims_b[keep]) if n > 2 else float("nan")
+    return {
+        "spearman": None if np.isnan(rho) else rho,
+        "kendall": None if np.isnan(tau) else tau,
+        "overlap_at_k": overlap_at_k(order_a, order_b, k) if top else None,
+        "gained": top_b[~np.isin(top_b, top_a)].tolist(),
+        "lost": top_a[~np.isin(top_a, top_b)].tolist(),
+    }

@@ -1,7 +1,7 @@
 """The JSON bodies of the HTTP API, as pydantic models: the source of the OpenAPI schema and the TypeScript types."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 
 class GridShape(BaseModel):
@@ -69,15 +69,15 @@ class ConceptInfo(BaseModel):
 class ConceptBody(BaseModel):
     """A concept's images, to create it or replace them."""
 
-    ids: list[int]
+    ids: list[StrictInt]
     source: str = ""
 
 
 class ConceptEdit(BaseModel):
     """Changes to an existing concept: ids added, then removed, then a new name."""
 
-    add: list[int] = []
-    remove: list[int] = []
+    add: list[StrictInt] = []
+    remove: list[StrictInt] = []
     rename: str | None = None
 
 
@@ -132,3 +132,17 @@ class ClassQueries(BaseModel):
     k: int
     best: list[QueryFigures]
     worst: list[QueryFigures]
+
+
+class Comparison(BaseModel):
+    """One query ranked by two feature sets: how much the rankings agree, and what the top k gains and loses."""
+
+    a: str = Field(description="The first feature set")
+    b: str = Field(description="The second feature set")
+    k: int
+    n: int = Field(description="Images compared: every image but the query")
+    spearman: float | None = Field(description="Spearman's rho of the two similarity vectors (as scipy.stats.spearmanr)")
+    kendall: float | None = Field(description="Kendall's tau-b of the two similarity vectors (as scipy.stats.kendalltau)")
+    overlap_at_k: float | None = Field(description="Share of images both rankings put in their first k")
+    gained: list[int] = Field(description="Ids in b's first k but not in a's, in b's order")
+    lost: list[int] = Field(description="Ids in a's first k but not in b's, in a's order")

@@ -133,11 +133,11 @@ class ConceptStore:
         return data.concepts[name]
 
     def _checked_ids(self, ids: Iterable[int]) -> np.ndarray:
-        arr = np.unique(np.asarray(list(ids), dtype=np.int64))
-        bad = arr[(arr < 0) | (arr >= self.n)]
-        if len(bad):
-            raise UsageError(f"image id(s) {bad[:5].tolist()} out of range; this project has ids 0..{self.n - 1}")
-        return arr
+        given = list(ids)
+        bad = [i for i in given if not 0 <= i < self.n]  # in Python first: an id past int64 must not overflow
+        if bad:
+            raise UsageError(f"image id(s) {bad[:5]} out of range; this project has ids 0..{self.n - 1}")
+        return np.unique(np.asarray(given, dtype=np.int64))
 
     def _read(self) -> _File:
         try:

@@ -105,3 +105,49 @@ def test_eval_matches_sklearn_and_the_cli(client: TestClient, root: Path) -> Non
     assert [q["id"] for q in best["worst"]] == [i for _, i in greens[::-1][:3]]
     assert best["best"][0]["ap"] == pytest.approx(greens[0][0], abs=1e-9)
     assert client.get("/api/eval/class", params={"label": "purple"}).status_code == 404
+
+
+@pytest.fixture(scope="module")
+def two_sets_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    from tests.conftest import make_folder
+    from tests.integration.test_eval import CornerExtractor
+
+    base = tmp_path_factory.mktemp("compare")
+    images = make_folder(base / "images", per_class=6, with_broken=False)
+    deepviz.build(images, base / "p.deepviz", models=[ColourExtractor(), CornerExtractor()], progress=False)
+    with TestClient(create_app(base / "p.deepviz", embedder=ColourExtractor()), base_url="http://localhost") as c:
+        yield c
+
+
+def test_compare_two_feature_sets_matches_scipy(two_sets_client: TestClient) -> None:
+    from scipy.stats import kendalltau, spearmanr
+
+    c = two_sets_client
+    got = c.get("/api/compare", params={"image": 3, "a": "colour", "b": "corner", "k": 5}).json()
+    n = 18
+    sims = {}
+    orders = {}
+    for name in ("colour", "corner"):
+        body = c.get("/api/rank/3", params={"features": name}).content
+        order = np.frombuffer(body[: 4 * n], "<i4")
+        by_id = np.empty(n, np.float32)
+        by_id[order] = np.frombuffer(body[4 * n :], "<f4")
+        sims[name] = np.delete(by_id, 3)
+        orders[name] = order[order != 3]
+    assert got["n"] == n - 1
+    assert got["spearman"] == pytest.approx(spearmanr(sims["colour"], sims["corner"]).statistic, abs=1e-9)
+    assert got["kendall"] == pytest.approx(kendalltau(sims["colour"], sims["corner"]).statistic, abs=1e-9)
+    top_a, top_b = list(orders["colour"][:5]), list(orders["corner"][:5])
+    assert got["overlap_at_k"] == pytest.approx(len(set(top_a) & set(top_b)) / 5)
+    assert got["gained"] == [i for i in top_b if i not in top_a] and got["lost"] == [i for i in top_a if i not in top_b]
+    same = c.get("/api/compare", params={"image": 3, "a": "colour", "b": "colour"}).json()
+    assert same["spearman"] == pytest.approx(1.0) and same["overlap_at_k"] == 1.0 and same["gained"] == []
+    assert c.get("/api/compare", params={"image": 3, "a": "colour", "b": "nope"}).status_code == 404
+
+
+def test_ids_must_be_integers_in_range(client: TestClient) -> None:
+    assert client.put("/api/concepts/x", json={"ids": [False]}).status_code == 422
+    huge = client.put("/api/concepts/x", json={"ids": [2**80, 1]})
+    assert huge.status_code == 400 and "out of range" in huge.json()["detail"]
+    client.put("/api/concepts/y", json={"ids": [1]})
+    assert client.patch("/api/concepts/y", json={"remove": [-(2**70)]}).status_code == 400

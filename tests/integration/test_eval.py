@@ -107,3 +107,25 @@ def test_bad_input_says_what_to_do(two_sets: Path, tmp_path: Path) -> None:
     deepviz.build(unlabelled, tmp_path / "flat.deepviz", models=[ColourExtractor()], progress=False)
     result = CliRunner().invoke(cli, ["eval", str(tmp_path / "flat.deepviz")])
     assert result.exit_code != 0 and "has no labels" in result.output and "--labels" in result.output
+
+
+def test_duplicates_cli(tmp_path: Path) -> None:
+    images = make_folder(tmp_path / "images", per_class=3, with_broken=False)
+    deepviz.build(images, tmp_path / "p.deepviz", models=[ColourExtractor()], progress=False)
+    project = deepviz.open_project(tmp_path / "p.deepviz")
+    paths = project.images["path"].tolist()
+    result = CliRunner().invoke(
+        cli, ["duplicates", str(tmp_path / "p.deepviz"), "--threshold", "0.9999", "--json", "--csv", str(tmp_path / "d.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    x = np.asarray(project.features(), dtype=np.float32)
+    close = np.triu((x @ x.T) >= np.float32(0.9999), k=1)
+    assert out["feature_set"] == "colour" and out["pairs"] == int(np.count_nonzero(close)) > 0
+    grouped = sorted(item["id"] for g in out["groups"] for item in g)
+    assert grouped == np.flatnonzero(close.any(axis=0) | close.any(axis=1)).tolist()
+    assert all(item["path"] == paths[item["id"]] for g in out["groups"] for item in g)
+    rows = list(csv.DictReader((tmp_path / "d.csv").read_text(encoding="utf-8").splitlines()))
+    assert len(rows) == out["pairs"] and {rows[0]["first_path"], rows[0]["second_path"]} <= set(paths)
+    text = CliRunner().invoke(cli, ["duplicates", str(tmp_path / "p.deepviz"), "--threshold", "0.9999"]).output
+    assert "group(s)" in text and out["groups"][0][0]["path"] in text

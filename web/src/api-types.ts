@@ -24,6 +24,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare
+         * @description Image ``image`` ranked by feature sets ``a`` and ``b``: rank correlations of the other images'
+         *     similarities, overlap@k, and the images gained and lost in the top k.
+         */
+        get: operations["compare_api_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/concepts": {
         parameters: {
             query?: never;
@@ -354,6 +375,54 @@ export interface components {
             worst: components["schemas"]["QueryFigures"][];
         };
         /**
+         * Comparison
+         * @description One query ranked by two feature sets: how much the rankings agree, and what the top k gains and loses.
+         */
+        Comparison: {
+            /**
+             * A
+             * @description The first feature set
+             */
+            a: string;
+            /**
+             * B
+             * @description The second feature set
+             */
+            b: string;
+            /**
+             * Gained
+             * @description Ids in b's first k but not in a's, in b's order
+             */
+            gained: number[];
+            /** K */
+            k: number;
+            /**
+             * Kendall
+             * @description Kendall's tau-b of the two similarity vectors (as scipy.stats.kendalltau)
+             */
+            kendall: number | null;
+            /**
+             * Lost
+             * @description Ids in a's first k but not in b's, in a's order
+             */
+            lost: number[];
+            /**
+             * N
+             * @description Images compared: every image but the query
+             */
+            n: number;
+            /**
+             * Overlap At K
+             * @description Share of images both rankings put in their first k
+             */
+            overlap_at_k: number | null;
+            /**
+             * Spearman
+             * @description Spearman's rho of the two similarity vectors (as scipy.stats.spearmanr)
+             */
+            spearman: number | null;
+        };
+        /**
          * ConceptBody
          * @description A concept's images, to create it or replace them.
          */
@@ -623,6 +692,62 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": unknown;
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    compare_api_compare_get: {
+        parameters: {
+            query: {
+                /** @description Query image id */
+                image: number;
+                /** @description First feature set */
+                a: string;
+                /** @description Second feature set */
+                b: string;
+                /** @description Rank cut-off of precision@k and recall@k */
+                k?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
             /** @description Unprocessable Entity */
