@@ -131,3 +131,39 @@ def test_the_per_class_table_sorts_and_a_class_adds_its_best_and_worst_queries(p
     wanted = [f"i{q['id']}" for q in ends["best"] + ends["worst"]]
     assert [r.get_attribute("data-ref") for r in rows.all()] == wanted
     shot(page, "per-class")
+
+
+@pytest.fixture(scope="module")
+def two_sets_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from deepviz.server.app import create_app
+    from tests.conftest import make_folder
+    from tests.integration.test_eval import CornerExtractor
+
+    base = tmp_path_factory.mktemp("e2e-two-sets")
+    images = make_folder(base / "images", per_class=6, with_broken=False)
+    deepviz.build(images, base / "p.deepviz", models=[ColourExtractor(), CornerExtractor()], progress=False)
+    with live_server(create_app(base / "p.deepviz", embedder=ColourExtractor())) as url:
+        yield url
+
+
+def test_two_feature_sets_compared_on_one_query(browser: Any, two_sets_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(two_sets_url)
+    page.wait_for_selector("body[data-ready=true]")
+    page.get_by_test_id("compare-select").select_option("corner")
+    page.mouse.click(*cell_centre(page, two_sets_url, 4))
+    line = page.get_by_test_id("query-row").first.get_by_test_id("compare-line")
+    expect(line.get_by_test_id("compare-figures")).to_contain_text("vs corner: Spearman")
+    want = get_json(f"{two_sets_url}api/compare?image=4&a=colour&b=corner&k=10")
+    expect(line.get_by_test_id("compare-figures")).to_contain_text(f"Spearman {want['spearman']:.3f}")
+    expect(line.get_by_test_id("compare-figures")).to_contain_text(f"overlap@10 {want['overlap_at_k']:.3f}")
+    gained = [int(i.get_attribute("data-id")) for i in line.get_by_test_id("compare-gained").locator("img").all()]
+    lost = [int(i.get_attribute("data-id")) for i in line.get_by_test_id("compare-lost").locator("img").all()]
+    assert gained == want["gained"] and lost == want["lost"]
+    assert "cf=corner" in page.url
+    shot(page, "compare")
+    context.close()
+    assert not errors, errors

@@ -12,6 +12,7 @@ export type ConceptInfo = Json<"/api/concepts/{name}", "put">;
 export type ConceptMetrics = Json<"/api/concepts/{name}/metrics", "get">;
 export type EvalSummary = Json<"/api/eval", "get">;
 export type ClassQueries = Json<"/api/eval/class", "get">;
+export type Comparison = Json<"/api/compare", "get">;
 
 // Fails to compile if a path or method is renamed in the schema.
 type IsReal<T> = [T] extends [never] ? false : true;
@@ -40,6 +41,8 @@ export const conceptsApi = {
     const f = featureSet ? `&features=${encodeURIComponent(featureSet)}` : "";
     return apiJson<ConceptMetrics>(`${path(name)}/metrics?${q}&k=${k}${f}`);
   },
+  compare: (image: number, a: string, b: string, k: number): Promise<Comparison> =>
+    apiJson<Comparison>(`${BASE}/compare?image=${image}&a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&k=${k}`),
   evaluate: (featureSet: string | null, k: number): Promise<EvalSummary> =>
     apiJson<EvalSummary>(`${BASE}/eval?k=${k}${featureSet ? `&features=${encodeURIComponent(featureSet)}` : ""}`),
   classQueries: (label: string, featureSet: string | null, k: number, count: number): Promise<ClassQueries> =>

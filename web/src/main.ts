@@ -10,6 +10,7 @@ import "./style.css";
 import { createApi, getColours, getGrid, getLabels, getProject } from "./api";
 import { ConceptBar } from "./concepts";
 import { ConceptRows } from "./conceptRows";
+import { CompareRows } from "./compareRows";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { EvalTable } from "./evalTable";
@@ -61,6 +62,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const rankings = new Rankings(api, features.cell.value);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
+  const compareRows = new CompareRows(store, project.feature_sets, api, (m) => errors.show(m));
   const { concepts, evalTable, conceptRows } = conceptParts(store, project, grid, labels, map, pane, rankings, features, errors, () => render());
   const uploadNames = new Map<string, string>();
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : Promise.resolve(placeholderName(ref, uploadNames.get(ref.key)))));
@@ -74,7 +76,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
       (err: unknown) => errors.show(`Upload failed: ${message(err)}`),
     );
   });
-  pane.addTools(upload.root, settings.root, features.root);
+  pane.addTools(upload.root, settings.root, features.root, compareRows.root);
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));
@@ -86,6 +88,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
     for (const c of [toolbar, splitter, settings, features, pane, concepts, evalTable]) c.render();
     conceptRows.update(pane.rowsInOrder(), concepts.active?.name ?? null, concepts.version, features.cell.value, concepts.cell.value.k);
+    compareRows.update(pane.rowsInOrder(), features.current, concepts.cell.value.k);
     map.setLabelBorders(toolbar.cell.value.labelBorders);
     map.setSize(toolbar.cell.value.size);
     map.setWindow(litWindow(pane, rankings));
