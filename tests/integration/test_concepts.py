@@ -154,3 +154,17 @@ def test_store_api_errors(project: Path) -> None:
         store.get("nothing")
     with pytest.raises(UsageError):
         store.save("x", [-1])
+
+
+def test_a_demo_rebuild_keeps_concepts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import deepviz.demo as demo
+
+    images = make_folder(tmp_path / "images", per_class=2, with_broken=False)
+    monkeypatch.setattr(demo, "demo_images", lambda *a, **k: images)
+    monkeypatch.setattr(demo, "cache_root", lambda: tmp_path / "cache")
+    monkeypatch.setattr(demo, "build", lambda src, out, **kw: deepviz.build(src, out, models=[ColourExtractor()], **kw))
+    project, _ = demo.ensure_demo_project(set_name="emoji", progress=False, echo=lambda _: None)
+    ConceptStore(project, 6).save("mine", [1, 4])
+    demo.ensure_demo_project(set_name="emoji", rebuild=True, progress=False, echo=lambda _: None)
+    assert ConceptStore(project, 6).get("mine").ids == [1, 4]
+    assert not list((tmp_path / "cache" / "demo").glob("*.concepts.json"))  # the copy kept aside is moved back
