@@ -1,7 +1,7 @@
 """Near-duplicates, found exactly: every pair of images whose features' dot product reaches a threshold.
 
-The similarity matrix is walked in blocks of rows against the rows after them (the upper
-triangle only), so memory stays bounded and no pair is missed or counted twice; pairs are
+The similarity matrix is walked in blocks of rows against every row, keeping only its upper
+triangle, so memory stays bounded and no pair is missed or counted twice; pairs are
 joined into groups by connected components (a group may chain: a~b and b~c put a, b, c together).
 """
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from deepviz.core.similarity import Features, to_float32
+from deepviz.core.evaluation import similarity_blocks
+from deepviz.core.similarity import Features
 
 __all__ = ["DuplicatePairs", "duplicate_groups", "near_duplicate_pairs"]
 
@@ -29,20 +30,20 @@ class DuplicatePairs:
 
 
 def near_duplicate_pairs(features: Features, threshold: float, *, block_bytes: int = DEFAULT_BLOCK_BYTES) -> DuplicatePairs:
-    """Every pair i < j with ``features[i] · features[j] >= threshold`` (float32 sums of the stored rows)."""
-    n, d = features.shape
-    x = np.empty((n, d), dtype=np.float32)
-    to_float32(np.asarray(features), x)
+    """Every pair i < j with ``features[i] · features[j] >= threshold`` (float32 sums of the stored rows).
+
+    Blocks of rows against every row, as the whole-set evaluation does (float16 rows converted a
+    chunk at a time), so memory stays within ``block_bytes`` plus one chunk of converted rows.
+    """
+    n = features.shape[0]
     step = max(1, block_bytes // (5 * max(n, 1)))
     firsts, seconds, sims = [], [], []
-    for start in range(0, n, step):
-        rows = x[start : start + step]
-        block = rows @ x[start:].T  # (B, N - start): columns from the block's first row on
-        # Keep only column > row (the upper triangle): column c of the block is image start + c.
-        block[np.tril_indices(len(rows), 0, block.shape[1])] = -np.inf
+    for start, block in similarity_blocks(features, np.arange(n, dtype=np.int64), step):
+        rows = np.arange(start, start + len(block))
+        block[np.arange(n)[None, :] <= rows[:, None]] = -np.inf  # keep column > row: the upper triangle
         r, c = np.nonzero(block >= np.float32(threshold))
         firsts.append(r + start)
-        seconds.append(c + start)
+        seconds.append(c)
         sims.append(block[r, c])
     if not firsts:
         empty = np.empty(0, dtype=np.int64)

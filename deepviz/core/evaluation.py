@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from deepviz.core.metrics import order_keys
 from deepviz.core.similarity import Features, to_float32
 
-__all__ = ["ClassScores", "QueryScores", "by_class", "evaluate_queries"]
+__all__ = ["ClassScores", "QueryScores", "by_class", "evaluate_queries", "similarity_blocks"]
 
 DEFAULT_BLOCK_BYTES = 256 << 20
 DEFAULT_COPY_BYTES = 1 << 30
@@ -107,7 +107,7 @@ def evaluate_queries(
         converted = np.empty(features.shape, dtype=np.float32)
         to_float32(np.asarray(features), converted)
         features = converted
-    for start, sims in _similarity_blocks(features, ids, step):
+    for start, sims in similarity_blocks(features, ids, step):
         chunk = ids[start : start + len(sims)]
         ap[start : start + len(chunk)], hits[start : start + len(chunk)] = _score_block(sims, chunk, codes, top)
     return QueryScores(ids=ids, ap=ap, hits=hits, positives=positives, k=k, n=n)
@@ -120,7 +120,7 @@ def _counted_queries(codes: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.flatnonzero(ok).astype(np.int64)
 
 
-def _similarity_blocks(features: Features, ids: NDArray[np.int64], step: int) -> Iterator[tuple[int, NDArray[np.float32]]]:
+def similarity_blocks(features: Features, ids: NDArray[np.int64], step: int) -> Iterator[tuple[int, NDArray[np.float32]]]:
     """(start, (B, N) float32 similarities of queries ``ids[start:start+B]`` to every image)."""
     n, d = features.shape
     columns = max(1, _COLUMN_BYTES // (4 * max(d, 1)))

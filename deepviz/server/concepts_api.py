@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from deepviz.core.duplicates import duplicate_groups, near_duplicate_pairs
 from deepviz.core.evaluation import QueryScores
 from deepviz.core.metrics import average_precision_ranked, kendall_tau, overlap_at_k, positives_in_top_k, spearman
 from deepviz.errors import DeepvizError, ProjectError, UnknownName, UsageError
@@ -265,3 +266,17 @@ def compare_rankings(ra: Ranking, rb: Ranking, query_id: int, k: int) -> dict[st
         "gained": top_b[~np.isin(top_b, top_a)].tolist(),
         "lost": top_a[~np.isin(top_a, top_b)].tolist(),
     }
+
+
+@router.get("/duplicates", response_model=models.DuplicateGroups, responses=_errors(404))
+def get_duplicates(
+    state: Live,
+    features: str | None = None,
+    threshold: Annotated[float, Query(ge=0.5, le=1.0, description="Smallest similarity of a near-duplicate pair")] = 0.99,
+) -> models.DuplicateGroups:
+    """Every pair of images whose features' dot product is at least ``threshold``, joined into groups
+    (`deepviz duplicates` prints the same). Costs one pass over the similarity matrix."""
+    name = _feature_set(state, features)
+    pairs = near_duplicate_pairs(state.rankings.matrix(name), threshold)
+    groups = duplicate_groups(pairs, state.project.n)
+    return models.DuplicateGroups(feature_set=name, threshold=threshold, pairs=len(pairs.first), groups=groups)

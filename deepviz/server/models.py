@@ -146,3 +146,12 @@ class Comparison(BaseModel):
     overlap_at_k: float | None = Field(description="Share of images both rankings put in their first k")
     gained: list[int] = Field(description="Ids in b's first k but not in a's, in b's order")
     lost: list[int] = Field(description="Ids in a's first k but not in b's, in a's order")
+
+
+class DuplicateGroups(BaseModel):
+    """Near-duplicates, found exactly: images whose features' dot product reaches the threshold, in groups."""
+
+    feature_set: str
+    threshold: float
+    pairs: int = Field(description="Pairs of images at or above the threshold")
+    groups: list[list[int]] = Field(description="Image ids of each group, ascending; largest group first")

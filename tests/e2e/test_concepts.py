@@ -167,3 +167,24 @@ def test_two_feature_sets_compared_on_one_query(browser: Any, two_sets_url: str)
     shot(page, "compare")
     context.close()
     assert not errors, errors
+
+
+def test_duplicates_listed_exported_and_hidden_from_the_map(page: Any, server_url: str) -> None:
+    page.get_by_test_id("duplicates-open").click()
+    page.get_by_test_id("duplicates-threshold").fill("0.999")
+    page.get_by_test_id("duplicates-threshold").dispatch_event("change")
+    want = get_json(f"{server_url}api/duplicates?threshold=0.999")
+    expect(page.get_by_test_id("duplicates-summary")).to_contain_text(f"{want['pairs']} pair(s) at similarity ≥ 0.999")
+    groups = page.get_by_test_id("duplicate-group")
+    expect(groups).to_have_count(len(want["groups"]))
+    assert [int(i.get_attribute("data-id")) for i in groups.first.locator("img").all()] == want["groups"][0]
+    href = page.get_by_test_id("duplicates-export").get_attribute("href")
+    assert href.startswith("data:text/csv") and f"0%2C{want['groups'][0][1]}" in href
+    hidden = want["groups"][0][1]
+    x, y = cell_centre(page, server_url, hidden)
+    before = page.screenshot(clip={"x": x - 3, "y": y - 3, "width": 6, "height": 6})
+    page.get_by_test_id("duplicates-hide").check()
+    page.wait_for_timeout(300)
+    after = page.screenshot(clip={"x": x - 3, "y": y - 3, "width": 6, "height": 6})
+    assert before != after  # the duplicate's cell is now empty
+    shot(page, "duplicates")

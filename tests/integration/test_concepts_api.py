@@ -151,3 +151,12 @@ def test_ids_must_be_integers_in_range(client: TestClient) -> None:
     assert huge.status_code == 400 and "out of range" in huge.json()["detail"]
     client.put("/api/concepts/y", json={"ids": [1]})
     assert client.patch("/api/concepts/y", json={"remove": [-(2**70)]}).status_code == 400
+
+
+def test_duplicates_match_the_brute_force_pairs(client: TestClient, root: Path) -> None:
+    x = np.asarray(deepviz.open_project(root).features(), dtype=np.float32)
+    close = np.triu((x @ x.T) >= np.float32(0.999), k=1)
+    got = client.get("/api/duplicates", params={"threshold": 0.999}).json()
+    assert got["pairs"] == int(np.count_nonzero(close)) and got["feature_set"] == "colour"
+    assert sorted(i for g in got["groups"] for i in g) == np.flatnonzero(close.any(axis=0) | close.any(axis=1)).tolist()
+    assert client.get("/api/duplicates", params={"threshold": 2}).status_code == 422

@@ -108,6 +108,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Duplicates
+         * @description Every pair of images whose features' dot product is at least ``threshold``, joined into groups
+         *     (`deepviz duplicates` prints the same). Costs one pass over the similarity matrix.
+         */
+        get: operations["get_duplicates_api_duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/eval": {
         parameters: {
             query?: never;
@@ -521,6 +542,26 @@ export interface components {
              * @description Positives among the first k other images / all positives
              */
             recall_at_k: number | null;
+        };
+        /**
+         * DuplicateGroups
+         * @description Near-duplicates, found exactly: images whose features' dot product reaches the threshold, in groups.
+         */
+        DuplicateGroups: {
+            /** Feature Set */
+            feature_set: string;
+            /**
+             * Groups
+             * @description Image ids of each group, ascending; largest group first
+             */
+            groups: number[][];
+            /**
+             * Pairs
+             * @description Pairs of images at or above the threshold
+             */
+            pairs: number;
+            /** Threshold */
+            threshold: number;
         };
         /**
          * ErrorDetail
@@ -1009,6 +1050,48 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_duplicates_api_duplicates_get: {
+        parameters: {
+            query?: {
+                features?: string | null;
+                /** @description Smallest similarity of a near-duplicate pair */
+                threshold?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateGroups"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

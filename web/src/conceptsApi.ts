@@ -13,6 +13,7 @@ export type ConceptMetrics = Json<"/api/concepts/{name}/metrics", "get">;
 export type EvalSummary = Json<"/api/eval", "get">;
 export type ClassQueries = Json<"/api/eval/class", "get">;
 export type Comparison = Json<"/api/compare", "get">;
+export type DuplicateGroups = Json<"/api/duplicates", "get">;
 
 // Fails to compile if a path or method is renamed in the schema.
 type IsReal<T> = [T] extends [never] ? false : true;
@@ -43,6 +44,8 @@ export const conceptsApi = {
   },
   compare: (image: number, a: string, b: string, k: number): Promise<Comparison> =>
     apiJson<Comparison>(`${BASE}/compare?image=${image}&a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&k=${k}`),
+  duplicates: (featureSet: string | null, threshold: number): Promise<DuplicateGroups> =>
+    apiJson<DuplicateGroups>(`${BASE}/duplicates?threshold=${threshold}${featureSet ? `&features=${encodeURIComponent(featureSet)}` : ""}`),
   evaluate: (featureSet: string | null, k: number): Promise<EvalSummary> =>
     apiJson<EvalSummary>(`${BASE}/eval?k=${k}${featureSet ? `&features=${encodeURIComponent(featureSet)}` : ""}`),
   classQueries: (label: string, featureSet: string | null, k: number, count: number): Promise<ClassQueries> =>

@@ -14,6 +14,7 @@ import { CompareRows } from "./compareRows";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
 import { EvalTable } from "./evalTable";
+import { DuplicatesPanel } from "./duplicates";
 import { FeaturePicker } from "./featurePicker";
 import { Highlight } from "./highlight";
 import { labelCounts } from "./legend";
@@ -63,7 +64,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
   const compareRows = new CompareRows(store, project.feature_sets, api, (m) => errors.show(m));
-  const { concepts, evalTable, conceptRows } = conceptParts(store, project, grid, labels, map, pane, rankings, features, errors, () => render());
+  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, grid, labels, map, pane, rankings, features, errors, () => render());
   const uploadNames = new Map<string, string>();
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : Promise.resolve(placeholderName(ref, uploadNames.get(ref.key)))));
   const upload = new UploadButton(pane.root, (file) => {
@@ -80,13 +81,13 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));
-  app.replaceChildren(mapPane(toolbar.root, concepts.root, evalTable.root, map.root), splitter.root, pane.root);
+  app.replaceChildren(mapPane(toolbar.root, concepts.root, evalTable.root, duplicates.root, map.root), splitter.root, pane.root);
   document.body.append(preview.root);
 
   const render = (): void => {
     rankings.setFeatures(features.cell.value);
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
-    for (const c of [toolbar, splitter, settings, features, pane, concepts, evalTable]) c.render();
+    for (const c of [toolbar, splitter, settings, features, pane, concepts, evalTable, duplicates]) c.render();
     conceptRows.update(pane.rowsInOrder(), concepts.active?.name ?? null, concepts.version, features.cell.value, concepts.cell.value.k);
     compareRows.update(pane.rowsInOrder(), features.current, concepts.cell.value.k);
     map.setLabelBorders(toolbar.cell.value.labelBorders);
@@ -113,11 +114,12 @@ function conceptParts(
   features: FeaturePicker,
   errors: ErrorBox,
   render: () => void,
-): { concepts: ConceptBar; evalTable: EvalTable; conceptRows: ConceptRows } {
+): { concepts: ConceptBar; evalTable: EvalTable; duplicates: DuplicatesPanel; conceptRows: ConceptRows } {
   const activeRanking = (): ReturnType<Rankings["ready"]> => {
     const q = pane.cell.value.queries[pane.cell.value.active];
     return q ? rankings.ready(q.ref) : null;
   };
+  const duplicates = new DuplicatesPanel(createApi(project), () => features.cell.value, grid, () => map.redraw());
   const evalTable = new EvalTable(
     () => ({ featureSet: features.cell.value, k: concepts.cell.value.k }),
     (picked) => {
@@ -138,11 +140,12 @@ function conceptParts(
       refresh: render,
       error: (m) => errors.show(m),
     },
-    [evalTable.button],
+    [evalTable.button, duplicates.button],
   );
+  map.addLayer((ctx, vp) => duplicates.drawHidden(ctx, vp));
   map.addLayer((ctx, vp) => concepts.drawMembers(ctx, vp));
   map.root.append(concepts.lasso.root);
-  return { concepts, evalTable, conceptRows: new ConceptRows((m) => errors.show(m)) };
+  return { concepts, evalTable, duplicates, conceptRows: new ConceptRows((m) => errors.show(m)) };
 }
 
 /** The active query's brushed window, to light up on the map. */
