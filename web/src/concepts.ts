@@ -13,6 +13,10 @@ import { type Cell, intParam, safeDecode, type Slice, type Store } from "./store
 export const CONCEPT_COLOUR = "#d6007a";
 const DEFAULT_K = 10;
 const NO_IDS: number[] = [];
+/** The concept select's actions, in values no concept name can have (a name has no control character). */
+const NEW = "\u0001new";
+const RENAME = "\u0001rename";
+const DELETE = "\u0001delete";
 
 export interface ConceptState {
   /** The active concept's name, null for none. */
@@ -59,12 +63,9 @@ export class ConceptBar {
   members: Uint8Array;
   private memberIds: number[] = NO_IDS;
   private readonly picker: HTMLSelectElement;
-  private readonly size: HTMLSpanElement;
-  private readonly clickMode: HTMLButtonElement;
-  private readonly lassoMode: HTMLButtonElement;
-  private readonly fromLabel: HTMLSelectElement;
+  private readonly adder: HTMLSelectElement;
   private readonly kInput: HTMLInputElement;
-  private readonly owned: HTMLButtonElement[];
+  private mode: "off" | "click" | "lasso" = "off";
 
   constructor(
     store: Store,
@@ -75,23 +76,25 @@ export class ConceptBar {
     this.members = new Uint8Array(host.grid.length / 2);
     this.root = element("header", "toolbar concept-bar");
     this.root.dataset.testid = "concept-bar";
-    const picker = select("concept", "concept-select", "the concept shown on the map and on every query's ranking", [["", "none"]]);
+    // Two selects keep the bar on one line: the concept (and what to do with it), and how to add images to it.
+    const picker = select("", "concept-select", "the concept shown on the map and on every query's ranking", [["", "no concept"]]);
     this.picker = picker.select;
-    this.size = element("span", "muted concept-size");
-    this.size.dataset.testid = "concept-size";
-    const make = tool("new", "concept-new", "make a new, empty concept and make it the active one", () => this.create());
-    this.clickMode = tool("click", "concept-click", "clicking an image on the map adds it to the concept (or takes it out)", () =>
-      this.toggleMode("click"),
+    const adds: [string, string][] = [
+      ["", "add…"],
+      ["click", "click"],
+      ["lasso", "lasso"],
+      ["topk", "top k"],
+      ["window", "window"],
+      ...host.labelNames.map((l, i): [string, string] => [`label:${i}`, `label ${l}`]),
+    ];
+    const adder = select(
+      "",
+      "concept-add",
+      "add images to the concept (a new one if none is chosen): by clicking them on the map, by a lasso on the map, the active query's " +
+        "first k, its brushed window, or a label",
+      adds,
     );
-    this.lassoMode = tool("lasso", "concept-lasso", "draw round images on the map to add them to the concept", () => this.toggleMode("lasso"));
-    const labelOptions: [string, string][] = [["", "+ label…"], ...host.labelNames.map((l, i): [string, string] => [String(i), l])];
-    const fromLabel = select("", "concept-from-label", "add every image with this label to the concept", labelOptions);
-    this.fromLabel = fromLabel.select;
-    fromLabel.label.hidden = host.labelNames.length === 0;
-    const topK = tool("+ top k", "concept-top-k", "add the active query's first k images to the concept", () => this.addTopK());
-    const window = tool("+ window", "concept-window", "add the images of the active query's brushed window to the concept", () => this.addWindow());
-    const rename = tool("rename", "concept-rename", "rename the concept", () => this.rename());
-    const del = tool("delete", "concept-delete", "delete the concept", () => this.remove());
+    this.adder = adder.select;
     const kLabel = document.createElement("label");
     kLabel.title = "k of precision@k and recall@k";
     this.kInput = document.createElement("input");
@@ -100,24 +103,14 @@ export class ConceptBar {
     this.kInput.className = "concept-k";
     this.kInput.dataset.testid = "concept-k";
     kLabel.append("k ", this.kInput);
-    this.owned = [this.clickMode, this.lassoMode, topK, window, rename, del];
-    this.root.append(picker.label, this.size, make, this.clickMode, this.lassoMode, fromLabel.label, topK, window, rename, del, kLabel, ...extraTools);
+    this.root.append(picker.label, adder.label, kLabel, ...extraTools);
 
     this.lasso = new Lasso((pts) => {
       const ids = idsInPolygon(pts, host.grid, host.viewport().transform);
       if (ids.length) void this.add(ids, "lasso");
     });
-    this.picker.addEventListener("change", () => this.cell.set((s) => ({ ...s, name: this.picker.value || null })));
-    this.fromLabel.addEventListener("change", () => {
-      const code = Number(this.fromLabel.value);
-      this.fromLabel.value = "";
-      if (!Number.isInteger(code) || this.fromLabel.selectedIndex < 0) return;
-      const ids: number[] = [];
-      host.labels.forEach((c, id) => {
-        if (c === code) ids.push(id);
-      });
-      void this.add(ids, `label:${host.labelNames[code]}`);
-    });
+    this.picker.addEventListener("change", () => this.choose(this.picker.value));
+    this.adder.addEventListener("change", () => this.addBy(this.adder.value));
     this.kInput.addEventListener("change", () => {
       const k = Math.floor(Number(this.kInput.value));
       if (k >= 1) this.cell.set((s) => ({ ...s, k }));
@@ -132,7 +125,7 @@ export class ConceptBar {
 
   /** Whether a click on the map is for the concept (not a new query). */
   get takesClicks(): boolean {
-    return this.clickMode.classList.contains("on");
+    return this.mode === "click";
   }
 
   /** A map click in click mode: the image joins the concept, or leaves it. */
@@ -144,8 +137,16 @@ export class ConceptBar {
 
   render(): void {
     const { name, k } = this.cell.value;
-    const options = [["", "none"], ...this.concepts.map((c) => [c.name, `${c.name} (${c.ids.length})`])];
-    if (this.picker.options.length !== options.length || options.some(([v, t], i) => this.picker.options[i].value !== v || this.picker.options[i].text !== t)) {
+    const active = this.active;
+    const options: [string, string][] = [
+      ["", "no concept"],
+      ...this.concepts.map((c): [string, string] => [c.name, `${c.name} (${c.ids.length})`]),
+      ...(name !== null && !active ? [[name, `${name} (not found)`] as [string, string]] : []),
+      [NEW, "new…"],
+      ...(active ? [[RENAME, "rename…"] as [string, string], [DELETE, "delete…"] as [string, string]] : []),
+    ];
+    const current = Array.from(this.picker.options, (o) => `${o.value}|${o.text}`).join("\n");
+    if (current !== options.map(([v, t]) => `${v}|${t}`).join("\n")) {
       this.picker.replaceChildren(
         ...options.map(([v, t]) => {
           const o = document.createElement("option");
@@ -155,10 +156,10 @@ export class ConceptBar {
         }),
       );
     }
-    const active = this.active;
-    this.picker.value = active ? active.name : "";
-    this.size.textContent = active ? `${active.ids.length} images` : name ? `no concept ${name}` : "";
-    for (const b of this.owned.slice(4)) b.disabled = !active; // rename, delete: the others make a concept when there is none
+    this.picker.value = name ?? "";
+    this.adder.value = this.mode === "off" ? "" : this.mode;
+    this.adder.classList.toggle("on", this.mode !== "off");
+    this.lasso.setOn(this.mode === "lasso");
     this.kInput.value = String(k);
     const ids = active ? active.ids : NO_IDS;
     if (ids !== this.memberIds) {
@@ -187,15 +188,29 @@ export class ConceptBar {
     ctx.stroke();
   }
 
-  private toggleMode(mode: "click" | "lasso"): void {
-    const button = mode === "click" ? this.clickMode : this.lassoMode;
-    const other = mode === "click" ? this.lassoMode : this.clickMode;
-    const on = !button.classList.contains("on");
-    button.classList.toggle("on", on);
-    button.setAttribute("aria-pressed", String(on));
-    other.classList.remove("on");
-    other.setAttribute("aria-pressed", "false");
-    this.lasso.setOn(this.lassoMode.classList.contains("on"));
+  /** The concept select: a concept, or new / rename / delete. */
+  private choose(value: string): void {
+    if (value === NEW) this.create();
+    else if (value === RENAME) this.rename();
+    else if (value === DELETE) this.remove();
+    else this.cell.set((s) => ({ ...s, name: value || null }));
+    this.render();
+  }
+
+  /** The add select: a mode for the map (click, lasso; "" turns it off), or images added at once. */
+  private addBy(value: string): void {
+    if (value === "" || value === "click" || value === "lasso") this.mode = value === "" ? "off" : value;
+    else if (value === "topk") this.addTopK();
+    else if (value === "window") this.addWindow();
+    else if (value.startsWith("label:")) {
+      const code = Number(value.slice(6));
+      const ids: number[] = [];
+      this.host.labels.forEach((c, id) => {
+        if (c === code) ids.push(id);
+      });
+      void this.add(ids, `label:${this.host.labelNames[code]}`);
+    }
+    this.render();
   }
 
   private async reload(): Promise<void> {
@@ -267,14 +282,4 @@ export class ConceptBar {
       (err: unknown) => this.host.error(String(err)),
     );
   }
-}
-
-function tool(text: string, testid: string, title: string, onClick: () => void): HTMLButtonElement {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = text;
-  b.title = title;
-  b.dataset.testid = testid;
-  b.addEventListener("click", onClick);
-  return b;
 }

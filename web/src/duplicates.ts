@@ -63,7 +63,7 @@ export class DuplicatesPanel {
     this.root.append(head, this.body);
     this.button = element("button", "");
     this.button.type = "button";
-    this.button.textContent = "duplicates";
+    this.button.textContent = "dups";
     this.button.title = "images whose features are nearly the same, found exactly";
     this.button.dataset.testid = "duplicates-open";
     this.button.addEventListener("click", () => this.toggle(this.root.hidden));

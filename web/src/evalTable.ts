@@ -41,7 +41,7 @@ export class EvalTable {
     this.root.append(head, this.body);
     this.button = element("button", "");
     this.button.type = "button";
-    this.button.textContent = "per class";
+    this.button.textContent = "classes";
     this.button.title = "every labelled image as a query: mean AP and precision@k of each class";
     this.button.dataset.testid = "eval-open";
     this.button.addEventListener("click", () => this.toggle(this.root.hidden));
