@@ -19,7 +19,15 @@ import click
 
 from deepviz.cli_options import given_settings, settings_options
 from deepviz.errors import DeepvizError
-from deepviz.settings import BuildSettings, FigureSettings, ProjectSettings, ServeSettings, validated
+from deepviz.settings import (
+    BuildSettings,
+    DuplicateSettings,
+    EvalSettings,
+    FigureSettings,
+    ProjectSettings,
+    ServeSettings,
+    validated,
+)
 
 if TYPE_CHECKING:
     from deepviz.images.scan import ScanResult
@@ -44,6 +52,7 @@ def cli() -> None:
     deepviz demo                      build and open the bundled demo set
     deepviz build IMAGES -o PROJECT   an image folder becomes a project
     deepviz info PROJECT              what a project holds
+    deepviz eval PROJECT              how well its features retrieve its labels
     """
 
 
@@ -171,6 +180,247 @@ def _settings_line(stored: dict[str, Any]) -> str:
         if value is not None:
             words.append(f"{options[name].opts[-1]} {value}")
     return " ".join(words)
+
+
+@cli.command(name="eval")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@settings_options(EvalSettings)
+@click.pass_context
+def evaluate(ctx: click.Context, /, project: Path, **_: object) -> None:
+    """How well each feature set of PROJECT retrieves its labels: every labelled image is a query.
+
+    \b
+    AP(q): scikit-learn's average precision of the other images ranked by similarity, positives
+    being those with q's label; mAP per class and overall; precision@k. Queries whose class has
+    one image are skipped and counted.
+    """
+    from deepviz.pipeline.evaluate import evaluate_project, label_codes, summary
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        settings = validated(EvalSettings, given_settings(ctx, EvalSettings))
+        opened = open_project(project)
+        for name in settings.feature_sets:
+            opened.feature_info(name)  # an unknown name fails before any work, listing the valid ones
+        labels = label_codes(opened)
+        names = list(settings.feature_sets) or opened.feature_sets
+        results = [summary(opened, name, settings.k, evaluate_project(opened, name, settings.k, labels), labels) for name in names]
+        if settings.csv is not None:
+            _write_eval_csv(settings.csv, results)
+    if settings.as_json:
+        click.echo(json.dumps(results[0] if len(results) == 1 else {"k": settings.k, "feature_sets": results}, indent=2))
+    else:
+        _print_eval(results)
+
+
+def _print_eval(results: list[dict[str, Any]]) -> None:
+    first = results[0]
+    for r in results:
+        click.echo(
+            f"{r['feature_set']}: mAP {_fmt(r['map'])}, precision@{r['k']} {_fmt(r['precision_at_k'])} "
+            f"over {r['queries']} queries ({r['skipped']} skipped: their class has one image; {r['unlabelled']} unlabelled)"
+        )
+    names = [r["feature_set"] for r in results]
+    heads = [f"mAP {n}" for n in names] + [f"P@{first['k']} {n}" for n in names]
+    width = max([5] + [len(c["label"]) for c in first["classes"]])
+    click.echo("")
+    click.echo(f"{'label':<{width}} {'n':>6} " + " ".join(f"{h:>{max(len(h), 6)}}" for h in heads))
+    per_set = [{c["label"]: c for c in r["classes"]} for r in results]
+    for c in first["classes"]:
+        cells = [per_set[i][c["label"]]["map"] for i in range(len(results))]
+        cells += [per_set[i][c["label"]]["precision_at_k"] for i in range(len(results))]
+        click.echo(f"{c['label']:<{width}} {c['n']:>6} " + " ".join(f"{_fmt(v):>{max(len(h), 6)}}" for v, h in zip(cells, heads)))
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _write_eval_csv(path: Path, results: list[dict[str, Any]]) -> None:
+    """One row per feature set and class, then one per feature set for all classes ("(all)")."""
+    from deepviz.atomic import atomic_path
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["feature_set", "label", "n", "map", "precision_at_k", "k"])
+    for r in results:
+        for c in r["classes"]:
+            writer.writerow([r["feature_set"], c["label"], c["n"], c["map"], c["precision_at_k"], r["k"]])
+        writer.writerow([r["feature_set"], "(all)", r["queries"], r["map"], r["precision_at_k"], r["k"]])
+    with atomic_path(path) as tmp:
+        tmp.write_text(out.getvalue(), encoding="utf-8")
+
+
+@cli.command()
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@settings_options(DuplicateSettings)
+@click.pass_context
+def duplicates(ctx: click.Context, /, project: Path, **_: object) -> None:
+    """Near-duplicate images of PROJECT, found exactly: every pair whose features' dot product reaches
+    --threshold, joined into groups."""
+    from deepviz.core.duplicates import duplicate_groups, near_duplicate_pairs
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        settings = validated(DuplicateSettings, given_settings(ctx, DuplicateSettings))
+        opened = open_project(project)
+        name = settings.feature_set or opened.default_feature_set
+        pairs = near_duplicate_pairs(opened.features(name), settings.threshold)
+        groups = duplicate_groups(pairs, opened.n)
+        paths = opened.images["path"].astype(str).tolist()
+        if settings.csv is not None:
+            _write_pairs_csv(settings.csv, pairs, paths)
+    if settings.as_json:
+        out = {
+            "feature_set": name,
+            "threshold": settings.threshold,
+            "pairs": len(pairs.first),
+            "images": sum(len(g) for g in groups),
+            "groups": [[{"id": i, "path": paths[i]} for i in g] for g in groups],
+        }
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(
+        f"{name}: {len(pairs.first)} pair(s) at similarity >= {settings.threshold}, "
+        f"{sum(len(g) for g in groups)} images in {len(groups)} group(s)"
+    )
+    for g in groups:
+        click.echo("  " + ", ".join(f"{paths[i]} ({i})" for i in g))
+
+
+def _write_pairs_csv(path: Path, pairs: Any, paths: list[str]) -> None:
+    from deepviz.atomic import atomic_path
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["first", "second", "similarity", "first_path", "second_path"])
+    for a, b, s in zip(pairs.first.tolist(), pairs.second.tolist(), pairs.sims.tolist()):
+        writer.writerow([a, b, f"{s:.6f}", paths[a], paths[b]])
+    with atomic_path(path) as tmp:
+        tmp.write_text(out.getvalue(), encoding="utf-8")
+
+
+@cli.group()
+def concept() -> None:
+    """Concepts: named sets of images of a project ("faces"), kept in it across rebuilds.
+
+    \b
+    deepviz concept add PROJECT NAME --label Flags
+    deepviz concept list PROJECT
+    deepviz concept rm PROJECT NAME
+    """
+
+
+@concept.command(name="add")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("name")
+@click.option("--ids", "id_list", multiple=True, help="Image ids, comma-separated (repeatable).")
+@click.option("--paths", multiple=True, help="Image paths as `deepviz build --list-files` prints them (repeatable).")
+@click.option("--label", "labels", multiple=True, help="Every image with this label (repeatable).")
+@click.option(
+    "--from-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file of image paths, one CSV row each (as `deepviz build --list-files` prints them).",
+)
+@click.option("--replace", is_flag=True, help="Replace the concept's images instead of adding to them.")
+def concept_add(
+    project: Path,
+    name: str,
+    id_list: tuple[str, ...],
+    paths: tuple[str, ...],
+    labels: tuple[str, ...],
+    from_file: Path | None,
+    replace: bool,
+) -> None:
+    """Create concept NAME in PROJECT, or add images to it."""
+    import numpy as np
+
+    from deepviz.errors import UsageError
+    from deepviz.storage.concepts import ConceptStore, ids_of_label, ids_of_paths
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        opened = open_project(project)
+        parts = [np.array(_parse_ids(id_list), dtype=np.int64)]
+        stored = opened.images["path"].astype(str).tolist()
+        wanted = list(paths)
+        if from_file is not None:
+            wanted += [row[0] for row in csv.reader(from_file.read_text(encoding="utf-8").splitlines()) if row]
+        if wanted:
+            parts.append(ids_of_paths(stored, wanted))
+        parts += [ids_of_label(opened.images["label"].tolist(), label) for label in labels]
+        ids = np.unique(np.concatenate(parts))
+        if not len(ids) and not replace:
+            raise UsageError("no images given; name them with --ids, --paths, --label or --from-file")
+        source = ", ".join([f"label:{x}" for x in labels] + (["paths"] if wanted else []) + (["ids"] if id_list else []))
+        saved = ConceptStore(project, opened.n).save(name, ids.tolist(), source=source, replace=replace)
+    click.echo(f"concept {name.strip()!r}: {len(saved.ids)} images")
+
+
+def _parse_ids(values: tuple[str, ...]) -> list[int]:
+    from deepviz.errors import UsageError
+
+    out = []
+    for value in values:
+        for part in value.replace(" ", ",").split(","):
+            if not part:
+                continue
+            if not part.isdigit():
+                raise UsageError(f"--ids takes image ids such as 3,17,42; {part!r} is not one")
+            out.append(int(part))
+    return out
+
+
+@concept.command(name="list")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Every concept with its ids, as JSON.")
+def concept_list(project: Path, as_json: bool) -> None:
+    """The concepts of PROJECT: name, size and how each was made."""
+    from deepviz.storage.concepts import ConceptStore
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        found = ConceptStore(project, open_project(project).n).all()
+    if as_json:
+        click.echo(json.dumps({name: c.model_dump() for name, c in found.items()}, indent=2))
+        return
+    if not found:
+        click.echo(f"no concepts in {project}; make one with `deepviz concept add {project} NAME --label LABEL`")
+    for name, c in found.items():
+        click.echo(f"{name}: {len(c.ids)} images" + (f" ({c.source})" if c.source else "") + f", updated {c.updated}")
+
+
+@concept.command(name="rm")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("name")
+@click.option("--ids", "id_list", multiple=True, help="Remove only these image ids from the concept (comma-separated).")
+def concept_rm(project: Path, name: str, id_list: tuple[str, ...]) -> None:
+    """Delete concept NAME of PROJECT (or, with --ids, only some of its images)."""
+    from deepviz.storage.concepts import ConceptStore
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        store = ConceptStore(project, open_project(project).n)
+        if id_list:
+            left = store.edit(name, remove=_parse_ids(id_list))
+            click.echo(f"concept {name!r}: {len(left.ids)} images")
+            return
+        store.delete(name)
+    click.echo(f"concept {name!r} deleted")
+
+
+@concept.command(name="rename")
+@click.argument("project", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("name")
+@click.argument("new_name")
+def concept_rename(project: Path, name: str, new_name: str) -> None:
+    """Rename concept NAME of PROJECT to NEW_NAME."""
+    from deepviz.storage.concepts import ConceptStore
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        ConceptStore(project, open_project(project).n).rename(name, new_name)
+    click.echo(f"concept {name!r} is now {new_name.strip()!r}")
 
 
 @cli.command()

@@ -26,6 +26,8 @@ __all__ = [
     "BuildSettings",
     "Cli",
     "FigureSettings",
+    "DuplicateSettings",
+    "EvalSettings",
     "GridMethod",
     "ProjectSettings",
     "ServeSettings",
@@ -270,6 +272,39 @@ class FigureSettings(_Settings):
     width_in: Annotated[float, Field(ge=1, le=40, description="Figure width in inches (7 is a two-column page).")] = 7.0
     dpi: Annotated[int, Field(ge=50, le=1200, description="Dots per inch: a PNG is width x dpi pixels wide.")] = 300
     strip: Annotated[int, Field(ge=1, le=16, description="Images drawn per strip (a longer window is sampled evenly).")] = 8
+
+
+class EvalSettings(_Settings):
+    """Everything `deepviz eval` can be told, besides the project folder."""
+
+    feature_sets: Annotated[
+        tuple[str, ...],
+        Field(description="Feature set to evaluate (repeatable: several are compared column by column)."),
+        Cli(flags=("--feature-set",), default_text="every feature set of the project"),
+    ] = ()
+    k: Annotated[int, Field(ge=1, description="Rank cut-off of precision@k (the first k of the N - 1 other images).")] = 10
+    as_json: Annotated[bool, Field(description="Print the figures as JSON."), Cli(flags=("--json",))] = False
+    csv: Annotated[
+        Path | None,
+        Field(description="Also write the per-class figures to this CSV file (one row per feature set and class)."),
+        Cli(default_text="none"),
+    ] = None
+
+
+class DuplicateSettings(_Settings):
+    """Everything `deepviz duplicates` can be told, besides the project folder."""
+
+    threshold: Annotated[
+        float,
+        Field(ge=-1, le=1, description="Two images are near-duplicates when their features' dot product is at least this."),
+    ] = 0.99
+    feature_set: Annotated[str | None, Field(description="Feature set compared."), Cli(default_text="the project's default")] = None
+    as_json: Annotated[bool, Field(description="Print the groups as JSON."), Cli(flags=("--json",))] = False
+    csv: Annotated[
+        Path | None,
+        Field(description="Also write the pairs to this CSV file (first, second, similarity, and their paths)."),
+        Cli(default_text="none"),
+    ] = None
 
 
 def validated(model: type[_S], values: dict[str, object]) -> _S:

@@ -6,6 +6,7 @@ cached, the demo needs no network.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from deepviz.cache import cache_root
 from deepviz.demo import emoji, npm, stamps
 from deepviz.demo.unavailable import DemoUnavailable
 from deepviz.pipeline.build import BuildReport, build
+from deepviz.storage.concepts import CONCEPTS
 
 __all__ = ["DEFAULT_SET", "SETS", "DemoUnavailable", "demo_images", "ensure_demo_project"]
 
@@ -66,6 +68,11 @@ def ensure_demo_project(
     and the build's report (None when the cached project was reused)."""
     source = images or demo_images(set_name, registry=registry, echo=echo)
     project = cache_root() / "demo" / ("custom.deepviz" if images else f"{set_name}.deepviz")
+    # The user's concepts survive a rebuild of a demo set: the same files scan to the same ids.
+    concepts = project / CONCEPTS
+    kept = project.with_name(f"{project.name}.{CONCEPTS}")  # beside the project, out of the folder removed
+    if rebuild and not images and concepts.is_file():
+        os.replace(concepts, kept)
     if rebuild:
         shutil.rmtree(project, ignore_errors=True)
     if not (project / "manifest.json").exists() or rebuild or images:
@@ -73,5 +80,8 @@ def ensure_demo_project(
         # A set's labels are its category folders; a user's folder keeps every level.
         if images:
             return project, build(source, project, progress=progress)
-        return project, build(source, project, progress=progress, label_depth=_LABEL_DEPTH[set_name])
+        report = build(source, project, progress=progress, label_depth=_LABEL_DEPTH[set_name])
+        if kept.is_file():
+            os.replace(kept, concepts)
+        return project, report
     return project, None

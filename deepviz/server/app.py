@@ -27,7 +27,7 @@ from deepviz.core.similarity import spearman
 from deepviz.errors import DeepvizError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import DecodeLimits, ImageRejected
-from deepviz.server import models
+from deepviz.server import concepts_api, models
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.body_limit import BodyLimit
 from deepviz.server.docs import add_docs
@@ -230,7 +230,6 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     _add_guards(app, settings, frame_ancestors)
     add_docs(app)  # before the router, whose catch-all under /api would take its paths
-    app.include_router(figure_router)  # before the router, whose catch-all under /api would take its path
     app.include_router(router)
     _mount_front_end(app, Path(static_dir) if static_dir is not None else STATIC_DIR)
     return app
@@ -254,7 +253,7 @@ def openapi_schema() -> dict[str, Any]:
     front end's generated TypeScript types are made from it (a test checks they match)."""
     from fastapi.openapi.utils import get_openapi
 
-    return get_openapi(title="deepviz", version=__version__, routes=[*router.routes, *figure_router.routes])
+    return get_openapi(title="deepviz", version=__version__, routes=router.routes)
 
 
 def _state(request: Request) -> ServerState:
@@ -618,6 +617,12 @@ def _text_name(text: str) -> str:
 def get_query_thumb(query: str, state: State) -> Response:
     """The uploaded image's centre crop at 128 px (its key is never reused, so it is cached for good)."""
     return Response(_upload(state, query).thumb, media_type=JPEG, headers={"Cache-Control": IMMUTABLE})
+
+
+# Added route by route (an included router is one opaque route, which the catch-all's 405 check cannot
+# see into), and before the catch-all below, which would take their paths.
+router.routes.extend(concepts_api.router.routes)
+router.routes.extend(figure_router.routes)
 
 
 # Every method a request to a path can carry (RFC 9110's, less CONNECT, plus QUERY): one left out here

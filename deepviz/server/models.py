@@ -1,7 +1,7 @@
 """The JSON bodies of the HTTP API, as pydantic models: the source of the OpenAPI schema and the TypeScript types."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 
 class GridShape(BaseModel):
@@ -95,3 +95,104 @@ class RankCorrelation(BaseModel):
 
     rho: float = Field(description="1 - 6 sum(d^2) / (n (n^2 - 1)) over every image's two ranks")
     n: int = Field(description="Images ranked")
+
+
+class ConceptInfo(BaseModel):
+    """A concept: a named set of images of the project, kept in it (concepts.json)."""
+
+    name: str
+    ids: list[int] = Field(description="Image ids, ascending, no repeats")
+    source: str = Field(description="How it was made, e.g. 'lasso', 'label:Flags'")
+    created: str
+    updated: str
+
+
+class ConceptBody(BaseModel):
+    """A concept's images, to create it or replace them."""
+
+    ids: list[StrictInt]
+    source: str = ""
+
+
+class ConceptEdit(BaseModel):
+    """Changes to an existing concept: ids added, then removed, then a new name."""
+
+    add: list[StrictInt] = []
+    remove: list[StrictInt] = []
+    rename: str | None = None
+
+
+class ConceptMetrics(BaseModel):
+    """How one query's ranking retrieves a concept (the README's definitions, the concept as positives)."""
+
+    concept: str
+    feature_set: str
+    k: int
+    n: int = Field(description="Images in the ranking, the query's own row included")
+    member_ranks: list[int] = Field(
+        description="Rank of each member in the query's full ranking (as /api/rank returns it: 0 = most similar), ascending"
+    )
+    members: int = Field(description="Members that count as positives: the concept's images, less the query if it is one")
+    query_is_member: bool = Field(description="The query is one of the concept's images; it is then left out of its own metrics")
+    ap: float | None = Field(description="scikit-learn's average precision over the other images; null with no positive")
+    precision_at_k: float | None = Field(description="Positives among the first k other images / k")
+    recall_at_k: float | None = Field(description="Positives among the first k other images / all positives")
+
+
+class ClassFigures(BaseModel):
+    label: str
+    n: int = Field(description="Queries of this class")
+    map: float
+    precision_at_k: float
+
+
+class EvalSummary(BaseModel):
+    """Labels as ground truth for one feature set: every labelled image a query (`deepviz eval --json`)."""
+
+    feature_set: str
+    k: int
+    queries: int
+    skipped: int = Field(description="Queries left out: their class has one image")
+    unlabelled: int
+    map: float | None
+    precision_at_k: float | None
+    classes: list[ClassFigures]
+
+
+class QueryFigures(BaseModel):
+    id: int
+    ap: float
+    precision_at_k: float
+
+
+class ClassQueries(BaseModel):
+    """A class's best and worst queries by AP (ties by lower id)."""
+
+    label: str
+    feature_set: str
+    k: int
+    best: list[QueryFigures]
+    worst: list[QueryFigures]
+
+
+class Comparison(BaseModel):
+    """One query ranked by two feature sets: how much the rankings agree, and what the top k gains and loses."""
+
+    a: str = Field(description="The first feature set")
+    b: str = Field(description="The second feature set")
+    k: int
+    n: int = Field(description="Images compared: every image but the query")
+    spearman: float | None = Field(description="Spearman's rho of the two similarity vectors (as scipy.stats.spearmanr)")
+    kendall: float | None = Field(description="Kendall's tau-b of the two similarity vectors (as scipy.stats.kendalltau)")
+    overlap_at_k: float | None = Field(description="Share of images both rankings put in their first k")
+    gained: list[int] = Field(description="Ids in b's first k but not in a's, in b's order")
+    lost: list[int] = Field(description="Ids in a's first k but not in b's, in a's order")
+
+
+class DuplicateGroups(BaseModel):
+    """Near-duplicates, found exactly: images whose features' dot product reaches the threshold, in groups."""
+
+    feature_set: str
+    threshold: float
+    pairs: int = Field(description="Pairs of images at or above the threshold")
+    groups: list[list[int]] = Field(description="Image ids of each group, ascending; largest group first")

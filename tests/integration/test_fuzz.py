@@ -13,6 +13,7 @@ session has imported, so their 404/422 split can shift by a few percent; their n
 from __future__ import annotations
 
 import io
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -57,7 +58,10 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 def app(tiny_project: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     # uploads_dir: an unknown query key is also looked up on disk, another path for fuzzed keys to reach
     settings = ServeSettings(max_upload_bytes=200_000, keep_uploads=1000)
-    return create_app(tiny_project, settings, embedder=ColourExtractor(), uploads_dir=tmp_path_factory.mktemp("uploads"))
+    # A copy: fuzzed PUT /api/concepts/... write concepts.json, and tiny_project is shared and read-only.
+    copy = tmp_path_factory.mktemp("fuzzed") / "tiny.deepviz"
+    shutil.copytree(tiny_project, copy)
+    return create_app(copy, settings, embedder=ColourExtractor(), uploads_dir=tmp_path_factory.mktemp("uploads"))
 
 
 @pytest.fixture(scope="module")

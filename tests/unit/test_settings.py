@@ -7,14 +7,17 @@ from PIL import Image
 
 from deepviz.cli import cli
 from deepviz.errors import UsageError
-from deepviz.settings import DEFAULT_MAX_PIXELS, BuildSettings, ProjectSettings, ServeSettings, validated
+from deepviz.settings import DEFAULT_MAX_PIXELS, BuildSettings, DuplicateSettings, EvalSettings, ProjectSettings, ServeSettings, validated
 
 
 def test_the_pixel_limit_default_is_pillows() -> None:
     assert DEFAULT_MAX_PIXELS == Image.MAX_IMAGE_PIXELS
 
 
-@pytest.mark.parametrize(("command", "model"), [("build", BuildSettings), ("serve", ServeSettings)])
+@pytest.mark.parametrize(
+    ("command", "model"),
+    [("build", BuildSettings), ("serve", ServeSettings), ("eval", EvalSettings), ("duplicates", DuplicateSettings)],
+)
 def test_every_setting_is_an_option_with_the_models_limits(command: str, model: type[BuildSettings]) -> None:
     options = {p.name: p for p in cli.commands[command].params if isinstance(p, click.Option)}
     assert set(model.model_fields) <= set(options)

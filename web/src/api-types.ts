@@ -24,6 +24,152 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare
+         * @description Image ``image`` ranked by feature sets ``a`` and ``b``: rank correlations of the other images'
+         *     similarities, overlap@k, and the images gained and lost in the top k.
+         */
+        get: operations["compare_api_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/concepts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Concepts */
+        get: operations["list_concepts_api_concepts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/concepts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Concept
+         * @description Create concept ``name`` with these images, or replace its images.
+         */
+        put: operations["put_concept_api_concepts__name__put"];
+        post?: never;
+        /** Delete Concept */
+        delete: operations["delete_concept_api_concepts__name__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit Concept
+         * @description Add and remove images of concept ``name``, and rename it.
+         */
+        patch: operations["edit_concept_api_concepts__name__patch"];
+        trace?: never;
+    };
+    "/api/concepts/{name}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Concept Metrics
+         * @description The members' ranks in the query's ranking (for a barcode) and its AP, precision@k and recall@k for
+         *     the concept. A query that is a member is left out of its own ranking for the figures, and the answer says so.
+         */
+        get: operations["concept_metrics_api_concepts__name__metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Duplicates
+         * @description Every pair of images whose features' dot product is at least ``threshold``, joined into groups
+         *     (`deepviz duplicates` prints the same). Costs one pass over the similarity matrix.
+         */
+        get: operations["get_duplicates_api_duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Eval
+         * @description Labels as ground truth: every labelled image a query, mAP and precision@k per class and overall,
+         *     exactly as `deepviz eval --json` prints them. Computed once per feature set and k, then kept.
+         */
+        get: operations["get_eval_api_eval_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eval/class": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Class Queries
+         * @description A class's ``count`` best and ``count`` worst queries by AP.
+         */
+        get: operations["get_class_queries_api_eval_class_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/figure": {
         parameters: {
             query?: never;
@@ -368,6 +514,204 @@ export interface components {
              */
             total: number;
         };
+        /** ClassFigures */
+        ClassFigures: {
+            /** Label */
+            label: string;
+            /** Map */
+            map: number;
+            /**
+             * N
+             * @description Queries of this class
+             */
+            n: number;
+            /** Precision At K */
+            precision_at_k: number;
+        };
+        /**
+         * ClassQueries
+         * @description A class's best and worst queries by AP (ties by lower id).
+         */
+        ClassQueries: {
+            /** Best */
+            best: components["schemas"]["QueryFigures"][];
+            /** Feature Set */
+            feature_set: string;
+            /** K */
+            k: number;
+            /** Label */
+            label: string;
+            /** Worst */
+            worst: components["schemas"]["QueryFigures"][];
+        };
+        /**
+         * Comparison
+         * @description One query ranked by two feature sets: how much the rankings agree, and what the top k gains and loses.
+         */
+        Comparison: {
+            /**
+             * A
+             * @description The first feature set
+             */
+            a: string;
+            /**
+             * B
+             * @description The second feature set
+             */
+            b: string;
+            /**
+             * Gained
+             * @description Ids in b's first k but not in a's, in b's order
+             */
+            gained: number[];
+            /** K */
+            k: number;
+            /**
+             * Kendall
+             * @description Kendall's tau-b of the two similarity vectors (as scipy.stats.kendalltau)
+             */
+            kendall: number | null;
+            /**
+             * Lost
+             * @description Ids in a's first k but not in b's, in a's order
+             */
+            lost: number[];
+            /**
+             * N
+             * @description Images compared: every image but the query
+             */
+            n: number;
+            /**
+             * Overlap At K
+             * @description Share of images both rankings put in their first k
+             */
+            overlap_at_k: number | null;
+            /**
+             * Spearman
+             * @description Spearman's rho of the two similarity vectors (as scipy.stats.spearmanr)
+             */
+            spearman: number | null;
+        };
+        /**
+         * ConceptBody
+         * @description A concept's images, to create it or replace them.
+         */
+        ConceptBody: {
+            /** Ids */
+            ids: number[];
+            /**
+             * Source
+             * @default
+             */
+            source: string;
+        };
+        /**
+         * ConceptEdit
+         * @description Changes to an existing concept: ids added, then removed, then a new name.
+         */
+        ConceptEdit: {
+            /**
+             * Add
+             * @default []
+             */
+            add: number[];
+            /**
+             * Remove
+             * @default []
+             */
+            remove: number[];
+            /** Rename */
+            rename?: string | null;
+        };
+        /**
+         * ConceptInfo
+         * @description A concept: a named set of images of the project, kept in it (concepts.json).
+         */
+        ConceptInfo: {
+            /** Created */
+            created: string;
+            /**
+             * Ids
+             * @description Image ids, ascending, no repeats
+             */
+            ids: number[];
+            /** Name */
+            name: string;
+            /**
+             * Source
+             * @description How it was made, e.g. 'lasso', 'label:Flags'
+             */
+            source: string;
+            /** Updated */
+            updated: string;
+        };
+        /**
+         * ConceptMetrics
+         * @description How one query's ranking retrieves a concept (the README's definitions, the concept as positives).
+         */
+        ConceptMetrics: {
+            /**
+             * Ap
+             * @description scikit-learn's average precision over the other images; null with no positive
+             */
+            ap: number | null;
+            /** Concept */
+            concept: string;
+            /** Feature Set */
+            feature_set: string;
+            /** K */
+            k: number;
+            /**
+             * Member Ranks
+             * @description Rank of each member in the query's full ranking (as /api/rank returns it: 0 = most similar), ascending
+             */
+            member_ranks: number[];
+            /**
+             * Members
+             * @description Members that count as positives: the concept's images, less the query if it is one
+             */
+            members: number;
+            /**
+             * N
+             * @description Images in the ranking, the query's own row included
+             */
+            n: number;
+            /**
+             * Precision At K
+             * @description Positives among the first k other images / k
+             */
+            precision_at_k: number | null;
+            /**
+             * Query Is Member
+             * @description The query is one of the concept's images; it is then left out of its own metrics
+             */
+            query_is_member: boolean;
+            /**
+             * Recall At K
+             * @description Positives among the first k other images / all positives
+             */
+            recall_at_k: number | null;
+        };
+        /**
+         * DuplicateGroups
+         * @description Near-duplicates, found exactly: images whose features' dot product reaches the threshold, in groups.
+         */
+        DuplicateGroups: {
+            /** Feature Set */
+            feature_set: string;
+            /**
+             * Groups
+             * @description Image ids of each group, ascending; largest group first
+             */
+            groups: number[][];
+            /**
+             * Pairs
+             * @description Pairs of images at or above the threshold
+             */
+            pairs: number;
+            /** Threshold */
+            threshold: number;
+        };
         /**
          * ErrorDetail
          * @description Every 4xx/5xx answer: a message that says what went wrong and what to do.
@@ -375,6 +719,31 @@ export interface components {
         ErrorDetail: {
             /** Detail */
             detail: string;
+        };
+        /**
+         * EvalSummary
+         * @description Labels as ground truth for one feature set: every labelled image a query (`deepviz eval --json`).
+         */
+        EvalSummary: {
+            /** Classes */
+            classes: components["schemas"]["ClassFigures"][];
+            /** Feature Set */
+            feature_set: string;
+            /** K */
+            k: number;
+            /** Map */
+            map: number | null;
+            /** Precision At K */
+            precision_at_k: number | null;
+            /** Queries */
+            queries: number;
+            /**
+             * Skipped
+             * @description Queries left out: their class has one image
+             */
+            skipped: number;
+            /** Unlabelled */
+            unlabelled: number;
         };
         /**
          * GridShape
@@ -472,6 +841,15 @@ export interface components {
              * @description Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id} and /api/thumbs/{size}/batch
              */
             thumbnail_sizes: number[];
+        };
+        /** QueryFigures */
+        QueryFigures: {
+            /** Ap */
+            ap: number;
+            /** Id */
+            id: number;
+            /** Precision At K */
+            precision_at_k: number;
         };
         /**
          * RankCorrelation
@@ -583,6 +961,475 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": unknown;
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    compare_api_compare_get: {
+        parameters: {
+            query: {
+                /** @description Query image id */
+                image: number;
+                /** @description First feature set */
+                a: string;
+                /** @description Second feature set */
+                b: string;
+                /** @description Rank cut-off of precision@k and recall@k */
+                k?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    list_concepts_api_concepts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConceptInfo"][];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    put_concept_api_concepts__name__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConceptBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConceptInfo"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    delete_concept_api_concepts__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    edit_concept_api_concepts__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConceptEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConceptInfo"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    concept_metrics_api_concepts__name__metrics_get: {
+        parameters: {
+            query?: {
+                /** @description Query image id */
+                image?: number | null;
+                /** @description Or an uploaded query's key */
+                query?: string | null;
+                features?: string | null;
+                /** @description Rank cut-off of precision@k and recall@k */
+                k?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConceptMetrics"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_duplicates_api_duplicates_get: {
+        parameters: {
+            query?: {
+                features?: string | null;
+                /** @description Smallest similarity of a near-duplicate pair */
+                threshold?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateGroups"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_eval_api_eval_get: {
+        parameters: {
+            query?: {
+                features?: string | null;
+                /** @description Rank cut-off of precision@k and recall@k */
+                k?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalSummary"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_class_queries_api_eval_class_get: {
+        parameters: {
+            query: {
+                label: string;
+                features?: string | null;
+                /** @description Rank cut-off of precision@k and recall@k */
+                k?: number;
+                /** @description Queries of each end */
+                count?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassQueries"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
             /** @description Unprocessable Entity */

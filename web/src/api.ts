@@ -200,3 +200,6 @@ function rankingSource(ref: QueryRef, featureSet: string | null): RankingSource 
     },
   };
 }
+
+/** JSON from the API, with the server's message on failure: for the components that own their own calls (conceptsApi.ts). */
+export { json as apiJson };

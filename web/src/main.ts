@@ -10,8 +10,13 @@ import "./style.css";
 import { createApi, getColours, getFittedGrid, getGrid, getLabels, getProject } from "./api";
 import { showBuilding } from "./building";
 import { bridgeToParent } from "./embedBridge";
+import { ConceptBar } from "./concepts";
+import { ConceptRows } from "./conceptRows";
+import { CompareRows } from "./compareRows";
 import { showEmptyProject } from "./emptyProject";
 import { ErrorBox } from "./errorBox";
+import { EvalTable } from "./evalTable";
+import { DuplicatesPanel } from "./duplicates";
 import { FeaturePicker } from "./featurePicker";
 import { GridFit } from "./gridFit";
 import { Highlight } from "./highlight";
@@ -55,7 +60,8 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const mapData = { rows: project.grid.rows, cols: project.grid.cols, grid, labels, thumbnailSizes: api.thumbSizes };
   const pick = (id: number): void => {
     errors.hide();
-    pane.add({ kind: "image", id });
+    if (concepts.takesClicks) concepts.toggle(id);
+    else pane.add({ kind: "image", id });
   };
   const map = new MapView(mapData, highlight, pick, api.thumbBatch);
   const fit = new GridFit(map, project.grid_aspects, getFittedGrid, (m) => errors.show(m));
@@ -66,6 +72,8 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const rankings = new Rankings(api, features.cell.value, project.n);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
+  const compareRows = new CompareRows(store, project.feature_sets, api, (m) => errors.show(m));
+  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, grid, labels, map, pane, features, errors, () => render());
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
@@ -84,7 +92,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
       },
     );
   });
-  pane.addTools(upload.root, text.root, settings.root, features.root);
+  pane.addTools(upload.root, text.root, settings.root, features.root, compareRows.root);
   const figure = (format: "svg" | "png"): { url: string; note?: string } | { error: string } => {
     const queries = pane.cell.value.queries;
     const images = queries.flatMap((q) => (q.ref.kind === "image" ? [{ id: q.ref.id, w: q.window }] : []));
@@ -102,14 +110,16 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));
-  app.replaceChildren(mapPane(toolbar.root, map.root), splitter.root, pane.root);
+  app.replaceChildren(mapPane(toolbar.root, concepts.root, evalTable.root, duplicates.root, map.root), splitter.root, pane.root);
   document.body.append(preview.root);
 
   const render = (): void => {
     rankings.setFeatures(features.cell.value);
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
-    for (const c of [toolbar, splitter, settings, features, pane]) c.render();
+    for (const c of [toolbar, splitter, settings, features, pane, concepts, evalTable, duplicates]) c.render();
     text.render(features.current);
+    conceptRows.update(pane.rowsInOrder(), concepts.active?.name ?? null, concepts.version, features.cell.value, concepts.cell.value.k);
+    compareRows.update(pane.rowsInOrder(), features.current, concepts.cell.value.k);
     map.setLabelBorders(toolbar.cell.value.labelBorders);
     map.setSize(toolbar.cell.value.size);
     map.setWindow(litWindow(pane, rankings));
@@ -126,6 +136,52 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   normaliseUrl(store);
   bridgeToParent(store, highlight);
   document.body.dataset.ready = "true";
+}
+
+/** The concept bar (over the map, with its lasso and member outlines), the rows' barcodes and the per-class table. */
+function conceptParts(
+  store: ReturnType<typeof urlStore>,
+  project: Awaited<ReturnType<typeof getProject>>,
+  grid: Int32Array,
+  labels: Int32Array,
+  map: MapView,
+  pane: QueryPane,
+  features: FeaturePicker,
+  errors: ErrorBox,
+  render: () => void,
+): { concepts: ConceptBar; evalTable: EvalTable; duplicates: DuplicatesPanel; conceptRows: ConceptRows } {
+  const api = createApi(project);
+  const activeRanks = async (lo: number, hi: number): Promise<Int32Array | null> => {
+    const q = pane.cell.value.queries[pane.cell.value.active];
+    return q ? (await api.rankingSource(q.ref, features.cell.value).window(lo, hi)).ids : null;
+  };
+  const duplicates = new DuplicatesPanel(api, () => features.cell.value, grid, () => map.redraw());
+  const evalTable = new EvalTable(
+    () => ({ featureSet: features.cell.value, k: concepts.cell.value.k }),
+    (picked) => {
+      for (const q of [...picked.best, ...picked.worst]) pane.add({ kind: "image", id: q.id });
+    },
+    (m) => errors.show(m),
+  );
+  const concepts: ConceptBar = new ConceptBar(
+    store,
+    {
+      grid,
+      labels,
+      labelNames: project.labels,
+      viewport: () => map.viewport,
+      activeRanks,
+      activeWindow: () => pane.activeWindow()?.window ?? null,
+      redrawMap: () => map.redraw(),
+      refresh: render,
+      error: (m) => errors.show(m),
+    },
+    [evalTable.button, duplicates.button],
+  );
+  map.addLayer((ctx, vp) => duplicates.drawHidden(ctx, vp));
+  map.addLayer((ctx, vp) => concepts.drawMembers(ctx, vp));
+  map.root.append(concepts.lasso.root);
+  return { concepts, evalTable, duplicates, conceptRows: new ConceptRows((m) => errors.show(m)) };
 }
 
 /** The active query's brushed window, to light up on the map. */

@@ -61,6 +61,8 @@ export class MapView {
   /** Frames measured since the map-frame measures were last cleared. */
   private measured = 0;
   private firstDrawn = false;
+  /** Other components' drawings over the cells (e.g. a concept's members), drawn each frame before the hover. */
+  private readonly layers: ((ctx: CanvasRenderingContext2D, vp: Viewport) => void)[] = [];
 
   constructor(
     data: MapData,
@@ -204,6 +206,22 @@ export class MapView {
     this.requestDraw();
   }
 
+  /** Draw `layer` over the cells on every frame (it is given the context and the viewport). */
+  addLayer(layer: (ctx: CanvasRenderingContext2D, vp: Viewport) => void): void {
+    this.layers.push(layer);
+    this.requestDraw();
+  }
+
+  /** What the map shows now: its size in CSS px and the grid→screen transform. */
+  get viewport(): Viewport {
+    return { width: this.width, height: this.height, transform: this.transform };
+  }
+
+  /** Ask for a frame (a layer's content changed). */
+  redraw(): void {
+    this.requestDraw();
+  }
+
   private setTransform(t: Transform): void {
     this.zoomBehavior.transform(select(this.canvas), zoomIdentity.translate(t.x, t.y).scale(t.k));
   }
@@ -237,6 +255,7 @@ export class MapView {
     else missing = this.drawThumbnails(vp, range, dpr);
     // Fetches what this frame lacked; drops fetches for cells no longer shown (none in the overview).
     this.thumbs.request();
+    for (const layer of this.layers) layer(ctx, vp);
     drawHovered(ctx, scene, vp);
     this.measure(started, { mode: overview ? "overview" : "cells", cells: overview ? 0 : count, cellPx: vp.transform.k, missing });
   }

@@ -131,6 +131,11 @@ export class QueryPane {
     this.hover(this.highlight.current ? this.highlight.current.id : -1);
   }
 
+  /** The rows, in the order shown (for components that add to each row, e.g. a concept's barcode). */
+  rowsInOrder(): QueryRow[] {
+    return this.cell.value.queries.flatMap((q) => this.rows.get(refKey(q.ref)) ?? []);
+  }
+
   /** The window in effect for the active query (the stored one or its row's default). */
   activeWindow(): { window: RankWindow; slot: number; key: string } | null {
     const s = this.cell.value;

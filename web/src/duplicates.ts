@@ -1,0 +1,139 @@
+// Near-duplicates in the page: a panel listing the groups the server finds exactly at a chosen
+// threshold, with thumbnails, an export of the list as CSV, and a toggle that hides every
+// image of a group but its first from the map.
+
+import type { Api } from "./api";
+import { conceptsApi, type DuplicateGroups } from "./conceptsApi";
+import { element } from "./dom";
+import type { Viewport } from "./mapDraw";
+
+const THUMB_PX = 32;
+const DEFAULT_THRESHOLD = 0.99;
+
+export class DuplicatesPanel {
+  readonly root: HTMLElement;
+  readonly button: HTMLButtonElement;
+  private readonly body: HTMLDivElement;
+  private readonly threshold: HTMLInputElement;
+  private readonly hide: HTMLInputElement;
+  private readonly exportLink: HTMLAnchorElement;
+  private found: DuplicateGroups | null = null;
+  private key = "";
+  /** Ids hidden from the map: every image of a group but its first, while the toggle is on. */
+  private hidden: number[] = [];
+
+  constructor(
+    private readonly api: Pick<Api, "thumbUrl">,
+    private readonly featureSet: () => string | null,
+    private readonly grid: Int32Array,
+    private readonly redrawMap: () => void,
+  ) {
+    this.root = element("section", "eval-panel duplicates-panel");
+    this.root.dataset.testid = "duplicates-panel";
+    this.root.hidden = true;
+    const head = element("div", "eval-head");
+    const title = element("strong", "");
+    title.textContent = "Near-duplicates";
+    const controls = element("span", "duplicate-controls");
+    this.threshold = document.createElement("input");
+    this.threshold.type = "number";
+    this.threshold.min = "0.5";
+    this.threshold.max = "1";
+    this.threshold.step = "0.001";
+    this.threshold.value = String(DEFAULT_THRESHOLD);
+    this.threshold.dataset.testid = "duplicates-threshold";
+    this.threshold.addEventListener("change", () => this.render());
+    const hideLabel = document.createElement("label");
+    this.hide = document.createElement("input");
+    this.hide.type = "checkbox";
+    this.hide.dataset.testid = "duplicates-hide";
+    this.hide.addEventListener("change", () => this.applyHide());
+    hideLabel.append(this.hide, " hide from the map");
+    this.exportLink = element("a", "");
+    this.exportLink.textContent = "export CSV";
+    this.exportLink.download = "duplicates.csv";
+    this.exportLink.dataset.testid = "duplicates-export";
+    const close = element("button", "eval-close");
+    close.type = "button";
+    close.textContent = "✕";
+    close.addEventListener("click", () => this.toggle(false));
+    controls.append("similarity ≥ ", this.threshold, " ", hideLabel, " ", this.exportLink, close);
+    head.append(title, controls);
+    this.body = element("div", "eval-body");
+    this.root.append(head, this.body);
+    this.button = element("button", "");
+    this.button.type = "button";
+    this.button.textContent = "dups";
+    this.button.title = "images whose features are nearly the same, found exactly";
+    this.button.dataset.testid = "duplicates-open";
+    this.button.addEventListener("click", () => this.toggle(this.root.hidden));
+  }
+
+  toggle(open: boolean): void {
+    this.root.hidden = !open;
+    this.button.classList.toggle("on", open);
+    if (open) this.render();
+  }
+
+  render(): void {
+    if (this.root.hidden) return;
+    const t = Number(this.threshold.value);
+    if (!(t >= 0.5 && t <= 1)) return;
+    const featureSet = this.featureSet();
+    const key = `${featureSet ?? ""}|${t}`;
+    if (key === this.key) return;
+    this.key = key;
+    this.body.textContent = "comparing every pair of images…";
+    conceptsApi.duplicates(featureSet, t).then(
+      (d) => {
+        if (this.key === key) this.show(d);
+      },
+      (err: unknown) => {
+        this.key = "";
+        this.body.textContent = err instanceof Error ? err.message : String(err);
+      },
+    );
+  }
+
+  /** Draws the hidden images as empty cells (a map layer). */
+  drawHidden(ctx: CanvasRenderingContext2D, vp: Viewport): void {
+    if (!this.hidden.length) return;
+    const t = vp.transform;
+    ctx.fillStyle = "#f4f4f2";
+    // Half a pixel over each edge: no seam of the thumbnail left around the emptied cell.
+    for (const id of this.hidden) ctx.fillRect(t.x + this.grid[2 * id + 1] * t.k - 0.5, t.y + this.grid[2 * id] * t.k - 0.5, t.k + 1, t.k + 1);
+  }
+
+  private show(d: DuplicateGroups): void {
+    this.found = d;
+    const count = d.groups.reduce((a, g) => a + g.length, 0);
+    const line = element("div", "eval-summary");
+    line.dataset.testid = "duplicates-summary";
+    line.textContent = `${d.feature_set}: ${d.pairs} pair(s) at similarity ≥ ${d.threshold}, ${count} images in ${d.groups.length} group(s)`;
+    const list = element("div", "duplicate-groups");
+    for (const g of d.groups) {
+      const row = element("div", "compare-strip");
+      row.dataset.testid = "duplicate-group";
+      for (const id of g) {
+        const img = element("img", "");
+        img.width = THUMB_PX;
+        img.height = THUMB_PX;
+        img.src = this.api.thumbUrl(THUMB_PX, id);
+        img.alt = `image ${id}`;
+        img.title = `image ${id}`;
+        img.dataset.id = String(id);
+        row.append(img);
+      }
+      list.append(row);
+    }
+    const csv = ["group,id", ...d.groups.flatMap((g, i) => g.map((id) => `${i},${id}`))].join("\n");
+    this.exportLink.href = `data:text/csv;charset=utf-8,${encodeURIComponent(csv + "\n")}`;
+    this.body.replaceChildren(line, list);
+    this.applyHide();
+  }
+
+  private applyHide(): void {
+    this.hidden = this.hide.checked && this.found ? this.found.groups.flatMap((g) => g.slice(1)) : [];
+    this.redrawMap();
+  }
+}
