@@ -15,17 +15,18 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from deepviz.errors import DeepvizError, MissingDependency
 from deepviz.export.figure import FigureQuery, FigureStyle, parse_window, write_figure
+from deepviz.server import models
 
 MAX_QUERIES = 12
 MEDIA = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
 
-figure_router = APIRouter(prefix="/api")
+figure_router = APIRouter(prefix="/api", responses={422: {"model": models.ErrorDetail}})
 
 
 @figure_router.get(
     "/figure",
     response_class=Response,
-    responses={200: {"content": {m: {} for m in MEDIA.values()}}, 400: {}, 404: {}, 501: {}},
+    responses={200: {"content": {m: {} for m in MEDIA.values()}}, **{code: {"model": models.ErrorDetail} for code in (400, 404, 501)}},
 )
 def get_figure(
     request: Request,
