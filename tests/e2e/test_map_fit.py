@@ -4,6 +4,7 @@ at the default split and in a tall pane, and hovering or clicking a cell still f
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,9 @@ def filled(page: Any) -> tuple[float, float]:
 def test_the_map_fills_its_pane(browser: Any, map_url: str, viewport: tuple[int, int]) -> None:
     context, page, errors = open_page(browser, map_url, *viewport)
     canvas = page.get_by_test_id("map-canvas")
+    # The first resize observation may ask again once the pane settles: wait for that grid to be in.
+    playwright_api.expect(canvas).to_have_attribute("data-grid-aspect", re.compile(r"^[0-9.]+$"))
+    playwright_api.expect(canvas).not_to_have_attribute("data-grid-fitting", "true")
     box = canvas.bounding_box()
     rows, cols = int(canvas.get_attribute("data-rows")), int(canvas.get_attribute("data-cols"))
     # Not the stored 1.5 grid: one of the pane's shape (the 1440x900 map pane is taller than wide).
