@@ -37,7 +37,8 @@ export const conceptSlice: Slice<ConceptState> = {
 /** What the bar needs from the rest of the page. */
 export interface ConceptHost {
   /** (N, 2) [row, col] per id, flattened. */
-  grid: Int32Array;
+  /** The grid the map shows now (it changes when the map is fitted to its pane). */
+  grid(): Int32Array;
   labels: Int32Array;
   labelNames: readonly string[];
   /** The map's current viewport (for the lasso). */
@@ -73,7 +74,7 @@ export class ConceptBar {
     extraTools: HTMLElement[] = [],
   ) {
     this.cell = store.register(conceptSlice);
-    this.members = new Uint8Array(host.grid.length / 2);
+    this.members = new Uint8Array(host.grid().length / 2);
     this.root = element("header", "toolbar concept-bar");
     this.root.dataset.testid = "concept-bar";
     // Two selects keep the bar on one line: the concept (and what to do with it), and how to add images to it.
@@ -106,7 +107,7 @@ export class ConceptBar {
     this.root.append(picker.label, adder.label, kLabel, ...extraTools);
 
     this.lasso = new Lasso((pts) => {
-      const ids = idsInPolygon(pts, host.grid, host.viewport().transform);
+      const ids = idsInPolygon(pts, host.grid(), host.viewport().transform);
       if (ids.length) void this.add(ids, "lasso");
     });
     this.picker.addEventListener("change", () => this.choose(this.picker.value));
@@ -175,12 +176,13 @@ export class ConceptBar {
     const ids = this.memberIds;
     if (!ids.length) return;
     const t = vp.transform;
+    const grid = this.host.grid();
     const s = Math.max(t.k, 5);
     const line = Math.min(3, Math.max(1, t.k * 0.08));
     ctx.beginPath();
     for (const id of ids) {
-      const x = t.x + (this.host.grid[2 * id + 1] + 0.5) * t.k - s / 2;
-      const y = t.y + (this.host.grid[2 * id] + 0.5) * t.k - s / 2;
+      const x = t.x + (grid[2 * id + 1] + 0.5) * t.k - s / 2;
+      const y = t.y + (grid[2 * id] + 0.5) * t.k - s / 2;
       if (x > -s && y > -s && x < vp.width && y < vp.height) ctx.rect(x + line / 2, y + line / 2, s - line, s - line);
     }
     ctx.lineWidth = line;

@@ -25,7 +25,8 @@ export class DuplicatesPanel {
   constructor(
     private readonly api: Pick<Api, "thumbUrl">,
     private readonly featureSet: () => string | null,
-    private readonly grid: Int32Array,
+    /** The grid the map shows now (stored or fitted to the pane). */
+    private readonly grid: () => Int32Array,
     private readonly redrawMap: () => void,
   ) {
     this.root = element("section", "eval-panel duplicates-panel");
@@ -101,7 +102,8 @@ export class DuplicatesPanel {
     const t = vp.transform;
     ctx.fillStyle = "#f4f4f2";
     // Half a pixel over each edge: no seam of the thumbnail left around the emptied cell.
-    for (const id of this.hidden) ctx.fillRect(t.x + this.grid[2 * id + 1] * t.k - 0.5, t.y + this.grid[2 * id] * t.k - 0.5, t.k + 1, t.k + 1);
+    const grid = this.grid();
+    for (const id of this.hidden) ctx.fillRect(t.x + grid[2 * id + 1] * t.k - 0.5, t.y + grid[2 * id] * t.k - 0.5, t.k + 1, t.k + 1);
   }
 
   private show(d: DuplicateGroups): void {

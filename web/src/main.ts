@@ -73,7 +73,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
   const compareRows = new CompareRows(store, project.feature_sets, api, (m) => errors.show(m));
-  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, grid, labels, map, pane, features, errors, () => render());
+  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, labels, map, pane, features, errors, () => render());
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
@@ -142,7 +142,6 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
 function conceptParts(
   store: ReturnType<typeof urlStore>,
   project: Awaited<ReturnType<typeof getProject>>,
-  grid: Int32Array,
   labels: Int32Array,
   map: MapView,
   pane: QueryPane,
@@ -155,7 +154,7 @@ function conceptParts(
     const q = pane.cell.value.queries[pane.cell.value.active];
     return q ? (await api.rankingSource(q.ref, features.cell.value).window(lo, hi)).ids : null;
   };
-  const duplicates = new DuplicatesPanel(api, () => features.cell.value, grid, () => map.redraw());
+  const duplicates = new DuplicatesPanel(api, () => features.cell.value, () => map.grid, () => map.redraw());
   const evalTable = new EvalTable(
     () => ({ featureSet: features.cell.value, k: concepts.cell.value.k }),
     (picked) => {
@@ -166,7 +165,7 @@ function conceptParts(
   const concepts: ConceptBar = new ConceptBar(
     store,
     {
-      grid,
+      grid: () => map.grid,
       labels,
       labelNames: project.labels,
       viewport: () => map.viewport,

@@ -175,6 +175,11 @@ export class MapView {
     this.requestDraw();
   }
 
+  /** The grid shown now ((N, 2) [row, col] flattened): the stored one, or one fitted to the pane. */
+  get grid(): Int32Array {
+    return this.scene.grid;
+  }
+
   fitting(on: boolean): void {
     if (on) this.canvas.dataset.gridFitting = "true";
     else delete this.canvas.dataset.gridFitting;
