@@ -87,6 +87,7 @@ def ray_extract_chunks(
     ray = import_ray()
     started = _connect(ray, plan)
     try:
+        _check_room(ray, plan)
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # chunks must follow the scan's order
         context.enable_progress_bars = plan.progress
@@ -144,6 +145,18 @@ def _connect(ray: Any, plan: RayPlan) -> bool:
 
 class RayUnavailable(DeepvizError, RuntimeError):
     """Ray could not be started or joined; the message says what to try."""
+
+
+def _check_room(ray: Any, plan: RayPlan) -> None:
+    """CPU model actors each hold a CPU for the whole run: with as many actors as the cluster has CPUs,
+    no decode task could ever be scheduled and the build would wait forever. Say so instead."""
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    if plan.gpus_per_actor == 0 and plan.actors >= cpus:
+        fix = f"use --ray-actors {cpus - 1} or fewer" if cpus > 1 else "use --engine local on a single CPU"
+        raise UsageError(
+            f"--ray-actors {plan.actors}: each CPU model actor holds one of the cluster's {cpus} CPUs for the whole "
+            f"build, leaving none to decode images; {fix} (or GPUs with --device cuda)"
+        )
 
 
 def _reachable(address: str) -> None:

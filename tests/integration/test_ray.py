@@ -71,6 +71,14 @@ def test_without_ray_the_message_is_the_install_command(images: Path, tmp_path: 
     assert not (tmp_path / "p.deepviz" / "manifest.json").exists()
 
 
+def test_as_many_cpu_actors_as_cpus_is_refused_instead_of_waiting_forever(images: Path, tmp_path: Path) -> None:
+    """Two CPU actors on the 2-CPU local Ray would leave no CPU for decoding: a message, not a hang."""
+    result = _cli(images, tmp_path / "p.deepviz", "--engine", "ray", "--ray-actors", str(os.cpu_count() or 2))
+    assert result.returncode != 0
+    assert "leaving none to decode images" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
 def test_a_cluster_that_cannot_be_reached_says_so(images: Path, tmp_path: Path) -> None:
     result = _cli(images, tmp_path / "p.deepviz", "--engine", "ray", "--ray-address", "127.0.0.1:1")
     assert result.returncode != 0
