@@ -21,6 +21,7 @@ from deepviz.storage.lock import announce_serving
 
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
 _NEARBY_PORTS = 10
+_BACKLOG = 2048  # uvicorn's default
 
 
 def serve(
@@ -101,6 +102,9 @@ def bind(host: str, port: int) -> socket.socket:
             if err.errno == errno.EADDRINUSE and candidate != 0:
                 continue
             raise UsageError(f"cannot listen on {host}:{candidate} ({err.strerror}); choose another --host or --port") from None
+        # Listening now, before the URL is printed: a client that follows the printed URL while
+        # uvicorn is still starting waits in the backlog instead of being refused.
+        sock.listen(_BACKLOG)
         return sock
     raise AssertionError("unreachable: port 0 either binds or raises")
 
