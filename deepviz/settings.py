@@ -44,6 +44,9 @@ DEFAULT_MAX_PIXELS = 89_478_485
 DEFAULT_MAX_DECODE_MB = 512
 MIN_THUMB, MAX_THUMB = 8, 512
 
+# t-SNE of the whole set up to this many images (about 4 min on 2 cores at 250k; 1M takes
+# longer than a user should wait for a first map: bench/README.md, "Layout at scale").
+DEFAULT_LAYOUT_SAMPLE = 250_000
 GridMethod = Literal["auto", "optimal", "kdsplit", "kdsplit-fast", "greedy"]
 ThumbSize = Annotated[int, Field(ge=MIN_THUMB, le=MAX_THUMB)]
 
@@ -77,12 +80,21 @@ class ProjectSettings(_Settings):
     grid_method: Annotated[
         GridMethod,
         Field(
-            description="Grid assignment: optimal (exact; auto below 2,500 images), kdsplit (near-optimal, fast at 1M; "
-            "auto above), kdsplit-fast, greedy (the paper's)."
+            description="Grid assignment: optimal (exact; auto up to 2,500 images), kdsplit (near-optimal; auto up to "
+            "200,000), kdsplit-fast (auto above: 1 s at 1M), greedy (the paper's)."
         ),
         Cli(flags=("--grid",)),
     ] = "auto"
     seed: Annotated[int, Field(description="Seed of t-SNE and the grid.")] = 0
+    layout_sample: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="Above this many images, t-SNE lays out a random sample of this size and places every other "
+            "image at the median position of its 5 nearest sampled images (not optimised further); 0 = always the "
+            "whole set.",
+        ),
+    ] = DEFAULT_LAYOUT_SAMPLE
     label_depth: Annotated[
         int | None,
         Field(ge=1, description="Use only the first N folder levels as the label."),

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -18,6 +19,11 @@ PCA_DIMS = 50
 # Up to this many rows PCA uses the exact SVD; above, the randomized one, whose cost grows
 # with the few components kept rather than with the full width (not measured here).
 PCA_EXACT_MAX_N = 2000
+# A float32 copy of the features larger than this is never made: PCA then comes from the
+# covariance matrix, summed block by block straight from the (float16, memory-mapped) rows:
+# exact, and its memory is D x D plus one block (1M x 1280 would need 5.1 GB as float32, twice).
+PCA_COPY_MAX_BYTES = 1 << 30
+PCA_BLOCK_ROWS = 1 << 16
 # openTSNE needs 3 * perplexity < N with perplexity >= 1, so 4 points is the smallest map.
 MIN_TSNE_N = 4
 # The optimisation's length and the kNN index's effort, chosen by bench/bench_tsne.py on 100k
@@ -37,6 +43,8 @@ SCHEDULE = Schedule(ee_iter=125, n_iter=350, n_trees=10)
 APPROX_KNN_MIN_N = 1000
 # A new row starts at the mean position of this many nearest old rows in feature space.
 INIT_NEIGHBOURS = 5
+# Rows of the rest placed per kNN query batch (bounds the (rows, k) index arrays).
+PLACE_BLOCK_ROWS = 1 << 16
 # Seeded jitter added to new rows' start, as a fraction of the old map's spread: rows that
 # share neighbours must not start on one point, and 1e-3 of the spread moves none visibly.
 INIT_JITTER = 1e-3
@@ -44,17 +52,47 @@ INIT_JITTER = 1e-3
 
 def reduce_dims(features: ArrayLike, n_components: int = PCA_DIMS, seed: int = 0) -> NDArray[np.float32]:
     """(N, D) -> (N, min(n_components, D, N)) float32 PCA projection, or the features
-    themselves as float32 when D <= n_components."""
-    x = np.asarray(features, dtype=np.float32)
+    themselves as float32 when D <= n_components. ``features`` may be a float16 memory map:
+    when its float32 copy would pass ``PCA_COPY_MAX_BYTES`` none is made (``pca_by_blocks``)."""
+    x = features if isinstance(features, np.ndarray) else np.asarray(features)
     n, d = x.shape
     k = min(n_components, d, n)
     if d <= n_components:
-        return x
+        return np.asarray(x, dtype=np.float32)
+    if n * d * 4 > PCA_COPY_MAX_BYTES:
+        return pca_by_blocks(x, k)
     from sklearn.decomposition import PCA  # heavy, and no stubs
 
     solver = "randomized" if n > PCA_EXACT_MAX_N else "full"
-    projected: NDArray[np.floating] = PCA(n_components=k, svd_solver=solver, random_state=seed).fit_transform(x)
+    projected: NDArray[np.floating] = PCA(n_components=k, svd_solver=solver, random_state=seed).fit_transform(
+        np.asarray(x, dtype=np.float32)
+    )
     return projected.astype(np.float32)
+
+
+def pca_by_blocks(x: NDArray[np.floating], k: int, block_rows: int = PCA_BLOCK_ROWS) -> NDArray[np.float32]:
+    """(N, D) rows of any float dtype -> (N, k) float32 projection on the top ``k`` principal
+    axes, from the D x D covariance summed over blocks of rows (float64 sums of float32 block
+    products): the same subspace as an exact SVD, in two passes over ``x`` and O(D^2) memory.
+    Each axis's sign is fixed so that its largest loading is positive (deterministic)."""
+    n, d = x.shape
+    total = np.zeros(d, np.float64)
+    gram = np.zeros((d, d), np.float64)
+    for start in range(0, n, block_rows):
+        block = np.asarray(x[start:start + block_rows], dtype=np.float32)
+        total += block.sum(axis=0, dtype=np.float64)
+        gram += block.T @ block
+    mean = total / n
+    cov = gram / n - np.outer(mean, mean)
+    _, vectors = np.linalg.eigh(cov)  # ascending eigenvalues
+    axes = vectors[:, ::-1][:, :k]
+    axes *= np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(k)])
+    axes32, mean32 = axes.astype(np.float32), mean.astype(np.float32)
+    out = np.empty((n, k), np.float32)
+    for start in range(0, n, block_rows):
+        block = np.asarray(x[start:start + block_rows], dtype=np.float32)
+        out[start:start + block_rows] = (block - mean32) @ axes32
+    return out
 
 
 def tsne_layout(
@@ -65,26 +103,81 @@ def tsne_layout(
     n_jobs: int = 1,
     verbose: bool = False,
     previous: NDArray[np.floating] | None = None,
+    sample_above: int = 0,
 ) -> NDArray[np.float32]:
     """(N, D) L2-normalised features -> (N, 2) float32 t-SNE coordinates, deterministic for a seed.
 
     ``previous`` ((M, 2), M <= N) is the layout of the first M rows from an earlier run:
     the optimisation then starts from it, with each new row placed among its nearest old
     neighbours, so adding images to a project moves the map as little as t-SNE allows.
-    Neither input is modified.
+    Neither input is modified. ``features`` may be a float16 memory map (see ``reduce_dims``).
+
+    Above ``sample_above`` rows (0: never) the layout is ``sampled_layout``'s: t-SNE of a
+    sample, the rest placed by their nearest sampled rows; with ``previous``, the old rows
+    stay where they were and the new ones are placed by their nearest old rows.
 
     Fewer than 4 images cannot make a t-SNE; they get their first two principal
     components instead (a line or a point), which is honest and still drawable.
     """
-    feats = np.asarray(features, dtype=np.float32)
-    n = feats.shape[0]
+    n = len(features) if isinstance(features, np.ndarray) else np.asarray(features).shape[0]
     if n == 0:
         return np.zeros((0, 2), np.float32)
-    x = reduce_dims(feats, seed=seed)
+    x = reduce_dims(features, seed=seed)
     if n < MIN_TSNE_N:
         return _tiny_layout(x)
+    if sample_above and n > sample_above:
+        if previous is not None:
+            return _place_new_rows(x, previous, sample_above, seed)
+        return sampled_layout(x, sample_above, seed=seed, perplexity=perplexity, n_jobs=n_jobs, verbose=verbose)
+    init = _initial_from(previous, x) if previous is not None else None
+    return np.asarray(_fit(x, seed, perplexity, n_jobs, verbose, init), dtype=np.float32)
+
+
+def sampled_layout(
+    x: NDArray[np.float32], size: int, *, seed: int = 0, perplexity: float = 30.0, n_jobs: int = 1, verbose: bool = False
+) -> NDArray[np.float32]:
+    """(N, d) reduced rows -> (N, 2) float32: the t-SNE of ``size`` rows drawn at random (seeded),
+    and every other row at the median map position of its ``INIT_NEIGHBOURS`` nearest sampled rows
+    in ``x``, found with the t-SNE's own approximate (Annoy) index; not optimised further."""
+    n = x.shape[0]
+    chosen = np.zeros(n, bool)
+    chosen[np.random.default_rng(seed).choice(n, size=size, replace=False)] = True
+    embedding = _fit(x[chosen], seed, perplexity, n_jobs, verbose, None)
+    sampled = np.asarray(embedding, dtype=np.float32)
+    out = np.empty((n, 2), np.float32)
+    out[chosen] = sampled
+    rest = np.flatnonzero(~chosen)
+    index = embedding.affinities.knn_index
+    for start in range(0, rest.size, PLACE_BLOCK_ROWS):
+        rows = rest[start:start + PLACE_BLOCK_ROWS]
+        neighbours, _ = index.query(x[rows], INIT_NEIGHBOURS)
+        out[rows] = np.median(sampled[neighbours], axis=1)
+    return _jittered(out, ~chosen, seed)
+
+
+def _place_new_rows(
+    x: NDArray[np.float32], previous: NDArray[np.floating], size: int, seed: int
+) -> NDArray[np.float32]:
+    """(N, 2): the first M rows where ``previous`` has them, each new row at the mean position of its
+    nearest old rows (a seeded sample of ``size`` old rows when there are more)."""
+    m = previous.shape[0]
+    old = np.arange(m)
+    if m > size:
+        old = np.sort(np.random.default_rng(seed).choice(m, size=size, replace=False))
+    init = _initial_from(previous[old], np.concatenate([x[old], x[m:]]))
+    out = np.empty((x.shape[0], 2), np.float32)
+    out[:m] = previous
+    out[m:] = init[old.size:]
+    return out
+
+
+def _fit(
+    x: NDArray[np.float32], seed: int, perplexity: float, n_jobs: int, verbose: bool, init: NDArray[np.float64] | None
+) -> Any:
+    """openTSNE's TSNEEmbedding of ``x`` ((N, d), N >= 4), from ``init`` (a continued map) or a fresh start."""
     from openTSNE import TSNE  # heavy, and no stubs
 
+    n = x.shape[0]
     # openTSNE needs 3 * perplexity < N for its neighbour graph.
     perp = float(min(perplexity, max(1.0, (n - 1) / 3.0)))
     tsne = TSNE(
@@ -93,11 +186,11 @@ def tsne_layout(
         # Euclidean distance between unit rows is a monotone function of cosine, and PCA
         # keeps Euclidean geometry (it would not keep cosine: it centres the data).
         metric="euclidean",
-        initialization=_initial_from(previous, x) if previous is not None else ("pca" if _spread(x) else "random"),
+        initialization=init if init is not None else ("pca" if _spread(x) else "random"),
         # Continuing from a converged map needs no early exaggeration: that phase exists to
         # untangle a random start, and here it would shuffle the map the user already knows
         # (measured on the demo set, 40 images added: 10-NN kept 0.88 without it, 0.72 with it).
-        early_exaggeration_iter=SCHEDULE.ee_iter if previous is None else 0,
+        early_exaggeration_iter=SCHEDULE.ee_iter if init is None else 0,
         n_iter=SCHEDULE.n_iter,
         neighbors="annoy" if n >= APPROX_KNN_MIN_N else "exact",
         knn_kwargs={"n_trees": SCHEDULE.n_trees} if n >= APPROX_KNN_MIN_N else None,
@@ -107,7 +200,15 @@ def tsne_layout(
         verbose=verbose,
     )
     with _quiet_openTSNE_init_warning():
-        return np.asarray(tsne.fit(x), dtype=np.float32)
+        return tsne.fit(x)
+
+
+def _jittered(xy: NDArray[np.float32], moved: NDArray[np.bool_], seed: int) -> NDArray[np.float32]:
+    """``xy`` with a tiny seeded jitter on the ``moved`` rows: rows placed from the same
+    neighbours must not sit on one point."""
+    spread = float(xy.std()) * INIT_JITTER or INIT_JITTER
+    xy[moved] += np.random.default_rng(seed).normal(scale=spread, size=(int(moved.sum()), 2)).astype(np.float32)
+    return xy
 
 
 def _spread(x: NDArray[np.float32]) -> bool:

@@ -24,7 +24,7 @@ from deepviz._version import __version__
 from deepviz.atomic import save_npy, save_npy_named
 from deepviz.core import grid as gridmod
 from deepviz.core.normalize import ZeroFeatureError, l2_normalize
-from deepviz.core.tsne import FFT_THRESHOLD, tsne_layout
+from deepviz.core.tsne import FFT_THRESHOLD, INIT_NEIGHBOURS, tsne_layout
 from deepviz.errors import DeepvizError, ProjectError, UsageError
 from deepviz.faults import checkpoint
 from deepviz.features.base import Extractor
@@ -51,7 +51,6 @@ __all__ = ["ARRAYS_DIR", "BuildReport", "DiskFull", "build"]
 ARRAYS_DIR = "arrays"  # where deepviz.from_arrays lays out the images, features and labels it was given
 # What a new project folder may hold before its first commit: the build's own files, and from_arrays' inputs.
 _OWN = frozenset({WORK_DIR, LOCK, HOLDER, ARRAYS_DIR})
-OPTIMAL_GRID_LIMIT = 2500  # exact assignment stays within seconds up to here (lapjv)
 # Imported default features start t-SNE beside decoding (see _EarlyLayout); bench_build turns it
 # off to time the sequential pipeline in the same process.
 EARLY_LAYOUT = True
@@ -546,7 +545,7 @@ def _layout_and_grid(
 
 
 def _same_map(old: ProjectSettings, new: ProjectSettings) -> bool:
-    return old.aspect == new.aspect and old.grid_method == new.grid_method
+    return old.aspect == new.aspect and old.grid_method == new.grid_method and old.layout_sample == new.layout_sample
 
 
 def _layout(plan: _Plan, work: Workspace, feats: np.ndarray, bar: Progress) -> np.ndarray:
@@ -557,11 +556,12 @@ def _layout(plan: _Plan, work: Workspace, feats: np.ndarray, bar: Progress) -> n
     if cached.exists():
         stored: np.ndarray = np.load(cached)
         return stored
-    bar.note(f"t-SNE layout of {n} images ({default_set}) ...")
+    sample, previous = plan.settings.layout_sample, _previous_layout(plan, n)
+    bar.note(_layout_note(n, default_set, sample, previous))
     # Threads only pay off for big sets; on small ones they were 20x slower here.
     jobs = (os.cpu_count() or 1) if n >= FFT_THRESHOLD else 1
     checkpoint("layout")
-    xy = tsne_layout(np.asarray(feats, dtype=np.float32), seed=seed, n_jobs=jobs, previous=_previous_layout(plan, n))
+    xy = tsne_layout(feats, seed=seed, n_jobs=jobs, previous=previous, sample_above=sample)
     save_npy(cached, xy)
     checkpoint("layout-cached")
     return xy
@@ -578,10 +578,21 @@ def _previous_layout(plan: _Plan, n: int) -> np.ndarray | None:
     return old[: previous.n_images].astype(np.float64)
 
 
+def _layout_note(n: int, default_set: str, sample: int, previous: np.ndarray | None) -> str:
+    """What the layout step is about to do, saying so when it takes the sampled route."""
+    if not sample or n <= sample:
+        return f"t-SNE layout of {n} images ({default_set}) ..."
+    if previous is not None:
+        return (f"layout of {n} images ({default_set}): the {len(previous)} already on the map stay where they are; each "
+                f"new one goes to the mean position of its {INIT_NEIGHBOURS} nearest old images (past --layout-sample {sample}) ...")
+    return (f"t-SNE layout of a random sample of {sample} of the {n} images ({default_set}); the other {n - sample} go to "
+            f"the median position of their {INIT_NEIGHBOURS} nearest sampled images (--layout-sample {sample}; 0 = t-SNE of all) ...")
+
+
 def _grid(xy: np.ndarray, n: int, aspect: float, method: str, seed: int, bar: Progress) -> tuple[GridInfo, np.ndarray]:
     """The grid's description and the (n, 2) int32 [row, col] cell of each image."""
     if method == "auto":
-        method = "optimal" if n <= OPTIMAL_GRID_LIMIT else "kdsplit"
+        method = gridmod.auto_method(n)
     shape = gridmod.grid_shape(n, aspect)
     bar.note(f"placing {n} images on a {shape[0]} x {shape[1]} grid ({method}) ...")
     cells = gridmod.gridify(xy, shape, method=method, seed=seed) if n else np.zeros((0, 2), np.int32)

@@ -4,7 +4,7 @@ A project stores one grid, of the aspect it was built with (``--aspect``, 1.5 by
 that grid never changes. A pane of another shape would show it as a band with empty space
 around it, so the page asks for a grid of its pane's aspect: the server lays the same t-SNE
 coordinates on a grid of that shape with the same method (the fast kd-split above
-``FAST_ABOVE`` images) and keeps it.
+``gridmod.KDSPLIT_AUTO_MAX`` images) and keeps it.
 
 * Aspects are snapped to ``ASPECTS``, steps of 2^(1/4) (19 %): at most ~9 % of the pane's
   longer side stays empty, and a pane being dragged asks for a handful of grids, not one
@@ -34,7 +34,6 @@ from deepviz.storage.project import Project
 # width / height of the grids served: 2^(k/4) for k = -8..8, from 1/4 (a tall pane) to 4.
 ASPECTS: tuple[float, ...] = tuple(round(2 ** (k / 4), 3) for k in range(-8, 9))
 SYNC_LIMIT = 10_000  # kdsplit: ~1 s at 10k points, ~11 s at 100k (bench_grid.py)
-FAST_ABOVE = 200_000  # kdsplit-fast: ~1-3 s at 1M points, kdsplit ~35 s
 KEEP = 4
 
 
@@ -66,7 +65,7 @@ class FittedGrids:
         self.folder = folder
         n = project.n
         stored = project.manifest.grid.method
-        self.method = "kdsplit-fast" if n > FAST_ABOVE else stored if stored in gridmod.METHODS else "kdsplit"
+        self.method = "kdsplit-fast" if n > gridmod.KDSPLIT_AUTO_MAX else stored if stored in gridmod.METHODS else "kdsplit"
         self.seed = project.manifest.settings.seed
         self._kept: OrderedDict[float, FittedGrid] = OrderedDict()
         self._running: set[float] = set()

@@ -579,3 +579,22 @@ def test_imported_features_are_laid_out_beside_decoding_into_the_same_map(tmp_pa
     monkeypatch.setattr(build_module, "EARLY_LAYOUT", False)
     deepviz.build(clean, tmp_path / "c-late", features=tmp_path / "clean.npy", progress=False)
     np.testing.assert_array_equal(deepviz.open_project(tmp_path / "c-early").layout, deepviz.open_project(tmp_path / "c-late").layout)
+
+
+def test_past_layout_sample_the_map_is_a_sampled_t_sne_and_the_build_says_so(
+    tmp_path: Path, colour_registry: ColourExtractor
+) -> None:
+    root = make_folder(tmp_path / "images", per_class=10, with_broken=False)
+    out = tmp_path / "proj"
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out), "-m", "colour", "--layout-sample", "20"])
+    assert result.exit_code == 0, result.output
+    assert "t-SNE layout of a random sample of 20 of the 30 images" in result.output
+    p = deepviz.open_project(out)
+    assert p.manifest.settings.layout_sample == 20 and np.isfinite(p.layout).all()
+    assert len(np.unique(p.layout, axis=0)) == 30
+    # Grown past it, the images already on the map stay exactly where they were.
+    before = np.array(p.layout)
+    write_image(root / "red" / "late.png", (205, 35, 35))
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(out)])
+    assert result.exit_code == 0 and "the 30 already on the map stay where they are" in result.output, result.output
+    np.testing.assert_array_equal(np.array(deepviz.open_project(out).layout)[:30], before)

@@ -71,3 +71,55 @@ def test_identical_rows_still_get_a_layout_without_a_warning() -> None:
     feats = np.tile(np.array([[0.6, 0.8, 0.0]], np.float32), (12, 1))
     xy = tsne_layout(feats, seed=0)
     assert xy.shape == (12, 2) and np.isfinite(xy).all()
+
+
+def test_pca_by_blocks_spans_the_same_axes_as_an_exact_pca() -> None:
+    from sklearn.decomposition import PCA
+
+    from deepviz.core.tsne import pca_by_blocks
+
+    rng = np.random.default_rng(4)
+    x = (rng.normal(size=(3000, 96)) * np.linspace(3, 0.1, 96)).astype(np.float16)  # distinct variances
+    ours = pca_by_blocks(x, 8, block_rows=700)  # blocks that do not divide N
+    exact = PCA(n_components=8, svd_solver="full").fit_transform(x.astype(np.float64))
+    assert ours.shape == (3000, 8) and ours.dtype == np.float32
+    # the same axes up to sign, and the sign rule holds (largest loading positive): deterministic
+    for j in range(8):
+        assert min(np.abs(ours[:, j] - exact[:, j]).max(), np.abs(ours[:, j] + exact[:, j]).max()) < 1e-3
+    np.testing.assert_array_equal(ours, pca_by_blocks(x, 8, block_rows=700))
+    # other blocks change only float rounding, never an axis's sign
+    np.testing.assert_allclose(ours, pca_by_blocks(x, 8, block_rows=3000), atol=1e-4)
+
+
+def test_reduce_dims_makes_no_float32_copy_past_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import deepviz.core.tsne as tsne
+
+    feats, _ = _unit_clusters(400, d=80)
+    monkeypatch.setattr(tsne, "PCA_COPY_MAX_BYTES", 1000)  # 400 x 80 x 4 bytes is past it
+    seen: list[object] = []
+    monkeypatch.setattr(tsne, "pca_by_blocks", lambda x, k: seen.append(x.dtype) or np.zeros((len(x), k), np.float32))
+    tsne.reduce_dims(feats.astype(np.float16))
+    assert seen == [np.dtype(np.float16)]  # handed the rows as they are, not a float32 copy
+
+
+@pytest.mark.slow
+def test_a_sampled_layout_places_the_rest_among_their_own_cluster() -> None:
+    feats, label = _unit_clusters(1600, k=4, seed=5)
+    xy = tsne_layout(feats, seed=1, sample_above=1200)
+    assert xy.shape == (1600, 2) and xy.dtype == np.float32 and np.isfinite(xy).all()
+    np.testing.assert_array_equal(xy, tsne_layout(feats, seed=1, sample_above=1200))
+    # every image's nearest map neighbours, placed or sampled, come from its own cluster
+    assert (label[_knn(xy, 5)] == label[:, None]).mean() > 0.95
+    assert len(np.unique(xy, axis=0)) == 1600  # placed rows never share a point
+
+
+@pytest.mark.slow
+def test_past_the_sample_size_new_rows_are_placed_and_old_ones_stay() -> None:
+    feats, label = _unit_clusters(500, k=4, seed=6)
+    old = tsne_layout(feats[:400], seed=2)
+    grown = tsne_layout(feats, seed=2, previous=old, sample_above=300)
+    np.testing.assert_array_equal(grown[:400], old)
+    # a new image lands among old images of its own cluster
+    d = ((grown[400:, None, :] - old[None, :, :]) ** 2).sum(axis=2)
+    nearest_old = np.argsort(d, axis=1)[:, :5]
+    assert (label[:400][nearest_old] == label[400:, None]).mean() > 0.95

@@ -1,6 +1,6 @@
 """Gridify: move every point of a 2-D layout into its own cell of a rows x cols grid.
 
-Public names: ``gridify`` and its ``METHODS``, ``grid_shape``, and the quality measures
+Public names: ``gridify`` and its ``METHODS`` (``auto_method`` picks one by size), ``grid_shape``, and the quality measures
 ``displacement`` and ``neighbourhood_preservation``. The modules, one concept each:
 
 ``assign``        ``gridify``: checks, normalisation, the method registry
@@ -19,8 +19,8 @@ the smallest y. An assignment ``cells`` is (N, 2) int [row, col], one distinct c
 """
 from __future__ import annotations
 
-from deepviz.core.grid.assign import METHODS, gridify
+from deepviz.core.grid.assign import KDSPLIT_AUTO_MAX, METHODS, auto_method, gridify
 from deepviz.core.grid.quality import displacement, neighbourhood_preservation
 from deepviz.core.grid.shape import grid_shape
 
-__all__ = ["METHODS", "displacement", "grid_shape", "gridify", "neighbourhood_preservation"]
+__all__ = ["KDSPLIT_AUTO_MAX", "METHODS", "auto_method", "displacement", "grid_shape", "gridify", "neighbourhood_preservation"]
