@@ -49,15 +49,19 @@ def knn_label_accuracy(points: np.ndarray, labels: np.ndarray, k: int = 10, samp
 NOISE = 1.6  # within-class spread: 10-NN label accuracy in feature space about 0.87
 
 
-def clustered_features(n: int, d: int = 1280, classes: int = 100, superclasses: int = 10, seed: int = 0
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def clustered_features(n: int, d: int = 1280, classes: int = 100, superclasses: int = 10, seed: int = 0,
+                       draws_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(n, d) float32 unit rows and (n,) int labels: classes nested in superclasses, overlapping like real
-    features do (the k-NN label accuracy in feature space is well below 1), with a low-rank structure."""
+    features do (the k-NN label accuracy in feature space is well below 1), with a low-rank structure.
+    ``seed`` fixes the classes; ``draws_seed`` (default: the same stream) the rows drawn from them, so
+    a big set can be written block by block from one set of classes."""
     rng = np.random.default_rng(seed)
     rank = 64  # the class structure lives in a subspace, as CNN features' does; the rest is noise
     basis = np.linalg.qr(rng.normal(size=(d, rank)))[0].T.astype(np.float32)  # (rank, d) orthonormal
     supers = rng.normal(size=(superclasses, rank)) * 1.0
     centres = supers[rng.integers(0, superclasses, classes)] + rng.normal(size=(classes, rank)) * 0.7
+    if draws_seed is not None:
+        rng = np.random.default_rng(draws_seed)
     labels = rng.integers(0, classes, n)
     out = np.empty((n, d), np.float32)
     for s in range(0, n, 8192):
