@@ -27,7 +27,7 @@ from deepviz.core.similarity import spearman
 from deepviz.errors import DeepvizError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import DecodeLimits, ImageRejected
-from deepviz.server import concepts_api, models
+from deepviz.server import concepts_api, models, retrieval_api
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.body_limit import BodyLimit
 from deepviz.server.docs import add_docs
@@ -622,6 +622,7 @@ def get_query_thumb(query: str, state: State) -> Response:
 # Added route by route (an included router is one opaque route, which the catch-all's 405 check cannot
 # see into), and before the catch-all below, which would take their paths.
 router.routes.extend(concepts_api.router.routes)
+router.routes.extend(retrieval_api.router.routes)
 router.routes.extend(figure_router.routes)
 
 
