@@ -202,4 +202,7 @@ function rankingSource(ref: QueryRef, featureSet: string | null): RankingSource 
 }
 
 /** JSON from the API, with the server's message on failure: for the components that own their own calls (conceptsApi.ts). */
-export { json as apiJson };
+/** The body of a binary answer as bytes (errors as for JSON). */
+const bytes = async (url: string): Promise<Uint8Array> => new Uint8Array(await (await request(url)).arrayBuffer());
+
+export { bytes as apiBytes, json as apiJson };

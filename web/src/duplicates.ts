@@ -1,6 +1,7 @@
 // Near-duplicates in the page: a panel listing the groups the server finds exactly at a chosen
-// threshold, with thumbnails, an export of the list as CSV, and a toggle that hides every
-// image of a group but its first from the map.
+// threshold, with thumbnails, an export of the list as CSV or JSON, the threshold drawn as a
+// line on every query's curve while the panel is open, and a toggle that hides every image of
+// a group but its first from the map.
 
 import type { Api } from "./api";
 import { conceptsApi, type DuplicateGroups } from "./conceptsApi";
@@ -17,6 +18,7 @@ export class DuplicatesPanel {
   private readonly threshold: HTMLInputElement;
   private readonly hide: HTMLInputElement;
   private readonly exportLink: HTMLAnchorElement;
+  private readonly exportJson: HTMLAnchorElement;
   private found: DuplicateGroups | null = null;
   private key = "";
   /** Ids hidden from the map: every image of a group but its first, while the toggle is on. */
@@ -28,6 +30,8 @@ export class DuplicatesPanel {
     /** The grid the map shows now (stored or fitted to the pane). */
     private readonly grid: () => Int32Array,
     private readonly redrawMap: () => void,
+    /** The threshold's line on the curves follows the panel: told when it opens, closes or moves. */
+    private readonly changed: () => void = () => undefined,
   ) {
     this.root = element("section", "eval-panel duplicates-panel");
     this.root.dataset.testid = "duplicates-panel";
@@ -43,7 +47,10 @@ export class DuplicatesPanel {
     this.threshold.step = "0.001";
     this.threshold.value = String(DEFAULT_THRESHOLD);
     this.threshold.dataset.testid = "duplicates-threshold";
-    this.threshold.addEventListener("change", () => this.render());
+    this.threshold.addEventListener("change", () => {
+      this.render();
+      this.changed();
+    });
     const hideLabel = document.createElement("label");
     this.hide = document.createElement("input");
     this.hide.type = "checkbox";
@@ -54,11 +61,15 @@ export class DuplicatesPanel {
     this.exportLink.textContent = "export CSV";
     this.exportLink.download = "duplicates.csv";
     this.exportLink.dataset.testid = "duplicates-export";
+    this.exportJson = element("a", "");
+    this.exportJson.textContent = "JSON";
+    this.exportJson.download = "duplicates.json";
+    this.exportJson.dataset.testid = "duplicates-export-json";
     const close = element("button", "eval-close");
     close.type = "button";
     close.textContent = "✕";
     close.addEventListener("click", () => this.toggle(false));
-    controls.append("similarity ≥ ", this.threshold, " ", hideLabel, " ", this.exportLink, close);
+    controls.append("similarity ≥ ", this.threshold, " ", hideLabel, " ", this.exportLink, " ", this.exportJson, close);
     head.append(title, controls);
     this.body = element("div", "eval-body");
     this.root.append(head, this.body);
@@ -74,6 +85,13 @@ export class DuplicatesPanel {
     this.root.hidden = !open;
     this.button.classList.toggle("on", open);
     if (open) this.render();
+    this.changed();
+  }
+
+  /** The threshold to mark on the curves: while the panel is open and the value is valid. */
+  get rule(): number | null {
+    const t = Number(this.threshold.value);
+    return !this.root.hidden && t >= 0.5 && t <= 1 ? t : null;
   }
 
   render(): void {
@@ -130,6 +148,8 @@ export class DuplicatesPanel {
     }
     const csv = ["group,id", ...d.groups.flatMap((g, i) => g.map((id) => `${i},${id}`))].join("\n");
     this.exportLink.href = `data:text/csv;charset=utf-8,${encodeURIComponent(csv + "\n")}`;
+    const json = { feature_set: d.feature_set, threshold: d.threshold, pairs: d.pairs, groups: d.groups };
+    this.exportJson.href = `data:application/json;charset=utf-8,${encodeURIComponent(JSON.stringify(json, null, 1) + "\n")}`;
     this.body.replaceChildren(line, list);
     this.applyHide();
   }
