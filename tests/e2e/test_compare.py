@@ -193,3 +193,27 @@ def test_duplicates_threshold_is_a_line_on_the_curves(page: Any, url: str) -> No
     assert int(np.count_nonzero(reddish)) > 100
     page.locator(".duplicates-panel .eval-close").click()
     expect(chart).not_to_have_attribute("data-rule", re.compile("."))
+
+
+def test_hiding_duplicates_takes_them_out_of_the_rankings(page: Any, url: str) -> None:
+    groups = json.loads(get(f"{url}api/duplicates?threshold=0.999&features=colour"))["groups"]
+    hidden = {i for g in groups for i in sorted(g)[1:]}
+    assert hidden, "the fixture has near-duplicates at 0.999"
+    query = next(i for i in range(18) if i not in hidden)
+    page.mouse.click(*cell_centre(page, url, query))
+    row = page.get_by_test_id("query-row").first
+    caption = row.get_by_test_id("strip-caption")
+    expect(caption).to_contain_text("of 18")
+    page.get_by_test_id("duplicates-open").click()
+    page.get_by_test_id("duplicates-threshold").fill("0.999")
+    page.get_by_test_id("duplicates-threshold").dispatch_event("change")
+    expect(page.get_by_test_id("duplicate-group")).to_have_count(len(groups))
+    page.get_by_test_id("duplicates-hide").check()
+    expect(caption).to_contain_text(f"of {18 - len(hidden)}")
+    body = get(f"{url}api/rank/{query}?features=colour&hide_duplicates=0.999")
+    kept = np.frombuffer(body[: 4 * (18 - len(hidden))], "<i4").tolist()
+    strip = [int(i.get_attribute("data-id")) for i in row.get_by_test_id("strip-image").all()]
+    assert strip == kept[: len(strip)] and not hidden & set(strip)
+    shot(page, "duplicates-hidden")
+    page.get_by_test_id("duplicates-hide").uncheck()
+    expect(caption).to_contain_text("of 18")

@@ -93,3 +93,39 @@ def test_expansion_errors(client: TestClient) -> None:
     assert client.post("/api/queries/expand", params={"image": 0, "features": "nope"}).status_code == 404
     other = client.post("/api/queries/expand", params={"image": 0, "features": "corner"}).json()["query"]
     assert client.get(f"/api/rank/upload/{other}", params={"features": "colour"}).status_code == 409
+
+
+def test_rankings_can_leave_near_duplicates_out(client: TestClient, project_root: Path) -> None:
+    threshold = 0.999
+    x = np.asarray(deepviz.open_project(project_root).features("colour"), dtype=np.float32)
+    groups = client.get("/api/duplicates", params={"threshold": threshold, "features": "colour"}).json()["groups"]
+    assert groups, "the fixture should have near-duplicates at this threshold"
+    hidden = sorted(i for g in groups for i in sorted(g)[1:])
+    query = next(i for i in range(N) if i not in hidden)
+    params = {"features": "colour", "hide_duplicates": threshold}
+    full = client.get(f"/api/rank/{query}", params={"features": "colour"})
+    got = client.get(f"/api/rank/{query}", params=params)
+    n = N - len(hidden)
+    assert got.headers["X-Total"] == str(n)
+    order_full = np.frombuffer(full.content[: 4 * N], "<i4")
+    order = np.frombuffer(got.content[: 4 * n], "<i4")
+    assert order.tolist() == [i for i in order_full.tolist() if i not in hidden]  # the others keep their order
+    sims = np.frombuffer(got.content[4 * n :], "<f4")
+    np.testing.assert_allclose(sims, (x[order].astype(np.float64) @ x[query]), atol=1e-5)
+    curve = client.get("/api/ranking/curve", params={"q": query, "width": 30, **params})
+    assert curve.headers["X-Total"] == str(n)
+    at = client.get("/api/ranking/at", params={"q": query, "ranks": f"0-{n - 1}", **params}).content
+    assert np.frombuffer(at[: 4 * n], "<i4").tolist() == order.tolist()
+    of = client.get("/api/ranking/of", params={"q": query, "ids": f"{hidden[0]},{order[2]}", **params}).content
+    ranks, of_sims = np.frombuffer(of[:8], "<i4"), np.frombuffer(of[8:], "<f4")
+    assert ranks.tolist() == [-1, 2] and np.isnan(of_sims[0]) and of_sims[1] == sims[2]
+    from scipy.stats import spearmanr
+
+    other = int(order[1])
+    rho = client.get("/api/ranking/spearman", params={"a": query, "b": other, **params}).json()
+    order_b = np.frombuffer(client.get(f"/api/rank/{other}", params=params).content[: 4 * n], "<i4")
+    rank_a, rank_b = np.empty(N), np.empty(N)
+    rank_a[order], rank_b[order_b] = np.arange(n), np.arange(n)
+    kept = np.sort(order)
+    assert rho["n"] == n and rho["rho"] == pytest.approx(spearmanr(rank_a[kept], rank_b[kept]).statistic, abs=1e-12)
+    assert client.get(f"/api/rank/{query}", params={"hide_duplicates": 0.2}).status_code == 422

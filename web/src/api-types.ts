@@ -2027,6 +2027,8 @@ export interface operations {
                 features?: string | null;
                 start?: number;
                 stop?: number | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path: {
@@ -2089,6 +2091,8 @@ export interface operations {
                 features?: string | null;
                 start?: number;
                 stop?: number | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path: {
@@ -2144,6 +2148,8 @@ export interface operations {
                 /** @description ranks and ranges, e.g. 0-63,1000; at most 1024 */
                 ranks: string;
                 features?: string | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path?: never;
@@ -2151,7 +2157,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. */
+            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. With hide_duplicates, an id left out has rank -1 and similarity NaN. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2207,6 +2213,8 @@ export interface operations {
                 width: number;
                 log?: boolean;
                 features?: string | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path?: never;
@@ -2269,6 +2277,8 @@ export interface operations {
                 /** @description image ids and ranges, e.g. 7,3,10-12; at most 1024 */
                 ids: string;
                 features?: string | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path?: never;
@@ -2276,7 +2286,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. */
+            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. With hide_duplicates, an id left out has rank -1 and similarity NaN. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2331,6 +2341,8 @@ export interface operations {
                 /** @description the query: an image id (12), or upload:KEY for an uploaded image */
                 b: string;
                 features?: string | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path?: never;

@@ -250,8 +250,10 @@ function drawRule(ctx: CanvasRenderingContext2D, rule: { sim: number; label: str
   ctx.fillStyle = "#b00020";
   ctx.font = "10px sans-serif";
   ctx.textAlign = "right";
-  ctx.textBaseline = "bottom";
-  ctx.fillText(rule.label, pw - 2, at - 1);
+  // Above the line, or below it when the line is at the top of the plot (near-duplicates usually are).
+  const below = at < 12;
+  ctx.textBaseline = below ? "top" : "bottom";
+  ctx.fillText(rule.label, pw - 2, below ? at + 2 : at - 1);
 }
 
 /** 0, 1, 10, 100, 1k, 10k, … */

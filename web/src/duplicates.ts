@@ -1,12 +1,14 @@
 // Near-duplicates in the page: a panel listing the groups the server finds exactly at a chosen
 // threshold, with thumbnails, an export of the list as CSV or JSON, the threshold drawn as a
 // line on every query's curve while the panel is open, and a toggle that hides every image of
-// a group but its first from the map.
+// a group but its first from the map and from the rankings (the server leaves them out when
+// asked with hide_duplicates, so ranks then count the images kept).
 
 import type { Api } from "./api";
 import { conceptsApi, type DuplicateGroups } from "./conceptsApi";
 import { element } from "./dom";
 import type { Viewport } from "./mapDraw";
+import type { HiddenDuplicates } from "./rankings";
 
 const THUMB_PX = 32;
 const DEFAULT_THRESHOLD = 0.99;
@@ -20,6 +22,8 @@ export class DuplicatesPanel {
   private readonly exportLink: HTMLAnchorElement;
   private readonly exportJson: HTMLAnchorElement;
   private found: DuplicateGroups | null = null;
+  /** The key (feature set, threshold) `found` was asked with. */
+  private foundKey = "";
   private key = "";
   /** Ids hidden from the map: every image of a group but its first, while the toggle is on. */
   private hidden: number[] = [];
@@ -56,7 +60,8 @@ export class DuplicatesPanel {
     this.hide.type = "checkbox";
     this.hide.dataset.testid = "duplicates-hide";
     this.hide.addEventListener("change", () => this.applyHide());
-    hideLabel.append(this.hide, " hide from the map");
+    hideLabel.append(this.hide, " hide from the map and rankings");
+    hideLabel.title = "of each group, keep the first image (lowest id): the others leave the map and every ranking";
     this.exportLink = element("a", "");
     this.exportLink.textContent = "export CSV";
     this.exportLink.download = "duplicates.csv";
@@ -105,13 +110,23 @@ export class DuplicatesPanel {
     this.body.textContent = "comparing every pair of images…";
     conceptsApi.duplicates(featureSet, t).then(
       (d) => {
-        if (this.key === key) this.show(d);
+        if (this.key !== key) return;
+        this.foundKey = key;
+        this.show(d);
       },
       (err: unknown) => {
         this.key = "";
         this.body.textContent = err instanceof Error ? err.message : String(err);
       },
     );
+  }
+
+  /** What the rankings leave out while the toggle is on: the groups found for the feature set in use, else null. */
+  get hiding(): HiddenDuplicates | null {
+    const t = Number(this.threshold.value);
+    const current = `${this.featureSet() ?? ""}|${t}`;
+    if (!this.hide.checked || !this.found || this.foundKey !== current) return null;
+    return { threshold: this.found.threshold, count: this.hidden.length };
   }
 
   /** Draws the hidden images as empty cells (a map layer). */
@@ -157,5 +172,6 @@ export class DuplicatesPanel {
   private applyHide(): void {
     this.hidden = this.hide.checked && this.found ? this.found.groups.flatMap((g) => g.slice(1)) : [];
     this.redrawMap();
+    this.changed();
   }
 }

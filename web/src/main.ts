@@ -80,7 +80,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   map.addLayer((ctx, vp) => rankDiff.draw(ctx, vp));
   map.root.append(rankDiff.legend);
   const compareRows = new CompareRows(store, project.feature_sets, api, project.n, (m) => errors.show(m), () => render(), (codes, a, b, q) => rankDiff.show(codes, a, b, q));
-  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, labels, map, pane, features, errors, () => render(), () => compareRows.cell.value);
+  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, labels, map, pane, features, rankings, errors, () => render(), () => compareRows.cell.value);
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
@@ -122,6 +122,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
 
   const render = (): void => {
     rankings.setFeatures(features.cell.value);
+    rankings.setHidden(duplicates.hiding);
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
     for (const c of [toolbar, splitter, settings, features, pane, concepts, evalTable, duplicates]) c.render();
     text.render(features.current);
@@ -157,6 +158,7 @@ function conceptParts(
   map: MapView,
   pane: QueryPane,
   features: FeaturePicker,
+  rankings: Rankings,
   errors: ErrorBox,
   render: () => void,
   compareWith: () => string | null,
@@ -164,7 +166,7 @@ function conceptParts(
   const api = createApi(project);
   const activeRanks = async (lo: number, hi: number): Promise<Int32Array | null> => {
     const q = pane.cell.value.queries[pane.cell.value.active];
-    return q ? (await api.rankingSource(q.ref, features.cell.value).window(lo, hi)).ids : null;
+    return q ? (await api.rankingSource(q.ref, features.cell.value, rankings.hiding).window(lo, hi)).ids : null;
   };
   const duplicates = new DuplicatesPanel(api, () => features.cell.value, () => map.grid, () => map.redraw(), render);
   const evalTable = new EvalTable(

@@ -203,7 +203,7 @@ export class QueryRow {
   setHover(id: number): void {
     const balls: Parameters<CurveChart["setBalls"]>[0] = [];
     const add = (r: RankedQuery | null, style: QueryStyle, slot: number): void => {
-      const at = r && id >= 0 && id < r.n ? r.rankOf(id) : null; // null until the server answers
+      const at = r && id >= 0 && id < r.ids ? r.rankOf(id) : null; // null until the server answers
       if (at) balls.push({ rank: at.rank, sim: at.sim, style, slot });
     };
     add(this.ranking, queryStyle(this.query.slot), this.query.slot);
