@@ -166,9 +166,9 @@ def test_per_class_table_compares_the_two_sets(page: Any, url: str) -> None:
 def test_expanded_query_curve_on_the_same_row(page: Any, url: str) -> None:
     page.mouse.click(*cell_centre(page, url, QUERY))
     row = page.get_by_test_id("query-row").first
-    page.get_by_test_id("qe-k").fill("3")
-    page.get_by_test_id("qe-k").dispatch_event("change")
-    page.get_by_test_id("qe-toggle").check()
+    row.get_by_test_id("qe-k").fill("3")
+    row.get_by_test_id("qe-k").dispatch_event("change")
+    row.get_by_test_id("qe-toggle").check()
     expect(row.get_by_test_id("row-legend")).to_contain_text("expanded with its top 3")
     key = json.loads(get(f"{url}api/queries/expand?image={QUERY}&k=3&features=colour", method="POST"))["query"]
     image, ranks = hover_balls(page, row)

@@ -59,7 +59,7 @@ export class CompareRows {
       ["", "none"],
       ...featureSets.map((f): [string, string] => [f, f]),
     ]);
-    const toggle = checkbox("map: rank difference", "compare-map", "colour the map by how differently the two feature sets rank each image for the active query");
+    const toggle = checkbox("Δ rank map", "compare-map", "colour the map by how differently the two feature sets rank each image for the active query");
     this.mapToggle = toggle.input;
     this.mapToggle.addEventListener("change", changed);
     this.root = element("span", "compare-tools");

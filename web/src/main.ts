@@ -99,7 +99,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
       },
     );
   });
-  pane.addTools(upload.root, text.root, settings.root, features.root, compareRows.root, expansion.root);
+  pane.addTools(upload.root, text.root, settings.root, features.root, compareRows.root);
   const figure = (format: "svg" | "png"): { url: string; note?: string } | { error: string } => {
     const queries = pane.cell.value.queries;
     const images = queries.flatMap((q) => (q.ref.kind === "image" ? [{ id: q.ref.id, w: q.window }] : []));

@@ -1,7 +1,8 @@
 // Average query expansion on each row (the paper's suggestion): the query averaged with its top
 // k, made unit length again and ranked by the server (POST /api/queries/expand), drawn as a
-// second curve on the same row so the two rankings can be compared where they differ. The
-// toolbar holds the switch and k; image queries only (an upload has no stored row to expand).
+// second curve on the same row so the two rankings can be compared where they differ. Each
+// row has its own switch and k under its query image; image queries only (an upload has no
+// stored row to expand).
 
 import type { Api } from "./api";
 import type { QueryStyle } from "./colors";
@@ -16,11 +17,16 @@ export const EXPANDED_STYLE: QueryStyle = { colour: "#000000", dash: [1.5, 2.5] 
 const DEFAULT_K = 10;
 const MAX_K = 1000;
 
+/** A row's switch and k, under its query image. */
+interface RowControl {
+  el: HTMLDivElement;
+  toggle: HTMLInputElement;
+  k: HTMLInputElement;
+}
+
 export class QueryExpansion {
-  readonly root: HTMLSpanElement;
-  private readonly toggle: HTMLInputElement;
-  private readonly kInput: HTMLInputElement;
   private readonly expanded: Rankings;
+  private readonly controls = new WeakMap<QueryRow, RowControl>();
   /** Server keys of the expanded queries, by `${image}|${feature set}|${k}` (null: asked, not answered). */
   private readonly keys = new Map<string, string | null>();
 
@@ -30,43 +36,49 @@ export class QueryExpansion {
     private readonly changed: () => void,
     private readonly onError: (message: string) => void,
   ) {
-    const box = checkbox("expand", "qe-toggle", "average each query with its top k, re-rank, and draw the new curve on the same row (query expansion)");
-    this.toggle = box.input;
-    this.toggle.addEventListener("change", changed);
-    this.kInput = document.createElement("input");
-    this.kInput.type = "number";
-    this.kInput.min = "1";
-    this.kInput.max = String(MAX_K);
-    this.kInput.value = String(DEFAULT_K);
-    this.kInput.className = "qe-k";
-    this.kInput.dataset.testid = "qe-k";
-    this.kInput.title = "how many of the query's nearest images are averaged in";
-    this.kInput.addEventListener("change", changed);
-    this.root = element("span", "qe-tools");
-    this.root.append(box.label, " k ", this.kInput);
     this.expanded = new Rankings(api, null, n);
     this.expanded.onChange(changed);
   }
 
-  /** k as typed, or null while it is not a whole number in 1..MAX_K. */
-  get k(): number | null {
-    const k = Number(this.kInput.value);
-    return Number.isInteger(k) && k >= 1 && k <= MAX_K ? k : null;
-  }
-
   update(rows: readonly QueryRow[], current: string): void {
-    const k = this.k;
-    const on = this.toggle.checked && k !== null;
     this.expanded.setFeatures(current);
     const refs: QueryRef[] = [];
     for (const row of rows) {
       const ref = row.query.ref;
-      const key = on && ref.kind === "image" ? this.keyOf(ref.id, current, k) : null;
+      const control = this.control(row);
+      control.el.hidden = ref.kind !== "image";
+      const k = validK(control.k.value);
+      const key = control.toggle.checked && k !== null && ref.kind === "image" ? this.keyOf(ref.id, current, k) : null;
       if (key) refs.push({ kind: "upload", key });
       const ranking = key ? this.expanded.ready({ kind: "upload", key }) : null;
       row.setExtra("expand", ranking ? { ranking, style: EXPANDED_STYLE, label: `expanded with its top ${k ?? ""}`, mainLabel: current } : null);
     }
     this.expanded.retain(refs);
+  }
+
+  /** The row's switch and k (made on first use, under the query image). */
+  private control(row: QueryRow): RowControl {
+    const have = this.controls.get(row);
+    if (have && have.el.isConnected) return have;
+    const box = checkbox("expand", "qe-toggle", "average this query with its top k, re-rank, and draw the new curve on this row (query expansion)");
+    const k = document.createElement("input");
+    k.type = "number";
+    k.min = "1";
+    k.max = String(MAX_K);
+    k.value = String(DEFAULT_K);
+    k.className = "qe-k";
+    k.dataset.testid = "qe-k";
+    k.title = "how many of the query's nearest other images are averaged in";
+    for (const input of [box.input, k]) {
+      input.addEventListener("change", this.changed);
+      input.addEventListener("pointerdown", (e) => e.stopPropagation()); // not a click that activates the row
+    }
+    const el = element("div", "qe-control");
+    el.append(box.label, " k ", k);
+    (row.root.querySelector(".query-head") ?? row.root).append(el);
+    const made = { el, toggle: box.input, k };
+    this.controls.set(row, made);
+    return made;
   }
 
   /** The server's key of image `id` expanded with its top `k` in `featureSet`; asked for once, null until it arrives. */
@@ -84,4 +96,10 @@ export class QueryExpansion {
     );
     return null;
   }
+}
+
+/** k as typed, or null while it is not a whole number in 1..MAX_K. */
+function validK(text: string): number | null {
+  const k = Number(text);
+  return Number.isInteger(k) && k >= 1 && k <= MAX_K ? k : null;
 }
