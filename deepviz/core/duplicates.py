@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from deepviz.core.evaluation import similarity_blocks
 from deepviz.core.similarity import Features
 
-__all__ = ["DuplicatePairs", "duplicate_groups", "near_duplicate_pairs"]
+__all__ = ["DuplicatePairs", "duplicate_groups", "near_duplicate_pairs", "redundant_members"]
 
 DEFAULT_BLOCK_BYTES = 128 << 20
 
@@ -67,3 +67,11 @@ def duplicate_groups(pairs: DuplicatePairs, n: int) -> list[list[int]]:
     for i in involved.tolist():
         groups.setdefault(int(component[i]), []).append(i)
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+
+def redundant_members(groups: list[list[int]], n: int) -> NDArray[np.bool_]:
+    """(N,) bool: True for every image of a group but its first (lowest id), the ones hidden to keep one of each."""
+    mask = np.zeros(n, dtype=bool)
+    for g in groups:
+        mask[sorted(g)[1:]] = True
+    return mask

@@ -27,7 +27,7 @@ from deepviz.core.similarity import spearman
 from deepviz.errors import DeepvizError
 from deepviz.features.base import Extractor
 from deepviz.images.decode import DecodeLimits, ImageRejected
-from deepviz.server import concepts_api, models
+from deepviz.server import concepts_api, models, retrieval_api
 from deepviz.server.batch import MAX_IDS, BadIdList, encode_batch, parse_ids
 from deepviz.server.body_limit import BodyLimit
 from deepviz.server.docs import add_docs
@@ -421,9 +421,25 @@ def get_thumb(size: int, image_id: int, state: State, request: Request, v: str |
     return Response(state.project.thumbnails.get(image_id, size), media_type=JPEG, headers=headers)
 
 
+HideDuplicates = Annotated[
+    float | None,
+    Query(
+        ge=0.5,
+        le=1.0,
+        description="Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, "
+        "every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many.",
+    ),
+]
+
+
 @router.get("/rank/upload/{query}", response_class=Response, responses={**_binary(RANKING_DOC), **_errors(400, 404, 409)})
 def rank_upload(
-    query: str, state: State, features: str | None = None, start: int = 0, stop: int | None = None
+    query: str,
+    state: State,
+    features: str | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    hide_duplicates: HideDuplicates = None,
 ) -> Response:
     upload = _upload(state, query)
     name = _feature_set(state, features)
@@ -433,16 +449,22 @@ def rank_upload(
             f"query {query} was embedded in feature set {upload.feature_set!r}; upload the image again "
             f"with ?features={name} to rank it in {name!r}",
         )
-    return _ranking_response(state.rankings.for_vector(name, upload.key, upload.vector), start, stop)
+    ranking = state.rankings.for_vector(name, upload.key, upload.vector)
+    return _ranking_response(_hiding(state, name, upload.key, ranking, hide_duplicates), start, stop)
 
 
 @router.get("/rank/{image_id}", response_class=Response, responses={**_binary(RANKING_DOC), **_errors(400, 404)})
 def rank_image(
-    image_id: int, state: State, features: str | None = None, start: int = 0, stop: int | None = None
+    image_id: int,
+    state: State,
+    features: str | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    hide_duplicates: HideDuplicates = None,
 ) -> Response:
     _check_id(state, image_id)
     name = _feature_set(state, features)
-    return _ranking_response(state.rankings.for_image(name, image_id), start, stop)
+    return _ranking_response(_hiding(state, name, image_id, state.rankings.for_image(name, image_id), hide_duplicates), start, stop)
 
 
 QUERY_REF = "the query: an image id (12), or upload:KEY for an uploaded image"
@@ -453,12 +475,14 @@ CURVE_DOC = (
 )
 PICKED_DOC = (
     "X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for "
-    "/ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked."
+    "/ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. "
+    "With hide_duplicates, an id left out has rank -1 and similarity NaN."
 )
 
 
-def _ranking_of(state: ServerState, ref: str, features: str | None) -> Ranking:
-    """The ranking of query ``ref`` (an image id, or upload:KEY) in feature set ``features``."""
+def _ranking_of(state: ServerState, ref: str, features: str | None, hide: float | None = None) -> Ranking:
+    """The ranking of query ``ref`` (an image id, or upload:KEY) in feature set ``features``, near-duplicates
+    at similarity ``hide`` left out when it is given."""
     name = _feature_set(state, features)
     if ref.startswith("upload:"):
         upload = _upload(state, ref.removeprefix("upload:"))
@@ -466,11 +490,15 @@ def _ranking_of(state: ServerState, ref: str, features: str | None) -> Ranking:
             raise HTTPException(
                 409, f"query {ref} was embedded in feature set {upload.feature_set!r}; upload it again with ?features={name}"
             )
-        return state.rankings.for_vector(name, upload.key, upload.vector)
+        return _hiding(state, name, upload.key, state.rankings.for_vector(name, upload.key, upload.vector), hide)
     if not (ref.isascii() and ref.isdigit()):
         raise HTTPException(400, f"cannot read query {ref!r}; send an image id like q=12, or q=upload:KEY")
     _check_id(state, int(ref))
-    return state.rankings.for_image(name, int(ref))
+    return _hiding(state, name, int(ref), state.rankings.for_image(name, int(ref)), hide)
+
+
+def _hiding(state: ServerState, feature_set: str, key: int | str, ranking: Ranking, hide: float | None) -> Ranking:
+    return ranking if hide is None else state.rankings.hiding_duplicates(feature_set, key, ranking, hide)
 
 
 def _picked(ints: np.ndarray, sims: np.ndarray) -> Response:
@@ -495,8 +523,9 @@ def ranking_curve(
     width: Annotated[int, Query(ge=1, le=16384, description="the plot's width in px")],
     log: bool = False,
     features: str | None = None,
+    hide_duplicates: HideDuplicates = None,
 ) -> Response:
-    ranking = _ranking_of(state, q, features)
+    ranking = _ranking_of(state, q, features, hide_duplicates)
     env = envelope(ranking.sims, width, log)
     body = np.ascontiguousarray(env.x, dtype="<f4").tobytes() + np.ascontiguousarray(env.sims, dtype="<f4").tobytes()
     return Response(body, media_type=BINARY, headers={"X-Count": str(len(env.x)), "X-Total": str(len(ranking.order))})
@@ -508,8 +537,9 @@ def ranking_at(
     q: Annotated[str, Query(description=QUERY_REF)],
     ranks: Annotated[str, Query(description=f"ranks and ranges, e.g. 0-63,1000; at most {MAX_IDS}")],
     features: str | None = None,
+    hide_duplicates: HideDuplicates = None,
 ) -> Response:
-    ranking = _ranking_of(state, q, features)
+    ranking = _ranking_of(state, q, features, hide_duplicates)
     at = _parse(ranks, "ranks", len(ranking.order))
     return _picked(ranking.order[at], ranking.sims[at])
 
@@ -520,10 +550,12 @@ def ranking_of(
     q: Annotated[str, Query(description=QUERY_REF)],
     ids: Annotated[str, Query(description=f"image ids and ranges, e.g. 7,3,10-12; at most {MAX_IDS}")],
     features: str | None = None,
+    hide_duplicates: HideDuplicates = None,
 ) -> Response:
-    ranking = _ranking_of(state, q, features)
-    where = ranking.ranks[_parse(ids, "ids", len(ranking.order))]
-    return _picked(where, ranking.sims[where])
+    ranking = _ranking_of(state, q, features, hide_duplicates)
+    where = ranking.ranks[_parse(ids, "ids", ranking.id_count)]
+    kept = where >= 0  # an id left out (hide_duplicates) has rank -1 and no similarity
+    return _picked(where, np.where(kept, ranking.sims[np.where(kept, where, 0)], np.float32(np.nan)))
 
 
 @router.get("/ranking/spearman", response_model=models.RankCorrelation, responses=_errors(400, 404, 409))
@@ -532,9 +564,11 @@ def ranking_spearman(
     a: Annotated[str, Query(description=QUERY_REF)],
     b: Annotated[str, Query(description=QUERY_REF)],
     features: str | None = None,
+    hide_duplicates: HideDuplicates = None,
 ) -> models.RankCorrelation:
-    ra, rb = _ranking_of(state, a, features), _ranking_of(state, b, features)
-    return models.RankCorrelation(rho=spearman(ra.ranks, rb.ranks), n=len(ra.order))
+    ra, rb = _ranking_of(state, a, features, hide_duplicates), _ranking_of(state, b, features, hide_duplicates)
+    kept = ra.ranks >= 0  # the same ids are left out of both
+    return models.RankCorrelation(rho=spearman(ra.ranks[kept], rb.ranks[kept]), n=len(ra.order))
 
 
 @router.post("/queries/upload", response_model=models.UploadedQuery, responses=_errors(400, 404, 409, 413, 415, 503))
@@ -622,6 +656,7 @@ def get_query_thumb(query: str, state: State) -> Response:
 # Added route by route (an included router is one opaque route, which the catch-all's 405 check cannot
 # see into), and before the catch-all below, which would take their paths.
 router.routes.extend(concepts_api.router.routes)
+router.routes.extend(retrieval_api.router.routes)
 router.routes.extend(figure_router.routes)
 
 

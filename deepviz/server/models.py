@@ -196,3 +196,13 @@ class DuplicateGroups(BaseModel):
     threshold: float
     pairs: int = Field(description="Pairs of images at or above the threshold")
     groups: list[list[int]] = Field(description="Image ids of each group, ascending; largest group first")
+
+
+class ExpandedQuery(BaseModel):
+    """An image's query averaged with its top k (average query expansion), held like an upload."""
+
+    query: str = Field(description="Opaque key of the new query: rank it as upload:KEY (e.g. /api/ranking/curve?q=upload:KEY)")
+    feature_set: str
+    image: int = Field(description="The image whose query was expanded")
+    k: int = Field(description="How many of its nearest other images were averaged in")
+    neighbours: list[int] = Field(description="Those images' ids, nearest first")

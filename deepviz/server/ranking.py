@@ -9,6 +9,7 @@ from functools import cached_property
 
 import numpy as np
 
+from deepviz.core.duplicates import duplicate_groups, near_duplicate_pairs, redundant_members
 from deepviz.core.similarity import has_fast_kernel, rank, ranks_of, to_float32
 from deepviz.storage.project import Project
 
@@ -29,16 +30,31 @@ class Ranking:
 
     order: np.ndarray
     sims: np.ndarray
+    ids: int = -1
+    """How many ids the project has: ``len(order)`` (given as -1) unless some are left out (:meth:`without`)."""
+
+    @property
+    def id_count(self) -> int:
+        return len(self.order) if self.ids < 0 else self.ids
 
     @property
     def nbytes(self) -> int:
         """Bytes held, counting the rank of each id that :attr:`ranks` may add."""
-        return int(self.order.nbytes + self.sims.nbytes + 4 * len(self.order))
+        return int(self.order.nbytes + self.sims.nbytes + 4 * self.id_count)
 
     @cached_property
     def ranks(self) -> np.ndarray:
-        """(N,) int32 rank of each id (made on first use: hovers and rank correlations need it)."""
-        return ranks_of(self.order)
+        """(N,) int32 rank of each id, -1 for an id left out (made on first use: hovers and rank correlations need it)."""
+        if self.id_count == len(self.order):
+            return ranks_of(self.order)
+        ranks = np.full(self.id_count, -1, dtype=np.int32)
+        ranks[self.order] = np.arange(len(self.order), dtype=np.int32)
+        return ranks
+
+    def without(self, left_out: np.ndarray) -> Ranking:
+        """This ranking with the ids where ``left_out`` (N,) bool is True removed (the others keep their order)."""
+        keep = ~left_out[self.order]
+        return Ranking(self.order[keep], self.sims[keep], self.id_count)
 
     def to_bytes(self, start: int = 0, stop: int | None = None) -> bytes:
         """Ids ``order[start:stop]`` as little-endian int32, then their similarities as little-endian float32."""
@@ -68,6 +84,7 @@ class Rankings:
         self._copied_bytes = 0
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
+        self._hidden: dict[tuple[str, float], np.ndarray] = {}
 
     def matrix(self, feature_set: str) -> np.ndarray:
         """(N, D) features of ``feature_set``: a float32 copy in RAM if the budget allows, else the float16 map."""
@@ -122,6 +139,31 @@ class Rankings:
     def for_vector(self, feature_set: str, key: str, query: np.ndarray) -> Ranking:
         """The ranking for an outside query ``key`` whose (D,) float32 unit vector is ``query``."""
         return self._get(feature_set, key, lambda: query)
+
+    def hidden_duplicates(self, feature_set: str, threshold: float) -> np.ndarray:
+        """(N,) bool: the near-duplicates hidden at ``threshold`` (all of each group but its first), found once
+        per feature set and threshold (one pass over the similarity matrix) and kept."""
+        key = (feature_set, threshold)
+        with self._load_lock:
+            have = self._hidden.get(key)
+        if have is not None:
+            return have
+        pairs = near_duplicate_pairs(self.matrix(feature_set), threshold)
+        mask = redundant_members(duplicate_groups(pairs, self.project.n), self.project.n)
+        with self._load_lock:
+            return self._hidden.setdefault(key, mask)
+
+    def hiding_duplicates(self, feature_set: str, key: int | str, ranking: Ranking, threshold: float) -> Ranking:
+        """``ranking`` (of query ``key``) without the near-duplicates hidden at ``threshold``, kept like a ranking."""
+        cache_key = (feature_set, f"{key}|hide:{threshold!r}")
+        with self._lock:
+            hit = self._cache.get(cache_key)
+            if hit is not None:
+                self._cache.move_to_end(cache_key)
+                return hit
+        filtered = ranking.without(self.hidden_duplicates(feature_set, threshold))
+        self._remember(cache_key, filtered)
+        return filtered
 
     def _get(self, feature_set: str, key: int | str, vector: Callable[[], np.ndarray]) -> Ranking:
         cache_key = (feature_set, key)

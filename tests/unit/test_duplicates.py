@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepviz.core.duplicates import duplicate_groups, near_duplicate_pairs
+from deepviz.core.duplicates import duplicate_groups, near_duplicate_pairs, redundant_members
 
 
 def features(n: int, d: int, seed: int) -> np.ndarray:
@@ -35,3 +35,9 @@ def test_groups_join_chains() -> None:
     groups = duplicate_groups(near_duplicate_pairs(x, 0.99), 60)
     assert [20, 21, 22] in groups and [3, 10] in groups and [30, 31] in groups
     assert duplicate_groups(near_duplicate_pairs(x, 1.01), 60) == []
+
+
+def test_redundant_members_keep_the_first_of_each_group() -> None:
+    mask = redundant_members([[20, 21, 22], [10, 3]], 25)
+    assert np.flatnonzero(mask).tolist() == [10, 21, 22]
+    assert not redundant_members([], 4).any()

@@ -45,6 +45,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/compare/rank-difference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rank Difference
+         * @description How differently feature sets ``a`` and ``b`` rank each image for query ``image``: one byte per image
+         *     (a signed log ratio of ranks), so a million images cost 1 MB.
+         */
+        get: operations["rank_difference_api_compare_rank_difference_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/concepts": {
         parameters: {
             query?: never;
@@ -252,6 +273,27 @@ export interface paths {
         get: operations["get_project_api_project_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/queries/expand": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Expand
+         * @description Average query expansion: image ``image``'s stored row averaged with its ``k`` nearest other images,
+         *     L2-normalised, held as a new query (rank it as ``upload:KEY``, like an uploaded image).
+         */
+        post: operations["expand_api_queries_expand_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -746,6 +788,34 @@ export interface components {
             unlabelled: number;
         };
         /**
+         * ExpandedQuery
+         * @description An image's query averaged with its top k (average query expansion), held like an upload.
+         */
+        ExpandedQuery: {
+            /** Feature Set */
+            feature_set: string;
+            /**
+             * Image
+             * @description The image whose query was expanded
+             */
+            image: number;
+            /**
+             * K
+             * @description How many of its nearest other images were averaged in
+             */
+            k: number;
+            /**
+             * Neighbours
+             * @description Those images' ids, nearest first
+             */
+            neighbours: number[];
+            /**
+             * Query
+             * @description Opaque key of the new query: rank it as upload:KEY (e.g. /api/ranking/curve?q=upload:KEY)
+             */
+            query: string;
+        };
+        /**
          * GridShape
          * @description Size of the map grid in cells; every image has its own cell.
          */
@@ -990,6 +1060,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    rank_difference_api_compare_rank_difference_get: {
+        parameters: {
+            query: {
+                /** @description Query image id */
+                image: number;
+                /** @description First feature set */
+                a: string;
+                /** @description Second feature set */
+                b: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description N bytes, one per image in id order: 127 + round(127 * clip(ln((1 + rank_a) / (1 + rank_b)) / ln(N - 1), -1, 1)), rank_a and rank_b the image's ranks among the other images (0 = most similar) under feature sets a and b. 127: the same rank; below: a ranks it nearer the top; above: b does; 255: the query itself. X-Count is N. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
                 };
             };
             /** @description Not Found */
@@ -1631,6 +1746,50 @@ export interface operations {
             };
         };
     };
+    expand_api_queries_expand_post: {
+        parameters: {
+            query: {
+                /** @description Query image id */
+                image: number;
+                /** @description How many nearest other images to average with the query */
+                k?: number;
+                features?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpandedQuery"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
     text_query_api_queries_text_post: {
         parameters: {
             query?: {
@@ -1868,6 +2027,8 @@ export interface operations {
                 features?: string | null;
                 start?: number;
                 stop?: number | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path: {
@@ -1930,6 +2091,8 @@ export interface operations {
                 features?: string | null;
                 start?: number;
                 stop?: number | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path: {
@@ -1985,6 +2148,8 @@ export interface operations {
                 /** @description ranks and ranges, e.g. 0-63,1000; at most 1024 */
                 ranks: string;
                 features?: string | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path?: never;
@@ -1992,7 +2157,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. */
+            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. With hide_duplicates, an id left out has rank -1 and similarity NaN. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2048,6 +2213,8 @@ export interface operations {
                 width: number;
                 log?: boolean;
                 features?: string | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path?: never;
@@ -2110,6 +2277,8 @@ export interface operations {
                 /** @description image ids and ranges, e.g. 7,3,10-12; at most 1024 */
                 ids: string;
                 features?: string | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path?: never;
@@ -2117,7 +2286,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. */
+            /** @description X-Count K, then K little-endian int32, then K float32: for /ranking/at the ids at the ranks asked, for /ranking/of the ranks of the ids asked; the float32 are the similarities of those images, in the order asked. With hide_duplicates, an id left out has rank -1 and similarity NaN. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2172,6 +2341,8 @@ export interface operations {
                 /** @description the query: an image id (12), or upload:KEY for an uploaded image */
                 b: string;
                 features?: string | null;
+                /** @description Leave near-duplicates out of the ranking: of each group /api/duplicates finds at this similarity, every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many. */
+                hide_duplicates?: number | null;
             };
             header?: never;
             path?: never;

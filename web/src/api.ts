@@ -137,9 +137,10 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
     /** An uploaded query's name (the file's), size and feature set, as the server keeps them. */
     uploadInfo: (key: string): Promise<UploadAnswer> => json<UploadAnswer>(`${BASE}/queries/${encodeURIComponent(key)}/info`),
     /** The small answers about `ref`'s ranking the page asks for (never the whole ranking). */
-    rankingSource: (ref: QueryRef, featureSet: string | null): RankingSource => rankingSource(ref, featureSet),
-    spearman: async (a: QueryRef, b: QueryRef, featureSet: string | null): Promise<number> =>
-      (await json<RankCorrelation>(`${BASE}/ranking/spearman?a=${queryParam(a)}&b=${queryParam(b)}${featuresAnd(featureSet)}`)).rho,
+    /** `hide`: a near-duplicates threshold; of each group found at it, all but the first are left out of the ranking. */
+    rankingSource: (ref: QueryRef, featureSet: string | null, hide: number | null = null): RankingSource => rankingSource(ref, featureSet, hide),
+    spearman: async (a: QueryRef, b: QueryRef, featureSet: string | null, hide: number | null = null): Promise<number> =>
+      (await json<RankCorrelation>(`${BASE}/ranking/spearman?a=${queryParam(a)}&b=${queryParam(b)}${featuresAnd(featureSet)}${hide === null ? "" : `&hide_duplicates=${hide}`}`)).rho,
     upload: (file: Blob, name: string, featureSet: string | null): Promise<UploadAnswer> => {
       const form = new FormData();
       form.append("file", file, name);
@@ -178,8 +179,9 @@ async function pairs(url: string): Promise<{ ints: Int32Array; floats: Float32Ar
   return { ints, floats };
 }
 
-function rankingSource(ref: QueryRef, featureSet: string | null): RankingSource {
-  const q = `q=${queryParam(ref)}${featuresAnd(featureSet)}`;
+function rankingSource(ref: QueryRef, featureSet: string | null, hide: number | null): RankingSource {
+  const hiding = hide === null ? "" : `&hide_duplicates=${hide}`;
+  const q = `q=${queryParam(ref)}${featuresAnd(featureSet)}${hiding}`;
   const full = ref.kind === "image" ? `${BASE}/rank/${ref.id}` : `${BASE}/rank/upload/${encodeURIComponent(ref.key)}`;
   return {
     at: async (ranks) => {
@@ -191,7 +193,7 @@ function rankingSource(ref: QueryRef, featureSet: string | null): RankingSource 
       return { ranks: ints, sims: floats };
     },
     window: async (lo, hi) => {
-      const { ints, floats } = await pairs(`${full}?start=${lo}&stop=${hi}${featuresAnd(featureSet)}`);
+      const { ints, floats } = await pairs(`${full}?start=${lo}&stop=${hi}${featuresAnd(featureSet)}${hiding}`);
       return { ids: ints, sims: floats };
     },
     curve: async (width, log): Promise<CurvePoints> => {
@@ -201,5 +203,8 @@ function rankingSource(ref: QueryRef, featureSet: string | null): RankingSource 
   };
 }
 
+/** The body of a binary answer as bytes (errors as for JSON). */
+const bytes = async (url: string): Promise<Uint8Array> => new Uint8Array(await (await request(url)).arrayBuffer());
+
 /** JSON from the API, with the server's message on failure: for the components that own their own calls (conceptsApi.ts). */
-export { json as apiJson };
+export { bytes as apiBytes, json as apiJson };

@@ -2,10 +2,10 @@
 // Every figure comes from the server, computed from its exact rankings: the page never needs a
 // whole ranking to show a concept's barcode or average precision.
 
-import { apiJson } from "./api";
+import { apiBytes, apiJson } from "./api";
 import type { paths } from "./api-types";
 
-type Json<P extends keyof paths, M extends "get" | "put" | "patch"> =
+type Json<P extends keyof paths, M extends "get" | "put" | "patch" | "post"> =
   paths[P] extends Record<M, infer Op> ? (Op extends { responses: { 200: { content: { "application/json": infer T } } } } ? T : never) : never;
 
 export type ConceptInfo = Json<"/api/concepts/{name}", "put">;
@@ -14,11 +14,18 @@ export type EvalSummary = Json<"/api/eval", "get">;
 export type ClassQueries = Json<"/api/eval/class", "get">;
 export type Comparison = Json<"/api/compare", "get">;
 export type DuplicateGroups = Json<"/api/duplicates", "get">;
+export type ExpandedQuery = Json<"/api/queries/expand", "post">;
 
 // Fails to compile if a path or method is renamed in the schema.
 type IsReal<T> = [T] extends [never] ? false : true;
 type Assert<T extends true> = T;
-export type ConceptSchemaChecks = [Assert<IsReal<ConceptInfo>>, Assert<IsReal<ConceptMetrics>>, Assert<IsReal<EvalSummary>>, Assert<IsReal<ClassQueries>>];
+export type ConceptSchemaChecks = [
+  Assert<IsReal<ConceptInfo>>,
+  Assert<IsReal<ConceptMetrics>>,
+  Assert<IsReal<EvalSummary>>,
+  Assert<IsReal<ClassQueries>>,
+  Assert<IsReal<ExpandedQuery>>,
+];
 
 const BASE = "api";
 const path = (name: string): string => `${BASE}/concepts/${encodeURIComponent(name)}`;
@@ -44,6 +51,12 @@ export const conceptsApi = {
   },
   compare: (image: number, a: string, b: string, k: number): Promise<Comparison> =>
     apiJson<Comparison>(`${BASE}/compare?image=${image}&a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&k=${k}`),
+  /** One byte per image: how differently `a` and `b` rank it for query `image` (rankDiffMap.ts reads the codes). */
+  rankDifference: (image: number, a: string, b: string): Promise<Uint8Array> =>
+    apiBytes(`${BASE}/compare/rank-difference?image=${image}&a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`),
+  /** Image `image`'s query averaged with its top `k`, held by the server as upload:KEY. */
+  expand: (image: number, k: number, featureSet: string | null): Promise<ExpandedQuery> =>
+    apiJson<ExpandedQuery>(`${BASE}/queries/expand?image=${image}&k=${k}${featureSet ? `&features=${encodeURIComponent(featureSet)}` : ""}`, { method: "POST" }),
   duplicates: (featureSet: string | null, threshold: number): Promise<DuplicateGroups> =>
     apiJson<DuplicateGroups>(`${BASE}/duplicates?threshold=${threshold}${featureSet ? `&features=${encodeURIComponent(featureSet)}` : ""}`),
   evaluate: (featureSet: string | null, k: number): Promise<EvalSummary> =>

@@ -52,6 +52,8 @@ export class CurveChart {
   private yDomain: [number, number] = [-1, 1];
   /** Log rank axis (see rankScale). */
   private log = false;
+  /** A similarity marked by a horizontal line (the duplicates threshold), and its label. */
+  private rule: { sim: number; label: string } | null = null;
 
   constructor(private readonly options: ChartOptions) {
     this.margin = { ...MARGIN, bottom: options.titles ? 34 : MARGIN.bottom, left: options.titles ? 48 : MARGIN.left };
@@ -119,6 +121,16 @@ export class CurveChart {
     this.yDomain = yDomain;
     this.log = log;
     this.root.dataset.rankScale = log ? "log" : "linear";
+    this.draw();
+  }
+
+  /** Mark similarity `sim` with a dashed horizontal line labelled `label` (null: none). */
+  setRule(sim: number | null, label = ""): void {
+    const same = sim === null ? this.rule === null : this.rule !== null && this.rule.sim === sim && this.rule.label === label;
+    if (same) return;
+    this.rule = sim === null ? null : { sim, label };
+    if (sim === null) delete this.root.dataset.rule;
+    else this.root.dataset.rule = String(sim);
     this.draw();
   }
 
@@ -190,6 +202,7 @@ export class CurveChart {
       ctx.stroke();
     }
     for (const s of this.series) this.drawCurve(ctx, s, pw, y);
+    if (this.rule) drawRule(ctx, this.rule, pw, y(this.rule.sim), this.yDomain);
     ctx.restore();
   }
 
@@ -220,6 +233,27 @@ export class CurveChart {
     ctx.stroke();
     ctx.setLineDash([]);
   }
+}
+
+/** A dashed line across the plot at height `at`, its label at the right end (nothing outside the y range). */
+function drawRule(ctx: CanvasRenderingContext2D, rule: { sim: number; label: string }, pw: number, at: number, domain: [number, number]): void {
+  if (rule.sim < domain[0] || rule.sim > domain[1]) return;
+  ctx.strokeStyle = "#b00020";
+  ctx.lineWidth = 1;
+  ctx.setLineDash([4, 3]);
+  ctx.beginPath();
+  ctx.moveTo(0, at);
+  ctx.lineTo(pw, at);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  if (!rule.label) return;
+  ctx.fillStyle = "#b00020";
+  ctx.font = "10px sans-serif";
+  ctx.textAlign = "right";
+  // Above the line, or below it when the line is at the top of the plot (near-duplicates usually are).
+  const below = at < 12;
+  ctx.textBaseline = below ? "top" : "bottom";
+  ctx.fillText(rule.label, pw - 2, below ? at + 2 : at - 1);
 }
 
 /** 0, 1, 10, 100, 1k, 10k, … */

@@ -47,7 +47,7 @@ export class RankLinks {
     this.svg.attr("width", width);
     const step = Math.max(1, Math.ceil(ids.length / MAX_LINES));
     const shown = ids.filter((_, i) => i % step === 0);
-    if (hovered >= 0 && hovered < n && !shown.includes(hovered)) shown.push(hovered);
+    if (hovered >= 0 && hovered < upper.ids && !shown.includes(hovered)) shown.push(hovered);
     // Ranks in both rankings, asked of the server; the lines wait for them (drawn again on arrival).
     const above = upper.ranksOf(shown);
     const below = lower.ranksOf(shown);
@@ -55,7 +55,8 @@ export class RankLinks {
     const rankBelow = new Map(shown.map((id, i) => [id, below ? below[i] : 0]));
     this.svg
       .selectAll<SVGLineElement, number>("line")
-      .data(above && below ? shown : [], (d) => String(d))
+      // An image left out of a ranking (a hidden near-duplicate) has rank -1 there: no line.
+      .data(above && below ? shown.filter((id) => (rankAbove.get(id) ?? -1) >= 0 && (rankBelow.get(id) ?? -1) >= 0) : [], (d) => String(d))
       .join("line")
       .attr("data-id", (id) => id)
       .attr("x1", (id) => plotLeft + rankToX(rankAbove.get(id) ?? 0, plotWidth, n, log))

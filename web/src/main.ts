@@ -27,7 +27,9 @@ import { Preview } from "./preview";
 import { QueryPane } from "./queryPane";
 import { refKey } from "./queryList";
 import { imageName, uploadName } from "./queryName";
+import { QueryExpansion } from "./queryExpansion";
 import { QuerySettings } from "./querySettings";
+import { RankDiffLayer } from "./rankDiffMap";
 import { SessionMenu } from "./session";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
@@ -72,8 +74,13 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const rankings = new Rankings(api, features.cell.value, project.n);
   const settings = new QuerySettings(store, api.thumbSizes, () => pane.alignWindows(), project.n);
   const pane = new QueryPane(store, settings.cell, rankings, highlight, api, project.n);
-  const compareRows = new CompareRows(store, project.feature_sets, api, (m) => errors.show(m));
-  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, labels, map, pane, features, errors, () => render());
+  const expansion = new QueryExpansion(api, project.n, () => render(), (m) => errors.show(m));
+  const rankDiff = new RankDiffLayer(() => map.cells, () => map.redraw());
+  // Under the concept outlines and the hidden duplicates (layers added later are drawn over it).
+  map.addLayer((ctx, vp) => rankDiff.draw(ctx, vp));
+  map.root.append(rankDiff.legend);
+  const compareRows = new CompareRows(store, project.feature_sets, api, project.n, (m) => errors.show(m), () => render(), (codes, a, b, q) => rankDiff.show(codes, a, b, q));
+  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, labels, map, pane, features, rankings, errors, () => render(), () => compareRows.cell.value);
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
   const upload = new UploadButton(pane.root, (file) => {
     errors.hide();
@@ -115,11 +122,16 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
 
   const render = (): void => {
     rankings.setFeatures(features.cell.value);
+    rankings.setHidden(duplicates.hiding);
     rankings.retain(pane.cell.value.queries.map((q) => q.ref));
     for (const c of [toolbar, splitter, settings, features, pane, concepts, evalTable, duplicates]) c.render();
     text.render(features.current);
     conceptRows.update(pane.rowsInOrder(), concepts.active?.name ?? null, concepts.version, features.cell.value, concepts.cell.value.k);
-    compareRows.update(pane.rowsInOrder(), features.current, concepts.cell.value.k);
+    const active = pane.cell.value.queries[pane.cell.value.active];
+    compareRows.update(pane.rowsInOrder(), features.current, concepts.cell.value.k, active ? active.ref : null);
+    expansion.update(pane.rowsInOrder(), features.current);
+    const rule = duplicates.rule;
+    for (const row of pane.rowsInOrder()) row.setRule(rule, rule === null ? "" : `near-duplicates ≥ ${rule}`);
     map.setLabelBorders(toolbar.cell.value.labelBorders);
     map.setSize(toolbar.cell.value.size);
     map.setWindow(litWindow(pane, rankings));
@@ -146,17 +158,19 @@ function conceptParts(
   map: MapView,
   pane: QueryPane,
   features: FeaturePicker,
+  rankings: Rankings,
   errors: ErrorBox,
   render: () => void,
+  compareWith: () => string | null,
 ): { concepts: ConceptBar; evalTable: EvalTable; duplicates: DuplicatesPanel; conceptRows: ConceptRows } {
   const api = createApi(project);
   const activeRanks = async (lo: number, hi: number): Promise<Int32Array | null> => {
     const q = pane.cell.value.queries[pane.cell.value.active];
-    return q ? (await api.rankingSource(q.ref, features.cell.value).window(lo, hi)).ids : null;
+    return q ? (await api.rankingSource(q.ref, features.cell.value, rankings.hiding).window(lo, hi)).ids : null;
   };
-  const duplicates = new DuplicatesPanel(api, () => features.cell.value, () => map.grid, () => map.redraw());
+  const duplicates = new DuplicatesPanel(api, () => features.cell.value, () => map.grid, () => map.redraw(), render);
   const evalTable = new EvalTable(
-    () => ({ featureSet: features.cell.value, k: concepts.cell.value.k }),
+    () => ({ featureSet: features.cell.value, k: concepts.cell.value.k, other: compareWith() }),
     (picked) => {
       for (const q of [...picked.best, ...picked.worst]) pane.add({ kind: "image", id: q.id });
     },

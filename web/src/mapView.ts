@@ -180,6 +180,11 @@ export class MapView {
     return this.scene.grid;
   }
 
+  /** The grid shown now with its shape (rows × cols cells). */
+  get cells(): { grid: Int32Array; rows: number; cols: number } {
+    return { grid: this.scene.grid, rows: this.scene.rows, cols: this.scene.cols };
+  }
+
   fitting(on: boolean): void {
     if (on) this.canvas.dataset.gridFitting = "true";
     else delete this.canvas.dataset.gridFitting;

@@ -42,7 +42,7 @@ export class Overlay {
   setHover(id: number): void {
     const balls: Ball[] = [];
     for (const c of this.curves) {
-      const at = id >= 0 && id < c.ranking.n ? c.ranking.rankOf(id) : null; // null until the server answers
+      const at = id >= 0 && id < c.ranking.ids ? c.ranking.rankOf(id) : null; // null until the server answers
       if (at) balls.push({ rank: at.rank, sim: at.sim, style: queryStyle(c.slot), slot: c.slot });
     }
     this.chart.setBalls(balls);

@@ -99,7 +99,7 @@ export class Preview {
 
   private renderRanks(id: number): void {
     const rows = this.queries()
-      .map((q) => ({ slot: q.slot, at: q.ranking && id >= 0 && id < q.ranking.n ? q.ranking.rankOf(id) : null }))
+      .map((q) => ({ slot: q.slot, at: q.ranking && id >= 0 && id < q.ranking.ids ? q.ranking.rankOf(id) : null }))
       .filter((q): q is { slot: number; at: { rank: number; sim: number } } => q.at !== null)
       .map((q) => {
         const el = line("preview-rank", `rank ${q.at.rank} · sim ${q.at.sim.toFixed(3)}`);

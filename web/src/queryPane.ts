@@ -126,7 +126,9 @@ export class QueryPane {
     const activeQuery = s.queries[s.active];
     const activeRow = activeQuery ? this.rows.get(refKey(activeQuery.ref)) : undefined;
     const activeWindow = activeRow?.window && activeQuery ? { window: activeRow.window, slot: activeQuery.slot } : null;
-    this.overlay.update(ready, this.n, { yDomain, logRanks: settings.logRanks }, width, activeWindow);
+    // Every ranking has the same length: the project's images, less any near-duplicates left out.
+    const ranked = ready.length ? ready[0].ranking.n : this.n;
+    this.overlay.update(ready, ranked, { yDomain, logRanks: settings.logRanks }, width, activeWindow);
     this.drawLinks();
     this.hover(this.highlight.current ? this.highlight.current.id : -1);
   }

@@ -28,6 +28,19 @@ export interface RowActions {
   activate(): void;
 }
 
+/** Another ranking drawn on this row's chart: the same query in a second feature set, or expanded. */
+export interface ExtraCurve {
+  ranking: RankedQuery;
+  style: QueryStyle;
+  /** Its name in the row's legend. */
+  label: string;
+  /** What the row's own curve is called beside it (the feature set in use). */
+  mainLabel: string;
+}
+
+/** Where extra curves' hover balls are keyed: apart from every query's colour slot. */
+const EXTRA_SLOT_BASE = 100_000;
+
 export interface RowView {
   entry: RankingEntry;
   window: RankWindow | null;
@@ -53,6 +66,10 @@ export class QueryRow {
   private readonly labelText: HTMLDivElement;
   private ranking: RankedQuery | null = null;
   private curveDrawn = false;
+  private view: RowView | null = null;
+  /** Extra curves by who added them ("compare", "expand"), in the order first added. */
+  private readonly extras = new Map<string, ExtraCurve>();
+  private readonly legend: HTMLDivElement;
   /** The window in effect (the stored one, or the default top of the ranking). */
   window: RankWindow | null = null;
   /** Ids shown in the strip, for the links to the next row. */
@@ -95,7 +112,10 @@ export class QueryRow {
     this.brush = new RankBrush(this.chart.plot, (w) => actions.brush(w));
     this.strip = new Strip(api, highlight, (id) => actions.pick(id));
     this.status = element("div", "row-status");
-    this.body.append(this.chart.root, this.status, this.strip.root);
+    this.legend = element("div", "row-legend");
+    this.legend.dataset.testid = "row-legend";
+    this.legend.hidden = true;
+    this.body.append(this.legend, this.chart.root, this.status, this.strip.root);
     this.root.append(head, this.body);
   }
 
@@ -140,7 +160,8 @@ export class QueryRow {
     const ranking = v.entry.ranking;
     const n = ranking.n;
     this.ranking = ranking;
-    this.chart.setSeries([{ curve: (cw, log) => ranking.curve(cw, log), style, slot: this.query.slot }], n, v.yDomain, v.logRanks);
+    this.view = v;
+    this.drawSeries(ranking, v, style);
     if (!this.curveDrawn && ranking.curve(this.chart.plotWidth, v.logRanks)) {
       markFirstDraw(`curve:${this.key}`);
       this.curveDrawn = true;
@@ -163,15 +184,55 @@ export class QueryRow {
     this.strip.show({ ids: this.shownIds, sims: picked.sims.slice(0, ranks.length) }, ranks, v.stripSize, STRIP_GAP, text);
   }
 
-  /** The ball of the hovered image on this row's curve. */
+  /** Draw `extra` on this row's chart under the name `source` (null removes it). */
+  setExtra(source: string, extra: ExtraCurve | null): void {
+    const had = this.extras.get(source);
+    if (extra === null ? !had : had && had.ranking === extra.ranking && had.label === extra.label && had.mainLabel === extra.mainLabel) return;
+    if (extra) this.extras.set(source, extra);
+    else this.extras.delete(source);
+    this.showLegend();
+    if (this.ranking && this.view) this.drawSeries(this.ranking, this.view, queryStyle(this.query.slot));
+  }
+
+  /** The duplicates threshold as a line across the chart (null: none). */
+  setRule(sim: number | null, label = ""): void {
+    this.chart.setRule(sim, label);
+  }
+
+  /** The ball of the hovered image on this row's curve, and on its extra curves. */
   setHover(id: number): void {
-    const r = this.ranking;
-    const at = r && id >= 0 && id < r.n ? r.rankOf(id) : null; // null until the server answers
-    if (!at) {
-      this.chart.setBalls([]);
-      return;
-    }
-    this.chart.setBalls([{ rank: at.rank, sim: at.sim, style: queryStyle(this.query.slot), slot: this.query.slot }]);
+    const balls: Parameters<CurveChart["setBalls"]>[0] = [];
+    const add = (r: RankedQuery | null, style: QueryStyle, slot: number): void => {
+      const at = r && id >= 0 && id < r.ids ? r.rankOf(id) : null; // null until the server answers
+      if (at) balls.push({ rank: at.rank, sim: at.sim, style, slot });
+    };
+    add(this.ranking, queryStyle(this.query.slot), this.query.slot);
+    [...this.extras.values()].forEach((e, i) => add(e.ranking, e.style, EXTRA_SLOT_BASE + i));
+    this.chart.setBalls(balls);
+  }
+
+  /** The row's curve and its extras, on a y range wide enough for all of them. */
+  private drawSeries(ranking: RankedQuery, v: RowView, style: QueryStyle): void {
+    const extras = [...this.extras.values()];
+    const lo = Math.min(v.yDomain[0], ...extras.map((e) => e.ranking.extent[0]));
+    const hi = Math.max(v.yDomain[1], ...extras.map((e) => e.ranking.extent[1]));
+    const series = [
+      { curve: (cw: number, log: boolean) => ranking.curve(cw, log), style, slot: this.query.slot },
+      ...extras.map((e, i) => ({ curve: (cw: number, log: boolean) => e.ranking.curve(cw, log), style: e.style, slot: EXTRA_SLOT_BASE + i })),
+    ];
+    this.chart.setSeries(series, ranking.n, [lo, hi], v.logRanks);
+  }
+
+  private showLegend(): void {
+    const extras = [...this.extras.values()];
+    this.legend.hidden = extras.length === 0;
+    if (!extras.length) return;
+    const entry = (style: QueryStyle, text: string): HTMLSpanElement => {
+      const span = element("span", "legend-entry");
+      span.append(swatch(style), text);
+      return span;
+    };
+    this.legend.replaceChildren(entry(queryStyle(this.query.slot), extras[0].mainLabel), ...extras.map((e) => entry(e.style, e.label)));
   }
 }
 

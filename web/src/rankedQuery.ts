@@ -45,14 +45,17 @@ export class RankedQuery {
   readonly serial = RankedQuery.made++;
 
   private constructor(
+    /** Images ranked (fewer than the project's when near-duplicates are left out). */
     readonly n: number,
     private readonly source: RankingSource,
     private readonly changed: () => void,
+    /** Ids the project has: 0..ids-1. */
+    readonly ids: number,
   ) {}
 
   /** Ask for the head and the last rank; the query is ready when they arrive. */
-  static async load(n: number, source: RankingSource, changed: () => void): Promise<RankedQuery> {
-    const q = new RankedQuery(n, source, changed);
+  static async load(n: number, source: RankingSource, changed: () => void, ids = n): Promise<RankedQuery> {
+    const q = new RankedQuery(n, source, changed, ids);
     const ranks = Array.from({ length: Math.min(n, HEAD) }, (_, r) => r);
     if (n > HEAD) ranks.push(n - 1);
     q.store(ranks, await source.at(ranks));
@@ -79,13 +82,13 @@ export class RankedQuery {
     return { ids: ranks.map((r) => this.idAt.get(r) as number), sims: ranks.map((r) => this.simAt.get(r) as number) };
   }
 
-  /** Image `id`'s rank and similarity, or null while it is being fetched. */
+  /** Image `id`'s rank and similarity, or null while it is being fetched (or when it is left out of this ranking). */
   rankOf(id: number): { rank: number; sim: number } | null {
     const ranks = this.ranksOf([id]);
-    return ranks ? { rank: ranks[0], sim: this.simAt.get(ranks[0]) as number } : null;
+    return ranks && ranks[0] >= 0 ? { rank: ranks[0], sim: this.simAt.get(ranks[0]) as number } : null;
   }
 
-  /** The ranks of `ids`, or null while some are being fetched. */
+  /** The ranks of `ids` (-1 for one left out of this ranking), or null while some are being fetched. */
   ranksOf(ids: readonly number[]): number[] | null {
     const missing = ids.filter((id) => !this.rankOfId.has(id));
     if (missing.length) {
@@ -95,6 +98,7 @@ export class RankedQuery {
           const { ranks, sims } = await this.source.of(part);
           part.forEach((id, k) => {
             this.rankOfId.set(id, ranks[k]);
+            if (ranks[k] < 0) return; // a hidden near-duplicate: no rank, no similarity
             this.idAt.set(ranks[k], id);
             this.simAt.set(ranks[k], sims[k]);
           });
@@ -137,7 +141,7 @@ export class RankedQuery {
     this.fetch(`window:${lo}-${hi}`, async () => {
       const { ids, sims } = await this.source.window(lo, hi);
       const all = new Int32Array(this.n).fill(-1);
-      const rankOf = new Int32Array(this.n).fill(-1);
+      const rankOf = new Int32Array(this.ids).fill(-1);
       const allSims = new Float32Array(this.n);
       ids.forEach((id, k) => {
         all[lo + k] = id;

@@ -7,9 +7,16 @@ import { type QueryRef, refKey } from "./queryList";
 
 export type RankingEntry = { status: "loading" } | { status: "ready"; ranking: RankedQuery } | { status: "error"; message: string };
 
+/** Near-duplicates left out of every ranking: the threshold they were found at and how many are hidden. */
+export interface HiddenDuplicates {
+  threshold: number;
+  count: number;
+}
+
 export class Rankings {
   private readonly entries = new Map<string, RankingEntry>();
   private readonly listeners = new Set<() => void>();
+  private hidden: HiddenDuplicates | null = null;
 
   constructor(
     private readonly api: Pick<Api, "rankingSource" | "spearman">,
@@ -23,6 +30,18 @@ export class Rankings {
     this.entries.clear();
   }
 
+  /** Leave near-duplicates out of the rankings (null: keep every image); the rankings held are dropped when it changes. */
+  setHidden(hidden: HiddenDuplicates | null): void {
+    if (hidden?.threshold === this.hidden?.threshold && hidden?.count === this.hidden?.count) return;
+    this.hidden = hidden;
+    this.entries.clear();
+  }
+
+  /** The threshold of the near-duplicates left out, or null. */
+  get hiding(): number | null {
+    return this.hidden ? this.hidden.threshold : null;
+  }
+
   /** The ranking of `ref`, starting its first request on first ask. */
   get(ref: QueryRef): RankingEntry {
     const key = refKey(ref);
@@ -31,10 +50,12 @@ export class Rankings {
       entry = { status: "loading" };
       this.entries.set(key, entry);
       const features = this.features;
+      const hidden = this.hidden;
       const changed = (): void => {
         if (features === this.features && this.entries.has(key)) this.notify();
       };
-      RankedQuery.load(this.n, this.api.rankingSource(ref, features), changed).then(
+      const ranked = this.n - (hidden?.count ?? 0);
+      RankedQuery.load(ranked, this.api.rankingSource(ref, features, hidden?.threshold ?? null), changed, this.n).then(
         (ranking) => this.settle(key, features, { status: "ready", ranking }),
         (err: unknown) => this.settle(key, features, { status: "error", message: err instanceof Error ? err.message : String(err) }),
       );
@@ -53,7 +74,8 @@ export class Rankings {
     const rb = this.ready(b);
     if (!ra || !rb) return null;
     const features = this.features;
-    return ra.spearman(rb, () => this.api.spearman(a, b, features));
+    const hide = this.hiding;
+    return ra.spearman(rb, () => this.api.spearman(a, b, features, hide));
   }
 
   /** Drop rankings of queries no longer shown. */

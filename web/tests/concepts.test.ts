@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { barcodeColumns } from "../src/barcode";
 import { conceptSlice } from "../src/concepts";
-import { sorted } from "../src/evalTable";
+import { pairClasses, sorted } from "../src/evalTable";
 import { idsInPolygon } from "../src/lasso";
 
 describe("barcodeColumns", () => {
@@ -50,6 +50,33 @@ describe("the per-class table's order", () => {
     expect(sorted(rows, "map", true).map((r) => r.label)).toEqual(["a", "b", "c"]);
     expect(sorted(rows, "precision_at_k", false).map((r) => r.label)).toEqual(["a", "b", "c"]);
     expect(sorted(rows, "label", true).map((r) => r.label)).toEqual(["c", "b", "a"]);
+  });
+});
+
+describe("the two-set per-class table", () => {
+  const summary = (name: string, classes: { label: string; n: number; map: number; precision_at_k: number }[]) =>
+    ({ feature_set: name, k: 5, queries: 12, skipped: 0, unlabelled: 0, map: 0, precision_at_k: 0, classes }) as unknown as Parameters<typeof pairClasses>[0];
+  const a = summary("a", [
+    { label: "cats", n: 4, map: 0.5, precision_at_k: 0.4 },
+    { label: "dogs", n: 3, map: 0.9, precision_at_k: 0.8 },
+    { label: "owls", n: 2, map: 0.3, precision_at_k: 0.1 },
+  ]);
+  const b = summary("b", [
+    { label: "dogs", n: 3, map: 0.6, precision_at_k: 0.5 },
+    { label: "cats", n: 4, map: 0.75, precision_at_k: 0.6 },
+  ]);
+  it("joins the classes by label, the difference being the second minus the first", () => {
+    const rows = pairClasses(a, b);
+    expect(rows.map((r) => [r.label, r.map_b, r.precision_at_k_b])).toEqual([["cats", 0.75, 0.6], ["dogs", 0.6, 0.5], ["owls", null, null]]);
+    expect(rows[0].delta).toBeCloseTo(0.25);
+    expect(rows[1].delta).toBeCloseTo(-0.3);
+    expect(rows[2].delta).toBeNull();
+  });
+  it("sorts by the difference either way, a class the second set lacks last", () => {
+    const rows = pairClasses(a, b);
+    expect(sorted(rows, "delta", true).map((r) => r.label)).toEqual(["cats", "dogs", "owls"]);
+    expect(sorted(rows, "delta", false).map((r) => r.label)).toEqual(["dogs", "cats", "owls"]);
+    expect(sorted(rows, "map_b", false).map((r) => r.label)).toEqual(["dogs", "cats", "owls"]);
   });
 });
 
