@@ -1,7 +1,7 @@
 """The widget in JupyterLab, in Chromium, through a Jupyter server this test starts: Python adds a query
 and the row appears in the framed app; the brushed window the page chose is read back in Python; a
 brush set in Python moves the strip; ids highlighted from Python are outlined on the map, and clearing
-them on the page clears them in Python."""
+them on the page clears them in Python (also after the framed page reloads)."""
 from __future__ import annotations
 
 import io
@@ -202,6 +202,15 @@ def test_python_and_the_framed_app_share_queries_and_brushes(browser: Any, jupyt
     lit = {i: _mark_pixels(page, c) for i, c in cells.items()}
     page.screenshot(path=str(SHOTS / "31-notebook-highlight.png"))
     assert lit[2] > 2 * k and lit[9] > 2 * k and lit[11] < k, (lit, k)  # 11 is not highlighted
+    # A page that reloads (a re-rendered output, say) asks for the marks again and gets them.
+    framed = next(f for f in page.frames if f.url.startswith(src))
+    framed.evaluate("location.reload()")
+    frame.locator("body[data-ready=true]").wait_for(timeout=60_000)
+    playwright_api.expect(marks).to_have_text("2 highlighted ×", timeout=30_000)
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
+    cells = {i: _cell_box(page, frame, src, i) for i in (2, 9)}
+    assert _mark_pixels(page, cells[2]) > 2 * k and _mark_pixels(page, cells[9]) > 2 * k
     # Cleared on the page: the outlines go, and Python reads an empty highlight.
     marks.click()
     playwright_api.expect(marks).to_be_hidden()
