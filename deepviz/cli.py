@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from deepviz.cli_options import given_settings, settings_options
-from deepviz.errors import DeepvizError
+from deepviz.errors import DeepvizError, UsageError
 from deepviz.settings import (
     BuildSettings,
     DuplicateSettings,
@@ -57,7 +57,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("images", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("images")
 @click.option(
     "-o",
     "--out",
@@ -74,23 +74,28 @@ def cli() -> None:
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.pass_context
-def build(ctx: click.Context, /, images: Path, out: Path | None, list_files: bool, quiet: bool, **_: object) -> None:
+def build(ctx: click.Context, /, images: str, out: Path | None, list_files: bool, quiet: bool, **_: object) -> None:
     """Turn the image folder IMAGES into a deepviz project (or bring one up to date).
 
+    IMAGES may be in object storage with --engine ray: s3://BUCKET/PREFIX or gs://BUCKET/PREFIX.
     Nested folders give labels. Unreadable images are listed with a reason and skipped.
     Interrupted? Run the same command again: it resumes. Added images? Only they are processed.
     Settings that shape the project (labels, grid, seed) are kept by later runs unless given again.
     """
+    from deepviz.images.remote import is_uri, scan_uri
     from deepviz.images.scan import scan
     from deepviz.pipeline.build import build as run_build
 
     with _user_errors():
         if list_files:
             settings = validated(BuildSettings, given_settings(ctx, BuildSettings))
-            _list_files(scan(images, follow_symlinks=settings.follow_symlinks))
+            _list_files(scan_uri(images) if is_uri(images) else scan(images, follow_symlinks=settings.follow_symlinks))
             return
-        out = out or images.with_name(images.resolve().name + ".deepviz")
-        report = run_build(images, out, progress=not quiet, **given_settings(ctx, BuildSettings))
+        if is_uri(images) and out is None:
+            raise UsageError(f"{images} is a URI: give the project folder to write with -o PROJECT")
+        folder = Path(images)
+        out = out or folder.with_name(folder.resolve().name + ".deepviz")
+        report = run_build(images if is_uri(images) else folder, out, progress=not quiet, **given_settings(ctx, BuildSettings))
     _print_report(report)
 
 

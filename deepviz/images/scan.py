@@ -43,27 +43,39 @@ class ScanResult:
     ``labels``   one label per path (or None): the folder it sits in, or the CSV's value.
     ``rejects``  (stored path, reason) of the entries that could not be scanned: an unreadable
                  folder, a symbolic link loop, a link out of the folder not followed; sorted.
+    ``uri``      for images in object storage (``deepviz.images.remote``), the URI scanned; ``root``
+                 is then the folder's path inside that filesystem.
     """
 
     root: Path
     paths: list[str]
     labels: list[str | None]
     rejects: list[tuple[str, str]] = field(default_factory=list)
+    uri: str | None = None
+
+
+HEAD_BYTES = 16  # enough of a file's start to tell its format
 
 
 def looks_like_image(path: str | os.PathLike[str]) -> bool:
     """True when the file's first bytes are those of an image format (extension ignored)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(16)
+            head = f.read(HEAD_BYTES)
     except OSError:
         return False
+    return is_image_head(head)
+
+
+def is_image_head(head: bytes) -> bool:
+    """True when ``head``, a file's first HEAD_BYTES, starts like an image format."""
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return True
     return head.startswith(_MAGIC)
 
 
-def _claims_image(name: str) -> bool:
+def claims_image(name: str) -> bool:
+    """Whether a file's name has an image format's extension."""
     return os.path.splitext(name)[1].lower() in _IMAGE_SUFFIXES
 
 
@@ -140,7 +152,7 @@ class _Walk:
         except OSError as err:
             if err.errno == errno.ELOOP:
                 self._reject(rel, "symbolic link loop: the link leads back to itself; fix or remove it")
-            elif err.errno != errno.ENOENT or _claims_image(entry.name):
+            elif err.errno != errno.ENOENT or claims_image(entry.name):
                 self._reject(rel, f"symbolic link cannot be followed ({err.strerror})")
             return  # a dangling link that does not claim to be an image is ignored like any other file
         target = os.path.realpath(entry.path)
@@ -169,7 +181,7 @@ class _Walk:
     def _file(self, path: str, rel: str) -> None:
         # A claimed image is a candidate (it is rejected later if it lies);
         # anything else must prove it is an image by its bytes.
-        if _claims_image(path) or looks_like_image(path):
+        if claims_image(path) or looks_like_image(path):
             self.found.append(escape(rel))
 
     def _reject(self, rel: str, reason: str) -> None:
@@ -243,8 +255,13 @@ def scan(
     walk = _Walk(root, frozenset(os.path.realpath(s) for s in skip), follow_symlinks)
     walk.run()
     paths = sorted(walk.found)
+    return ScanResult(root=root, paths=paths, labels=labelled(paths, label_depth, labels_csv), rejects=sorted(walk.rejects))
+
+
+def labelled(paths: list[str], label_depth: int | None, labels_csv: str | os.PathLike[str] | None) -> list[str | None]:
+    """One label per stored path: its folder (``label_depth`` levels of it), or the CSV's label where it names the path."""
     labels = [label_from_folder(p, label_depth) for p in paths]
     if labels_csv is not None:
         override = read_label_csv(labels_csv)
         labels = [override.get(p, lab) for p, lab in zip(paths, labels)]
-    return ScanResult(root=root, paths=paths, labels=labels, rejects=sorted(walk.rejects))
+    return labels

@@ -28,7 +28,7 @@ def show(project: str | os.PathLike[str] | Project | None = None, *, height: int
         from deepviz.notebook.served import serve_in_kernel
         from deepviz.notebook.widget import DeepvizWidget
     except ImportError as err:
-        if "anywidget" not in str(err) and "traitlets" not in str(err):
+        if not any(name in str(err) for name in ("anywidget", "traitlets", "ipywidgets")):
             raise
         raise MissingDependency(pip_command("anywidget")) from err
     if project is None:

@@ -1,4 +1,5 @@
-"""The page's state as Python reads and writes it: the URL hash's query list (``q``, ``a``).
+"""The page's state as Python reads and writes it: the URL hash's query list (``q``, ``a``), and the
+ids highlighted on the map (kept beside the hash: a set may be a million ids).
 
 The mirror of ``web/src/queryList.ts``'s URL form: ``q=i12:0:0-20,uKEY:1:-&a=1`` lists each query
 as REF:SLOT:WINDOW (REF ``i<id>`` or ``u<upload key>``; WINDOW ``lo-hi``, ranks lo..hi-1, or ``-``
@@ -7,10 +8,13 @@ as they are.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote
 
-__all__ = ["PageQuery", "add_query", "parse_queries", "set_window", "with_queries"]
+import numpy as np
+
+__all__ = ["PageQuery", "add_query", "highlight_bytes", "highlight_ids", "parse_queries", "set_window", "with_queries"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +93,28 @@ def set_window(hash_: str, index: int, lo: int, hi: int) -> str:
         raise ValueError(f"a window is ranks lo..hi-1 with 0 <= lo < hi, got lo={lo}, hi={hi}")
     queries[index] = replace(queries[index], window=(lo, hi))
     return with_queries(hash_, queries, index)
+
+
+def highlight_bytes(ids: Iterable[int] | np.ndarray | None, n: int) -> bytes:
+    """Image ids to highlight, as the widget sends them to the page: ascending, each once, int32 little-endian.
+
+    ``ids`` are image ids, or an (N,) boolean mask over the images; None or empty clears the highlight.
+    """
+    if ids is None:
+        return b""
+    array = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids))
+    if array.dtype == bool:
+        if array.shape != (n,):
+            raise ValueError(f"a boolean mask to highlight has one value per image ({n}), got shape {array.shape}")
+        array = np.flatnonzero(array)
+    if array.size and (array.ndim != 1 or not np.issubdtype(array.dtype, np.integer)):
+        raise ValueError(f"highlight takes image ids (integers) or a boolean mask, got {array.dtype} of shape {array.shape}")
+    bad = array[(array < 0) | (array >= n)] if array.size else array
+    if bad.size:
+        raise ValueError(f"no image {int(bad[0])}: ids are 0..{n - 1}")
+    return np.unique(array).astype("<i4").tobytes()
+
+
+def highlight_ids(data: bytes) -> np.ndarray:
+    """(K,) int32 ids from the widget's bytes (ascending, each once)."""
+    return np.frombuffer(bytes(data), dtype="<i4").astype(np.int32)

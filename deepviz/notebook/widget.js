@@ -1,5 +1,12 @@
 // The deepviz notebook widget (anywidget): the app served by the kernel, in an iframe, with its
-// state (the URL hash) and hovered image kept in the widget's model, both ways.
+// state (the URL hash), hovered image and highlighted ids kept in the widget's model, both ways.
+
+/** The model's highlight_ids (int32 little-endian bytes, a DataView here) as an Int32Array copy. */
+function idsOf(value) {
+  if (!value || !value.byteLength) return new Int32Array(0);
+  const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+  return new Int32Array(bytes.buffer);
+}
 
 function render({ model, el }) {
   const base = model.get("src");
@@ -12,6 +19,7 @@ function render({ model, el }) {
   frame.src = base + model.get("hash");
   el.appendChild(frame);
 
+  const sendMarks = () => frame.contentWindow?.postMessage({ type: "deepviz:mark", ids: idsOf(model.get("highlight_ids")) }, origin);
   let hash = model.get("hash");
   const onMessage = (e) => {
     if (e.source !== frame.contentWindow || e.origin !== origin) return;
@@ -23,6 +31,11 @@ function render({ model, el }) {
     } else if (data.type === "deepviz:hover") {
       model.set("hovered", typeof data.id === "number" ? data.id : null);
       model.save_changes();
+    } else if (data.type === "deepviz:ready") {
+      sendMarks(); // a page that just (re)loaded has no marks yet
+    } else if (data.type === "deepviz:marked" && data.ids instanceof Int32Array) {
+      model.set("highlight_ids", new DataView(data.ids.slice().buffer));
+      model.save_changes();
     }
   };
   window.addEventListener("message", onMessage);
@@ -33,10 +46,12 @@ function render({ model, el }) {
     frame.contentWindow?.postMessage({ type: "deepviz:load", hash: next }, origin);
   };
   model.on("change:hash", onHash);
+  model.on("change:highlight_ids", sendMarks);
   model.on("change:height", () => (frame.style.height = `${model.get("height")}px`));
   return () => {
     window.removeEventListener("message", onMessage);
     model.off("change:hash", onHash);
+    model.off("change:highlight_ids", sendMarks);
   };
 }
 

@@ -7,7 +7,7 @@ exactly what a shared link holds: the queries and their brushed windows.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import anywidget
 import numpy as np
 import traitlets
+from ipywidgets.widgets.trait_types import bytes_serialization
 
 from deepviz.errors import UsageError
 from deepviz.notebook import state
@@ -30,8 +31,9 @@ class DeepvizWidget(anywidget.AnyWidget):
     Read: ``queries`` (each a ``PageQuery``: ``ref``, ``image_id``, ``window``), ``windows`` (the
     brushed (lo, hi) rank window of each query, None until the row has laid out), ``active``,
     ``hovered`` (the image id under the pointer, or None). Set: ``add_query``, ``add_text``,
-    ``set_brush``, ``remove_query``, ``clear``. ``on_change(fn)`` calls ``fn(widget)`` when the
-    page's state changes (a click, a brush), ``on_hover(fn)`` calls ``fn(id or None)``.
+    ``set_brush``, ``remove_query``, ``clear``, ``highlight`` (ids outlined on the map; ``highlighted``
+    reads them, and the page's button clears them). ``on_change(fn)`` calls ``fn(widget)`` when the
+    page's state changes (a click, a brush, the highlight cleared), ``on_hover(fn)`` calls ``fn(id or None)``.
     """
 
     _esm = Path(__file__).with_name("widget.js")
@@ -39,6 +41,8 @@ class DeepvizWidget(anywidget.AnyWidget):
     hash = traitlets.Unicode("").tag(sync=True)
     hovered = traitlets.Int(None, allow_none=True).tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
+    # Sent as one binary buffer, not a JSON list: a highlight may be a million ids.
+    highlight_ids = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)
 
     def __init__(self, project: Project, served: Served, height: int = 640) -> None:
         super().__init__(src=served.url, hash="", height=height)
@@ -62,6 +66,11 @@ class DeepvizWidget(anywidget.AnyWidget):
     def active(self) -> int:
         """Index of the query whose window lights up the map (-1: none)."""
         return state.parse_queries(self.hash)[1]
+
+    @property
+    def highlighted(self) -> np.ndarray:
+        """(K,) int32 ids outlined on the map, ascending; empty when none (or the page's button cleared them)."""
+        return state.highlight_ids(self.highlight_ids)
 
     @property
     def feature_set(self) -> str:
@@ -116,9 +125,16 @@ class DeepvizWidget(anywidget.AnyWidget):
     def clear(self) -> None:
         self.hash = state.with_queries(self.hash, [], -1)
 
+    def highlight(self, ids: Iterable[int] | np.ndarray | None) -> None:
+        """Outline these images on the map: ids, or an (N,) boolean mask (``labels == "cat"``); None or [] clears."""
+        try:
+            self.highlight_ids = state.highlight_bytes(ids, self.project.n)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+
     def on_change(self, callback: Callable[[DeepvizWidget], None]) -> None:
-        """Call ``callback(widget)`` after every change of the page's state (queries, windows, settings)."""
-        self.observe(lambda _change: callback(self), names=["hash"])
+        """Call ``callback(widget)`` after every change of the page's state (queries, windows, settings, highlight)."""
+        self.observe(lambda _change: callback(self), names=["hash", "highlight_ids"])
 
     def on_hover(self, callback: Callable[[int | None], None]) -> None:
         """Call ``callback(image_id or None)`` when the pointer moves onto another image (or off images)."""

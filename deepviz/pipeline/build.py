@@ -32,6 +32,7 @@ from deepviz.features.importers import load_features
 from deepviz.features.registry import extractor_recipe
 from deepviz.filenames import escape, unescape
 from deepviz.images.decode import DecodeLimits, decode_size
+from deepviz.images.remote import is_uri, scan_uri
 from deepviz.images.scan import ScanResult, scan
 from deepviz.images.thumbs import JPEG_QUALITY
 from deepviz.pipeline.extract import extract_chunks
@@ -90,9 +91,10 @@ class _Plan:
     """What this run builds, once the given settings are merged with the existing project's.
 
     ``given`` names the settings the caller set explicitly (the rest are defaults or the project's).
+    ``root`` is the image folder, or its URI (a str) when the images are in object storage.
     """
 
-    root: Path
+    root: Path | str
     out: Path
     settings: BuildSettings
     given: frozenset[str]
@@ -141,7 +143,7 @@ def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: S
         )
     else:
         chunks = extract_chunks(
-            plan.root, paths, extractors, thumb_sizes=sizes, crop_size=plan.decode_at,
+            Path(plan.root), paths, extractors, thumb_sizes=sizes, crop_size=plan.decode_at,
             chunk_size=s.chunk_size, batch_size=s.batch_size, workers=s.workers,
             max_pixels=s.max_pixels, max_decode_mb=s.max_decode_mb,
         )
@@ -183,6 +185,8 @@ def build(
 
     Rerunning after an interruption resumes from the last finished chunk; rerunning after
     adding images processes only the new ones (ids of existing images never change).
+    ``images`` may be a URI, ``s3://BUCKET/PREFIX`` or ``gs://BUCKET/PREFIX``, read through pyarrow's
+    filesystems with ``engine="ray"`` (``deepviz.images.remote`` says where the credentials come from).
     ``models`` are extractor registry names, or ``Extractor`` objects (their ``name`` is
     stored); ``settings`` are the fields of ``deepviz.settings.BuildSettings``
     (``features=FILE`` imports precomputed features, ``thumb_sizes``, ``aspect``, ``seed``, ...;
@@ -201,7 +205,7 @@ def build(
             for pid in servers(out):
                 bar.note(f"deepviz serve (process {pid}) is serving this project: it shows the current version "
                          "until this build commits, then the new one")
-            return _build(_plan(Path(images), out, given, objects), bar)
+            return _build(_plan(str(images) if is_uri(images) else Path(images), out, given, objects), bar)
     except OSError as err:
         if err.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
@@ -273,7 +277,7 @@ class _Commit:
         return int(self.table.num_rows)
 
 
-def _plan(root: Path, out: Path, given: BuildSettings, objects: dict[str, Extractor]) -> _Plan:
+def _plan(root: Path | str, out: Path, given: BuildSettings, objects: dict[str, Extractor]) -> _Plan:
     """Merge ``given`` with the existing project (if any) and make the extractors."""
     previous = _existing_manifest(out)
     # Settings that shape the project are kept unless given again: an incremental build
@@ -286,6 +290,11 @@ def _plan(root: Path, out: Path, given: BuildSettings, objects: dict[str, Extrac
         if settings.labels_csv is not None and "labels_csv" not in given.model_fields_set:
             stored = Path(unescape(str(settings.labels_csv)))  # the manifest holds paths as escaped text
             settings = settings.model_copy(update={"labels_csv": stored if stored.is_file() else None})
+    if isinstance(root, str) and settings.engine != "ray":
+        raise UsageError(
+            f"{root}: images in object storage are read by the Ray engine; add --engine ray "
+            "(pip install 'deepviz[ray]'), or copy them to a local folder"
+        )
     model_names, imported = _feature_sources(previous, settings)
     sizes = _thumb_sizes(previous, settings)
     extractors = _make_extractors(model_names, objects, settings.device)
@@ -361,6 +370,8 @@ def _given(extractor: Extractor) -> Extractor:
 
 def _scan(plan: _Plan) -> ScanResult:
     s = plan.settings
+    if isinstance(plan.root, str):
+        return scan_uri(plan.root, label_depth=s.label_depth, labels_csv=s.labels_csv)
     return scan(plan.root, label_depth=s.label_depth, labels_csv=s.labels_csv, skip=(plan.out,), follow_symlinks=s.follow_symlinks)
 
 
@@ -616,7 +627,7 @@ def _manifest(
         deepviz_version=__version__,
         created=plan.previous.created if plan.previous else now,
         updated=now,
-        source_root=escape(str(found.root.resolve())),
+        source_root=escape(found.uri or str(found.root.resolve())),
         n_images=commit.n,
         files=ProjectFiles(images=commit.images_file, rejects=commit.rejects_file, layout=xy_files[0], grid=xy_files[1]),
         settings=settings,

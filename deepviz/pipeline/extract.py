@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -34,11 +35,18 @@ class _Decoded:
     reason: str
 
 
-def decode_one(path: Path, crop_size: int, input_sizes: set[int], thumb_sizes: tuple[int, ...], limits: DecodeLimits) -> _Decoded:
+def rejected(reason: str) -> _Decoded:
+    """A file that gave nothing, and why."""
+    return _Decoded(None, None, None, 0, 0, reason)
+
+
+def decode_one(
+    path: Path | IO[bytes], crop_size: int, input_sizes: set[int], thumb_sizes: tuple[int, ...], limits: DecodeLimits,
+) -> _Decoded:
     try:
         decoded = decode_crop(path, crop_size, limits=limits)
     except ImageRejected as err:
-        return _Decoded(None, None, None, 0, 0, err.reason)
+        return rejected(err.reason)
     crops = {size: resize_square(decoded.crop, size) for size in input_sizes}
     # The crop every thumbnail is made from: its mean is each thumbnail's mean within JPEG's error.
     color = mean_color(decoded.crop)

@@ -7,7 +7,8 @@ are committed by the driver through the same store, so a Ray build resumes like 
 its project is the local build's, bit for bit where the model runs on the same kind of device.
 
 Images are read by the workers from the paths the driver scanned: on a cluster the image folder
-must be at the same path on every node (a shared filesystem).
+must be at the same path on every node (a shared filesystem), or in object storage given by URI
+(``s3://``, ``gs://``: ``deepviz.images.remote``), which every worker reads through pyarrow.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from deepviz.errors import DeepvizError, MissingDependency, UsageError, pip_comm
 from deepviz.features.base import Extractor
 from deepviz.filenames import unescape
 from deepviz.images.decode import DecodeLimits, pixel_limit
-from deepviz.pipeline.extract import decode_one, embed_all
+from deepviz.images.remote import is_uri, open_uri, read_bytes
+from deepviz.pipeline.extract import decode_one, embed_all, rejected
 from deepviz.storage.chunks import Chunk
 from deepviz.storage.thumbs import pack
 
@@ -65,7 +67,7 @@ def import_ray() -> Any:
 
 
 def ray_extract_chunks(
-    root: Path,
+    root: Path | str,
     paths: Sequence[str],
     recipes: ExtractorRecipes,
     extractors: Sequence[Extractor],
@@ -79,6 +81,7 @@ def ray_extract_chunks(
 ) -> Iterator[Chunk]:
     """Yield one Chunk per ``chunk_size`` files of ``paths``, in order, computed on Ray.
 
+    ``root`` is the image folder, or its URI (a str) when the images are in object storage.
     ``recipes`` build the models inside each actor (a loaded model is not sent over the wire);
     ``extractors`` are the driver's own copies, read only for their names, input sizes and widths.
     """
@@ -183,12 +186,12 @@ class _Decode:
 
     def __init__(self, root: str, crop_size: int, input_sizes: list[int], thumb_sizes: tuple[int, ...], limits: DecodeLimits) -> None:
         self.root, self.crop_size, self.input_sizes, self.thumb_sizes, self.limits = root, crop_size, input_sizes, thumb_sizes, limits
+        self.remote: tuple[Any, str] | None = None  # (filesystem, folder in it), opened in the worker on first use
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         paths = [str(p) for p in batch["path"]]
-        sizes = set(self.input_sizes)
         with pixel_limit(self.limits.max_pixels):
-            decoded = [decode_one(Path(self.root) / unescape(p), self.crop_size, sizes, self.thumb_sizes, self.limits) for p in paths]
+            decoded = [self._one(p) for p in paths]
         out: dict[str, np.ndarray] = {
             "path": np.array(paths, dtype=str),
             "ok": np.array([d.crops is not None for d in decoded], dtype=bool),
@@ -204,6 +207,19 @@ class _Decode:
         for i, size in enumerate(self.thumb_sizes):
             out[f"thumb{size}"] = np.array([d.thumbs[i] if d.thumbs is not None else b"" for d in decoded], dtype=object)
         return out
+
+
+    def _one(self, path: str) -> Any:
+        sizes = set(self.input_sizes)
+        if not is_uri(self.root):
+            return decode_one(Path(self.root) / unescape(path), self.crop_size, sizes, self.thumb_sizes, self.limits)
+        if self.remote is None:
+            self.remote = open_uri(self.root)
+        try:
+            data = read_bytes(*self.remote, path)
+        except OSError as err:
+            return rejected(f"cannot be read ({err})")
+        return decode_one(data, self.crop_size, sizes, self.thumb_sizes, self.limits)
 
 
 class _Embed:

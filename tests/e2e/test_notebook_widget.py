@@ -1,8 +1,10 @@
 """The widget in JupyterLab, in Chromium, through a Jupyter server this test starts: Python adds a query
 and the row appears in the framed app; the brushed window the page chose is read back in Python; a
-brush set in Python moves the strip."""
+brush set in Python moves the strip; ids highlighted from Python are outlined on the map, and clearing
+them on the page clears them in Python (also after the framed page reloads)."""
 from __future__ import annotations
 
+import io
 import os
 import re
 import socket
@@ -13,7 +15,9 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.e2e.chromium import NEEDS_BROWSER, ROOT, SHOTS
 
@@ -35,7 +39,10 @@ view""",
     "row = view.add_query(5)",
     'print("WINDOWS", view.windows)',
     "view.set_brush(0, 3, 7)",
+    'view.highlight([2, 9])\nprint("SRC", view.src)',
+    'print("HIGHLIGHTED", view.highlighted.tolist())',
 ]
+MARK_RGB = (0x00, 0xE5, 0xFF)  # web/src/marks.ts MARK_COLOUR
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +119,40 @@ def _output(page: Any, index: int) -> Any:
     return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
 
 
+def _printed(page: Any, index: int, pattern: str) -> re.Match[str]:
+    """Run cell ``index`` until its output matches ``pattern`` (the page's state reaches the kernel a moment later)."""
+    text = ""
+    for _ in range(20):
+        _run_cell(page, index)
+        text = _output(page, index).inner_text(timeout=60_000)
+        found = re.search(pattern, text)
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"cell {index} printed {text!r}, not {pattern!r}")
+
+
+def _cell_box(page: Any, frame: Any, src: str, image_id: int) -> dict[str, float]:
+    """The page-coordinates square of an image's cell on the framed map, in its "fit" view (as tests/e2e/test_app.py)."""
+    canvas = frame.get_by_test_id("map-canvas")
+    playwright_api.expect(canvas).not_to_have_attribute("data-grid-fitting", "true")
+    aspect = canvas.get_attribute("data-grid-aspect")
+    with urllib.request.urlopen(f"{src}api/grid" + (f"?aspect={aspect}" if aspect else "")) as res:  # noqa: S310 - the kernel's loopback server
+        grid = np.frombuffer(res.read(), "<i4").reshape(-1, 2)
+    rows, cols = int(canvas.get_attribute("data-rows")), int(canvas.get_attribute("data-cols"))
+    box = canvas.bounding_box()
+    k = min((int(box["width"]) - 8) / cols, (int(box["height"]) - 8) / rows)
+    x0, y0 = (int(box["width"]) - cols * k) / 2, (int(box["height"]) - rows * k) / 2
+    row, col = grid[image_id]
+    return {"x": box["x"] + x0 + col * k, "y": box["y"] + y0 + row * k, "width": k, "height": k}
+
+
+def _mark_pixels(page: Any, cell: dict[str, float]) -> int:
+    """Pixels of the highlight's colour in a cell (as drawn, antialiasing allowed for)."""
+    rgb = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=cell))).convert("RGB"), dtype=np.int16)
+    return int((np.abs(rgb - np.array(MARK_RGB)).max(axis=2) < 40).sum())
+
+
 def test_python_and_the_framed_app_share_queries_and_brushes(browser: Any, jupyter: str) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -148,4 +189,36 @@ def test_python_and_the_framed_app_share_queries_and_brushes(browser: Any, jupyt
     assert [int(strip.nth(i).get_attribute("data-rank")) for i in range(4)] == [3, 4, 5, 6]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "30-notebook-widget.png"))
+    # Ids highlighted in Python: outlined on the map, counted on the page's button.
+    page.mouse.move(0, 0)  # no hover outline on the map
+    _run_cell(page, 4)
+    src = re.search(r"SRC (\S+)", _output(page, 4).inner_text(timeout=60_000))[1]  # type: ignore[index]
+    marks = frame.get_by_test_id("marks")
+    playwright_api.expect(marks).to_have_text("2 highlighted ×", timeout=30_000)
+    page.locator("iframe[title=deepviz]").scroll_into_view_if_needed()  # running the cell scrolled the notebook on
+    cells = {i: _cell_box(page, frame, src, i) for i in (2, 9, 11)}
+    page.wait_for_timeout(300)  # the next frame is drawn
+    k = cells[2]["width"]
+    lit = {i: _mark_pixels(page, c) for i, c in cells.items()}
+    page.screenshot(path=str(SHOTS / "31-notebook-highlight.png"))
+    assert lit[2] > 2 * k and lit[9] > 2 * k and lit[11] < k, (lit, k)  # 11 is not highlighted
+    # A page that reloads (a re-rendered output, say) asks for the marks again and gets them.
+    framed = next(f for f in page.frames if f.url.startswith(src))
+    framed.evaluate("location.reload()")
+    frame.locator("body[data-ready=true]").wait_for(timeout=60_000)
+    playwright_api.expect(marks).to_have_text("2 highlighted ×", timeout=30_000)
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
+    cells = {i: _cell_box(page, frame, src, i) for i in (2, 9)}
+    assert _mark_pixels(page, cells[2]) > 2 * k and _mark_pixels(page, cells[9]) > 2 * k
+    # Cleared on the page: the outlines go, and Python reads an empty highlight.
+    marks.click()
+    playwright_api.expect(marks).to_be_hidden()
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
+    again = {i: _cell_box(page, frame, src, i) for i in (2, 9)}
+    assert again == {i: cells[i] for i in (2, 9)}  # the button over the map's corner moved nothing
+    assert _mark_pixels(page, cells[2]) < k and _mark_pixels(page, cells[9]) < k
+    page.screenshot(path=str(SHOTS / "32-notebook-highlight-cleared.png"))
+    _printed(page, 5, r"HIGHLIGHTED \[\]")
     context.close()

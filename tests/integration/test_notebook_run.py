@@ -49,3 +49,27 @@ def test_a_notebook_shows_arrays_and_sets_a_query_from_python(tmp_path: Path) ->
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     hashes = [m["state"].get("hash") for m in state.values() if "hash" in m["state"]]
     assert hashes == ["#q=i5:0:0-10&a=0"]
+
+
+BUILD_CELL = """from tests.conftest import ColourExtractor, make_folder
+import deepviz
+images = make_folder(Path("images"), per_class=4)
+report = deepviz.build(images, "p.deepviz", models=[ColourExtractor()], chunk_size=4)
+print("BUILT", report.n_images)"""
+
+
+def test_build_in_a_notebook_shows_a_progress_bar_widget(tmp_path: Path) -> None:
+    """tqdm.auto draws an ipywidgets bar in a kernel: the executed notebook holds it, filled to the end."""
+    nb = notebook(["from pathlib import Path", BUILD_CELL])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env=env)
+    outputs = nb.cells[1].outputs
+    assert "BUILT 12" in "".join(o.get("text", "") for o in outputs), outputs
+    shown = [o["data"] for o in outputs if WIDGET_VIEW in o.get("data", {})]
+    assert shown and "decode + features + thumbnails" in shown[0]["text/plain"], outputs
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    bars = [m["state"] for m in state.values() if m["model_name"] == "FloatProgressModel"]
+    assert [(b["value"], b["max"]) for b in bars] == [(14.0, 14.0)]  # 12 images and the 2 files rejected
+    texts = [m["state"]["value"] for m in state.values() if m["model_name"] == "HTMLModel"]
+    assert any("14/14" in t for t in texts), texts

@@ -17,6 +17,8 @@ from deepviz.features.registry import register_extractor, unregister_extractor
 from tests.conftest import ColourExtractor
 
 pytest.importorskip("anywidget")
+from ipywidgets.widgets.widget import _remove_buffers  # noqa: E402 - after the skip
+
 from deepviz.notebook.widget import DeepvizWidget  # noqa: E402 - after the skip
 
 
@@ -107,3 +109,23 @@ def test_show_builds_arrays_into_a_temporary_project() -> None:
     assert w.add_query(7).image_id == 7
     with pytest.raises(UsageError, match="not both"):
         deepviz.show(w.project, features=rng.normal(size=(20, 6)))
+
+
+def test_a_highlight_set_in_python_is_synced_and_a_clear_on_the_page_comes_back(widget: DeepvizWidget) -> None:
+    w = widget
+    changes: list[list[int]] = []
+    w.on_change(lambda view: changes.append(view.highlighted.tolist()))
+    w.highlight([5, 1, 5])
+    assert w.highlight_ids == np.array([1, 5], "<i4").tobytes() and w.highlighted.tolist() == [1, 5]
+    # What the widget's front end sends when the page's button clears it: the model's bytes, emptied.
+    w.set_state({"highlight_ids": memoryview(b"")})
+    assert w.highlighted.tolist() == [] and changes == [[1, 5], []]
+    # The synced state is one binary buffer, as the front end reads it.
+    w.highlight(np.arange(w.project.n) % 2 == 0)
+    _, paths, buffers = _remove_buffers(w.get_state())
+    sent = dict(zip(map(tuple, paths), buffers))
+    assert bytes(sent[("highlight_ids",)]) == np.arange(0, w.project.n, 2, dtype="<i4").tobytes()
+    with pytest.raises(UsageError, match="no image"):
+        w.highlight([w.project.n])
+    w.highlight(None)
+    assert w.highlighted.size == 0

@@ -50,6 +50,18 @@ def test_a_ray_build_is_the_local_build(images: Path, local: Path, tmp_path: Pat
     assert "decode on " in report.ran_on and f"({n} images)" in report.ran_on and "embed on " in report.ran_on
 
 
+def test_images_by_uri_build_the_local_project(images: Path, local: Path, tmp_path: Path) -> None:
+    """The same folder as a file:// URI, listed and read through pyarrow's filesystem as s3:// and gs:// are:
+    the same project, but for the source it records."""
+    out = tmp_path / "uri.deepviz"
+    uri = f"file://{images.resolve()}"
+    deepviz.build(uri, out, models=[ColourExtractor()], progress=False, chunk_size=5, batch_size=4, engine="ray")
+    assert deepviz.open_project(out).manifest.source_root == uri
+    remote, same = _contents(out, images), _contents(local, images)
+    assert remote["manifest"].pop("source_root") == "file://BASE" and same["manifest"].pop("source_root") == "BASE"  # type: ignore[attr-defined]
+    assert remote == same
+
+
 def test_an_interrupted_ray_build_resumes_without_recomputing(images: Path, local: Path, tmp_path: Path) -> None:
     out = tmp_path / "ray.deepviz"
     killed = _cli(images, out, "--engine", "ray", kill_at="chunk#3")

@@ -1,9 +1,10 @@
-"""The page's URL hash as Python reads and writes it: the same form as web/src/queryList.ts."""
+"""The page's URL hash as Python reads and writes it (the same form as web/src/queryList.ts), and the highlighted ids."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from deepviz.notebook.state import PageQuery, add_query, parse_queries, set_window, with_queries
+from deepviz.notebook.state import PageQuery, add_query, highlight_bytes, highlight_ids, parse_queries, set_window, with_queries
 
 
 def test_the_page_form_is_read_entry_by_entry() -> None:
@@ -29,3 +30,26 @@ def test_python_edits_keep_the_page_settings_and_take_the_first_free_colour() ->
 def test_a_window_that_cannot_be_is_refused(index: int, lo: int, hi: int, error: type[Exception]) -> None:
     with pytest.raises(error):
         set_window("#q=i1:0:-,i2:1:-&a=0", index, lo, hi)
+
+
+def test_a_highlight_is_sorted_unique_int32_bytes_and_reads_back() -> None:
+    data = highlight_bytes([7, 2, 7, np.int64(0)], n=10)
+    assert data == np.array([0, 2, 7], "<i4").tobytes()
+    assert highlight_ids(data).tolist() == [0, 2, 7] and highlight_ids(data).dtype == np.int32
+    mask = np.zeros(10, bool)
+    mask[[1, 9]] = True
+    assert highlight_ids(highlight_bytes(mask, n=10)).tolist() == [1, 9]
+    assert highlight_bytes(None, n=10) == highlight_bytes([], n=10) == b""
+    assert highlight_ids(b"").tolist() == []
+
+
+@pytest.mark.parametrize(("ids", "message"), [
+    ([3, 10], "no image 10: ids are 0..9"),
+    ([-1], "no image -1"),
+    (np.zeros(4, bool), r"one value per image \(10\)"),
+    ([1.5], "image ids \\(integers\\)"),
+    (np.zeros((2, 2), int), "image ids"),
+])
+def test_a_highlight_that_names_no_image_is_refused(ids: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        highlight_bytes(ids, n=10)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@
 // the map outlines the active concept's members.
 
 import { element, select } from "./dom";
-import type { Viewport } from "./mapDraw";
+import { outlineCells, type Viewport } from "./mapDraw";
 import { type ConceptInfo, conceptsApi } from "./conceptsApi";
 import { Lasso, idsInPolygon } from "./lasso";
 import { type Cell, intParam, safeDecode, type Slice, type Store } from "./store";
@@ -173,21 +173,7 @@ export class ConceptBar {
 
   /** The active concept's members, outlined on the map (drawn after the cells, before the hover). */
   drawMembers(ctx: CanvasRenderingContext2D, vp: Viewport): void {
-    const ids = this.memberIds;
-    if (!ids.length) return;
-    const t = vp.transform;
-    const grid = this.host.grid();
-    const s = Math.max(t.k, 5);
-    const line = Math.min(3, Math.max(1, t.k * 0.08));
-    ctx.beginPath();
-    for (const id of ids) {
-      const x = t.x + (grid[2 * id + 1] + 0.5) * t.k - s / 2;
-      const y = t.y + (grid[2 * id] + 0.5) * t.k - s / 2;
-      if (x > -s && y > -s && x < vp.width && y < vp.height) ctx.rect(x + line / 2, y + line / 2, s - line, s - line);
-    }
-    ctx.lineWidth = line;
-    ctx.strokeStyle = CONCEPT_COLOUR;
-    ctx.stroke();
+    outlineCells(ctx, vp, this.host.grid(), this.memberIds, CONCEPT_COLOUR);
   }
 
   /** The concept select: a concept, or new / rename / delete. */

@@ -1,7 +1,7 @@
 // Starts the app: loads the project, builds the components and wires them together. Each
 // component owns its DOM and its part of the URL state; this file only connects them.
 //
-//   map pane     MapToolbar (m, b) with the SessionMenu, above MapView (the canvas), and the hover card (Preview)
+//   map pane     MapToolbar (m, b) with the SessionMenu, above MapView (with Marks' button in its corner) (the canvas), and the hover card (Preview)
 //   splitter     Splitter (p)
 //   query pane   QueryPane (q, a) with UploadButton, TextQueryBox, QuerySettings (l, s, y, k),
 //                FeaturePicker (f) and ErrorBox in its toolbar
@@ -23,6 +23,7 @@ import { Highlight } from "./highlight";
 import { labelCounts } from "./legend";
 import { MapToolbar } from "./mapToolbar";
 import { MapView } from "./mapView";
+import { Marks } from "./marks";
 import { Preview } from "./preview";
 import { QueryPane } from "./queryPane";
 import { refKey } from "./queryList";
@@ -113,6 +114,9 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     const left = queries.length - images.length;
     return { url: `api/figure?${p.toString()}`, note: left ? `${left} uploaded quer${left > 1 ? "ies are" : "y is"} left out of the figure (deepviz figure draws project images).` : undefined };
   };
+  const marks = new Marks(() => map.grid, () => map.redraw());
+  map.addLayer((ctx, vp) => marks.draw(ctx, vp));
+  map.root.append(marks.root);
   toolbar.root.append(new SessionMenu(store, project, (text) => errors.show(text), figure).root);
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
@@ -146,7 +150,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   // A small project's grid for this pane comes at once: the map never shows another one to click on.
   await fit.fit();
   normaliseUrl(store);
-  bridgeToParent(store, highlight);
+  bridgeToParent(store, highlight, marks);
   document.body.dataset.ready = "true";
 }
 

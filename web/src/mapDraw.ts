@@ -145,6 +145,36 @@ export function cellCentre(scene: MapScene, t: Transform, id: number): { x: numb
   return { x: t.x + (scene.grid[2 * id + 1] + 0.5) * t.k, y: t.y + (scene.grid[2 * id] + 0.5) * t.k };
 }
 
+/**
+ * The cells of `ids` outlined in `colour`, each at least MARK_PX wide so a few stay visible on the
+ * overview, `inset` px inside the cell (a second set's outline then shows inside the first's).
+ * One path for all of them: a stroke per set, however many ids.
+ */
+export function outlineCells(
+  ctx: CanvasRenderingContext2D,
+  vp: Viewport,
+  grid: Int32Array,
+  ids: ArrayLike<number>,
+  colour: string,
+  inset = 0,
+): void {
+  if (!ids.length) return;
+  const t = vp.transform;
+  const s = Math.max(t.k, MARK_PX) - 2 * inset;
+  const line = Math.min(3, Math.max(1, t.k * 0.08));
+  if (s <= line) return;
+  ctx.beginPath();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    const x = t.x + (grid[2 * id + 1] + 0.5) * t.k - s / 2;
+    const y = t.y + (grid[2 * id] + 0.5) * t.k - s / 2;
+    if (x > -s && y > -s && x < vp.width && y < vp.height) ctx.rect(x + line / 2, y + line / 2, s - line, s - line);
+  }
+  ctx.lineWidth = line;
+  ctx.strokeStyle = colour;
+  ctx.stroke();
+}
+
 /** The hovered image's cell outlined dark then light: visible on any thumbnail. */
 export function drawHovered(ctx: CanvasRenderingContext2D, scene: MapScene, vp: Viewport): void {
   const centre = cellCentre(scene, vp.transform, scene.hovered);

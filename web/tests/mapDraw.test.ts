@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LIT_ON_LABELS, labelStyle, queryStyle } from "../src/colors";
 import { buildIdByCell } from "../src/geometry";
-import { cellCentre, drawCells, drawHovered, type MapScene, markWindow, type Viewport } from "../src/mapDraw";
+import { cellCentre, drawCells, drawHovered, type MapScene, markWindow, outlineCells, type Viewport } from "../src/mapDraw";
 import { inversePermutation } from "../src/ranking";
 
 /** The calls a drawing makes, with the fill/stroke style in effect at each. */
@@ -117,5 +117,26 @@ describe("window markers and the hovered cell", () => {
     expect(ctx.calls).toEqual(["stroke #111 18.5,28.5,13,13", "stroke #fff 16.25,26.25,17.5,17.5"]);
     expect(cellCentre(scene(), vp.transform, 2)).toEqual({ x: 25, y: 35 });
     expect(cellCentre(scene(), vp.transform, 3)).toBeNull();
+  });
+});
+
+describe("outlineCells", () => {
+  it("outlines each id's cell in one stroke, inset when asked, skipping cells off the pane", () => {
+    const ctx = new RecordingContext();
+    outlineCells(ctx.asContext(), vp, grid, [2, 0], "#0ff");
+    expect(ctx.calls).toEqual(["rect 20.5,30.5,9,9", "rect 10.5,20.5,9,9"]);
+    expect(ctx.strokeStyle).toBe("#0ff");
+    const inset = new RecordingContext();
+    outlineCells(inset.asContext(), vp, grid, [2], "#0ff", 1);
+    expect(inset.calls).toEqual(["rect 21.5,31.5,7,7"]);
+    const away = new RecordingContext();
+    outlineCells(away.asContext(), { ...vp, transform: { x: -500, y: 20, k: 10 } }, grid, [0, 1, 2], "#0ff");
+    expect(away.calls).toEqual([]);
+  });
+
+  it("keeps a cell of a zoomed-out map at least MARK_PX wide", () => {
+    const ctx = new RecordingContext();
+    outlineCells(ctx.asContext(), { ...vp, transform: { x: 0, y: 0, k: 1 } }, grid, [2], "#0ff");
+    expect(ctx.calls).toEqual(["rect -0.5,-0.5,4,4"]);
   });
 });
