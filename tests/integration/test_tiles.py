@@ -9,8 +9,11 @@ from PIL import Image
 
 import deepviz
 from deepviz.core.mosaic import BACKGROUND, CELL_PX, box_downsample, cells_per_tile, tile_counts
+from deepviz.server.app import create_app
+from deepviz.storage.manifest import Manifest
 from deepviz.storage.project import Project
 from tests.conftest import ColourExtractor, make_folder, write_image
+from tests.integration.test_api import local_client
 
 
 def _decoded(jpeg: bytes) -> np.ndarray:
@@ -89,3 +92,58 @@ def test_a_regrid_rewrites_the_tiles(tmp_path: Path) -> None:
     assert p.grid_shape != old.grid_shape and p.tiles is not None and old.tiles is not None
     assert p.tiles.info.folder != old.tiles.info.folder
     _assert_tiles_match(p)
+
+
+def _png(body: bytes) -> np.ndarray:
+    img = Image.open(io.BytesIO(body))
+    assert img.format == "PNG"
+    return np.asarray(img.convert("RGB")).astype(np.int64)
+
+
+def test_the_api_serves_the_stored_grids_tiles_cacheably(tiny_project: Path) -> None:
+    p = deepviz.open_project(tiny_project)
+    with local_client(create_app(tiny_project)) as client:
+        info = client.get("/api/project").json()["tiles"]
+        assert info["levels"] == [1, 2, 4, 8] and info["tile_px"] == 256
+        r = client.get(f"/api/tiles/4/0/0?v={info['revision']}")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+        assert "immutable" in r.headers["cache-control"]
+        np.testing.assert_array_equal(_png(r.content), _expected_tile(p, 4, 0, 0))
+        again = client.get("/api/tiles/4/0/0", headers={"if-none-match": r.headers["etag"]})
+        assert again.status_code == 304 and again.headers["cache-control"] == "no-cache"
+        for bad in ("/api/tiles/3/0/0", "/api/tiles/4/1/0", "/api/tiles/4/0/-1"):
+            r = client.get(bad)
+            assert r.status_code == 404 and ("level" in r.json()["detail"] or "outside" in r.json()["detail"])
+
+
+def test_a_fitted_grids_tiles_mosaic_that_grid(tiny_project: Path) -> None:
+    p = deepviz.open_project(tiny_project)
+    with local_client(create_app(tiny_project)) as client:
+        g = client.get("/api/grid?aspect=0.25")
+        rows, cols = int(g.headers["x-grid-rows"]), int(g.headers["x-grid-cols"])
+        assert (rows, cols) != p.grid_shape
+        cells = np.frombuffer(g.content, "<i4").reshape(-1, 2)
+        size = min(p.thumbnail_sizes)
+        got = _png(client.get("/api/tiles/2/0/0?aspect=0.25").content)
+        assert got.shape == (rows * 2, cols * 2, 3)  # the whole fitted grid fits one tile
+        for i, (r, c) in enumerate(cells.tolist()):
+            thumb = _decoded(p.thumbnail(i, size)).astype(np.uint8)[None]
+            want = box_downsample(box_downsample(thumb, CELL_PX), 2)[0]
+            np.testing.assert_array_equal(got[r * 2 : r * 2 + 2, c * 2 : c * 2 + 2], want)
+        # Another aspect's tile differs: the ETag names the grid shown.
+        other = client.get("/api/tiles/2/0/0?aspect=4")
+        assert other.headers["etag"] != client.get("/api/tiles/2/0/0?aspect=0.25").headers["etag"]
+
+
+def test_a_project_without_tiles_says_how_to_add_them(tmp_path: Path) -> None:
+    out = tmp_path / "proj"
+    deepviz.build(make_folder(tmp_path / "images", per_class=2, with_broken=False), out, models=[ColourExtractor()], progress=False)
+    manifest = Manifest.read(out)
+    manifest.model_copy(update={"tiles": None}).write(out)  # as an earlier deepviz wrote it
+    with local_client(create_app(out)) as client:
+        assert client.get("/api/project").json()["tiles"] is None
+        r = client.get("/api/tiles/1/0/0")
+        assert r.status_code == 404 and "deepviz build" in r.json()["detail"]
+    deepviz.build(tmp_path / "images", out, models=[ColourExtractor()], progress=False)
+    assert deepviz.open_project(out).tiles is not None  # the next build adds them, for every image
+    _assert_tiles_match(deepviz.open_project(out))
