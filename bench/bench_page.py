@@ -31,7 +31,7 @@ missing thumbnails), read with ``performance.getEntriesByName/Type``, and over C
                   with the requests and bytes it took
 
 ``--pan`` measures only panning the zoomed-out map (issue 10's tile pyramid): at the fitted view
-and zoomed to 4 px per cell, a drag of 60 mouse moves, one per frame, dispatched in the page;
+and zoomed to 4 px per cell, a drag of 120 mouse moves (8 px, 4 px each, out and back), one per frame, dispatched in the page;
 "frame" is the wall time between successive frames (what the eye sees, vsync included), "draw"
 the map's own drawing per frame; p50 and p95 of each. Each is measured twice in the same page
 session: with the tiles, and with /api/tiles refused (the map falls back to mean colours, as
@@ -264,14 +264,14 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def pan_once(page: Any, cell_px: float | None, tiles: bool) -> dict[str, Any]:
-    """Zoom to ``cell_px`` (None: the fitted view), let the tiles arrive (if served), then drag for 60 frames."""
+    """Zoom to ``cell_px`` (None: the fitted view), let the tiles arrive (if served), then drag for 120 frames."""
     if cell_px is not None:
         page.evaluate(ZOOM_TO_JS, cell_px)
     if tiles:
         page.wait_for_function(SETTLED_JS, timeout=120_000)
     else:
         page.wait_for_timeout(1000)  # refused tiles never arrive: the mean colours are all there is
-    r = page.evaluate(PAN_JS, [60, 12, 6])
+    r = page.evaluate(PAN_JS, [120, 8, 4])
     return {
         "cellPx": r["cellPx"], "mode": r["mode"], "tilePx": r["tilePx"], "missing": r["missing"],
         "frame50": _percentile(r["intervals"], 50), "frame95": _percentile(r["intervals"], 95),

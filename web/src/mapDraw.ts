@@ -129,7 +129,7 @@ export function drawTiles(
   image: (ty: number, tx: number) => CanvasImageSource | null,
 ): void {
   ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = "medium";
+  ctx.imageSmoothingQuality = "low"; // bilinear: a tile is at most STRETCH times its size, and it is drawn every frame
   for (let ty = range.ty0; ty < range.ty1; ty++) {
     for (let tx = range.tx0; tx < range.tx1; tx++) {
       const img = image(ty, tx);

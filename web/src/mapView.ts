@@ -16,7 +16,7 @@ import type { MapSize } from "./mapToolbar";
 import { hexWord, paintCells, paintWindow, rgbaWord } from "./overview";
 import { type FetchThumbs, ThumbCache } from "./thumbCache";
 import { type FetchTile, TileCache } from "./tileCache";
-import { chooseLevel, type TileGrid, visibleTiles } from "./tiles";
+import { aroundTiles, chooseLevel, type TileGrid, visibleTiles } from "./tiles";
 import { MAP_FRAME, type MapFrame, MAX_FRAME_MEASURES, markFirstDraw } from "./timing";
 
 /** Below this many CSS px per cell a 32 px thumbnail shows little more than its mean colour:
@@ -334,6 +334,11 @@ export class MapView {
     const px = chooseLevel(vp.transform.k, dpr, tiles.levels);
     const range = visibleTiles(vp.transform, vp.width, vp.height, g, px);
     const span = (tiles.tilePx / px) * vp.transform.k;
+    // Nearest the centre of the pane first; the ring around the pane after every visible tile,
+    // so a pan finds its next tiles loaded.
+    const far = vp.width * vp.width + vp.height * vp.height;
+    const distance = (ty: number, tx: number): number =>
+      (vp.transform.x + (tx + 0.5) * span - vp.width / 2) ** 2 + (vp.transform.y + (ty + 0.5) * span - vp.height / 2) ** 2;
     const shown: (ImageBitmap | null)[] = [];
     let missing = 0;
     for (let ty = range.ty0; ty < range.ty1; ty++) {
@@ -342,12 +347,17 @@ export class MapView {
         const img = cache.get(url);
         if (!img) {
           missing++;
-          // Nearest the centre of the pane first.
-          const dx = vp.transform.x + (tx + 0.5) * span - vp.width / 2;
-          const dy = vp.transform.y + (ty + 0.5) * span - vp.height / 2;
-          cache.want(url, dx * dx + dy * dy);
+          cache.want(url, distance(ty, tx));
         }
         shown.push(img);
+      }
+    }
+    const ring = aroundTiles(range, g, px);
+    for (let ty = ring.ty0; ty < ring.ty1; ty++) {
+      for (let tx = ring.tx0; tx < ring.tx1; tx++) {
+        if (ty >= range.ty0 && ty < range.ty1 && tx >= range.tx0 && tx < range.tx1) continue;
+        const url = tiles.url(this.gridAspect, px, ty, tx);
+        if (!cache.get(url)) cache.want(url, far + distance(ty, tx));
       }
     }
     if (missing) this.drawOverview(vp);

@@ -21,12 +21,27 @@ export interface TileRange {
   tx1: number;
 }
 
-/** The level for cells of `cellPx` CSS px: the smallest at least as sharp as the screen's
- * device pixels, else the sharpest there is. */
+/** How much a level may be enlarged before the next sharper one is drawn instead: a 4 px level
+ * at 4.5 px per cell looks the same, and costs a quarter of the 8 px level's pixels. */
+const STRETCH = 1.25;
+
+/** The level for cells of `cellPx` CSS px: the smallest about as sharp as the screen's device
+ * pixels, else the sharpest there is. */
 export function chooseLevel(cellPx: number, devicePixelRatio: number, levels: readonly number[]): number {
   const want = cellPx * devicePixelRatio;
-  for (const px of levels) if (px >= want) return px;
+  for (const px of levels) if (px * STRETCH >= want) return px;
   return levels[levels.length - 1];
+}
+
+/** `range` grown by one tile on every side, clamped to the grid: the tiles a pan reaches next. */
+export function aroundTiles(range: TileRange, g: TileGrid, px: number): TileRange {
+  const b = cellsPerTile(px, g.tilePx);
+  return {
+    ty0: Math.max(0, range.ty0 - 1),
+    ty1: Math.min(Math.ceil(g.rows / b), range.ty1 + 1),
+    tx0: Math.max(0, range.tx0 - 1),
+    tx1: Math.min(Math.ceil(g.cols / b), range.tx1 + 1),
+  };
 }
 
 /** Cells along a tile's side at level `px`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseLevel, cellsPerTile, type TileGrid, tileRect, visibleTiles } from "../src/tiles";
+import { aroundTiles, chooseLevel, cellsPerTile, type TileGrid, tileRect, visibleTiles } from "../src/tiles";
 
 const levels = [1, 2, 4, 8];
 // 1000 x 1500 cells, 256 px tiles: level 8 cuts 32 cells a side, level 1 256.
@@ -9,9 +9,11 @@ describe("chooseLevel", () => {
   it("takes the smallest level at least as sharp as the device pixels of a cell", () => {
     expect(chooseLevel(0.3, 1, levels)).toBe(1);
     expect(chooseLevel(1, 1, levels)).toBe(1);
+    expect(chooseLevel(1.2, 1, levels)).toBe(1); // enlarged a little rather than four times the pixels
     expect(chooseLevel(1.5, 1, levels)).toBe(2);
     expect(chooseLevel(1.5, 2, levels)).toBe(4);
-    expect(chooseLevel(5, 1, levels)).toBe(8);
+    expect(chooseLevel(4.5, 1, levels)).toBe(4);
+    expect(chooseLevel(5.5, 1, levels)).toBe(8);
     expect(chooseLevel(11, 2, levels)).toBe(8); // past the sharpest level: the sharpest
   });
 });
@@ -28,6 +30,13 @@ describe("visibleTiles", () => {
     // Off the grid: nothing.
     const none = visibleTiles({ x: 5000, y: 0, k: 2 }, 600, 400, g, 2);
     expect(none.tx1 - none.tx0).toBe(0);
+  });
+});
+
+describe("aroundTiles", () => {
+  it("adds the ring of tiles a pan reaches next, inside the grid", () => {
+    expect(aroundTiles({ ty0: 2, ty1: 4, tx0: 3, tx1: 5 }, g, 2)).toEqual({ ty0: 1, ty1: 5, tx0: 2, tx1: 6 });
+    expect(aroundTiles({ ty0: 0, ty1: 8, tx0: 0, tx1: 12 }, g, 2)).toEqual({ ty0: 0, ty1: 8, tx0: 0, tx1: 12 });
   });
 });
 
