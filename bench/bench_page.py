@@ -1,6 +1,7 @@
 """Benchmark the app in a browser at 1k, 100k and 1M images: does the page stay usable?
 
     python bench/bench_page.py [--cases 1k,100k,1m] [--dim 128] [--keep DIR] [--shots DIR] [--static DIR]
+    python bench/bench_page.py --pan --cases 10k,100k,1m [--keep DIR]     panning the zoomed-out map only
 
 Each case is a synthetic project (bench/synthetic.py: random --dim float16 features, a
 row-major grid, a dozen distinct tiny JPEGs repeated in smooth regions, their mean colours)
@@ -29,6 +30,15 @@ missing thumbnails), read with ``performance.getEntriesByName/Type``, and over C
                   cell shows its thumbnail at the size that zoom wants ("50%": until half do),
                   with the requests and bytes it took
 
+``--pan`` measures only panning the zoomed-out map (issue 10's tile pyramid): at the fitted view
+and zoomed to 4 px per cell, three drags of 120 mouse moves (8 px, 4 px each, out and back), one
+per frame, dispatched in the page; "frame" is the wall time between successive frames (what the
+eye sees, vsync included), "draw" the map's own drawing per frame; p50 and p95 of each over the
+360 frames, and the share of frames over 33 ms. Each is measured twice in the same page
+session: with the tiles, and with /api/tiles refused (the map falls back to mean colours, as
+before tiles existed): the baseline. It also prints the time ``add_tiles`` took to write the
+pyramid (what a build spends on it) and the disk the tiles take beside the thumbnails.
+
 Ratios are against the first case, measured in this same run (after one untimed visit, so
 the browser's own start-up is not in it). ``--static DIR`` serves another build of the front
 end (e.g. one made from an older commit that writes these entries) for a before/after comparison. Screenshots go to
@@ -37,6 +47,8 @@ test-artifacts/screenshots/scale-*.png. Prints figures only; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -45,9 +57,9 @@ from pathlib import Path
 from typing import Any
 
 from bench_query import RealServer  # bench/ is on sys.path when run as a script
-from synthetic import write_synthetic_project
+from synthetic import add_tiles, write_synthetic_project
 
-CASES = {"1k": 1_000, "100k": 100_000, "1m": 1_000_000}
+CASES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DIM = 128
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -136,6 +148,47 @@ HOVER_JS = """async (steps) => {""" + FRAMES + """
   c.dispatchEvent(new PointerEvent('pointerleave', { bubbles: true }));
   return out;
 }"""
+# Zoom with the wheel about the pane's centre until a cell is about `px` CSS px.
+ZOOM_TO_JS = """async (px) => {""" + FRAMES + """
+  const c = document.querySelector('[data-testid=map-canvas]');
+  const r = c.getBoundingClientRect();
+  const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
+  const deltaY = latest().cellPx < px ? -50 : 50;
+  for (let i = 0; i < 400 && (deltaY < 0 ? latest().cellPx < px : latest().cellPx > px); i++) {
+    c.dispatchEvent(new WheelEvent('wheel', { deltaY, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, cancelable: true }));
+    await frame();
+  }
+  return latest().cellPx;
+}"""
+# Drag the map with one mouse move per frame (d3-zoom listens on the canvas, then on the window).
+PAN_JS = """async ([steps, dx, dy]) => {""" + FRAMES + """
+  const c = document.querySelector('[data-testid=map-canvas]');
+  const r = c.getBoundingClientRect();
+  const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
+  const at = (x, y) => ({ clientX: x, clientY: y, bubbles: true, cancelable: true, view: window, button: 0 });
+  let x = r.left + r.width / 2;
+  let y = r.top + r.height / 2;
+  c.dispatchEvent(new MouseEvent('mousedown', at(x, y)));
+  await frame();
+  const start = performance.now();
+  let prev = start;
+  const intervals = [];
+  for (let i = 0; i < steps; i++) {
+    const back = i >= steps / 2 ? -1 : 1;
+    x += back * dx;
+    y += back * dy;
+    window.dispatchEvent(new MouseEvent('mousemove', at(x, y)));
+    await frame();
+    const now = performance.now();
+    intervals.push(now - prev);
+    prev = now;
+  }
+  window.dispatchEvent(new MouseEvent('mouseup', at(x, y)));
+  await frame();
+  const p = latest();
+  return { intervals, draws: frames(start).map((e) => e.duration), mode: p.mode, tilePx: p.tilePx || 0, cellPx: p.cellPx, missing: p.missing };
+}"""
+SETTLED_JS = "() => {" + FRAMES + " const p = latest(); return p.mode !== 'tiles' || p.missing === 0; }"
 # Durations of the map frames that began at or after a performance.now() time.
 FRAMES_SINCE_JS = "(since) => {" + FRAMES + " return frames(since).map((e) => e.duration); }"
 LATEST_JS = "() => {" + FRAMES + " return latest(); }"
@@ -197,7 +250,87 @@ def ready_project(tmp: Path, label: str, n: int) -> Path:
     t = time.perf_counter()
     write_synthetic_project(root, n, DIM, thumbs=True)
     print(f"   wrote {root} in {time.perf_counter() - t:.0f} s", flush=True)
+    seconds = add_tiles(root)
+    tiles = sum(f.stat().st_size for f in (root / "tiles").rglob("*") if f.is_file())
+    thumbs = sum(f.stat().st_size for f in (root / "thumbs").rglob("*") if f.is_file())
+    (root / "bench-tiles.json").write_text(json.dumps({"seconds": seconds, "tile_bytes": tiles, "thumb_bytes": thumbs}))
+    print(f"   tile pyramid in {seconds:.1f} s, {tiles / 1e6:.1f} MB (thumbnails {thumbs / 1e6:.0f} MB)", flush=True)
     return root
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+PAN_REPEATS = 3
+
+
+def pan_once(page: Any, cell_px: float | None, tiles: bool) -> dict[str, Any]:
+    """Zoom to ``cell_px`` (None: the fitted view), let the tiles arrive (if served), then drag for
+    120 frames, PAN_REPEATS times; percentiles of all the frames together."""
+    if cell_px is not None:
+        page.evaluate(ZOOM_TO_JS, cell_px)
+    intervals: list[float] = []
+    draws: list[float] = []
+    for _ in range(PAN_REPEATS):
+        if tiles:
+            page.wait_for_function(SETTLED_JS, timeout=120_000)
+        page.wait_for_timeout(1000)  # refused tiles never arrive: the mean colours are all there is
+        r = page.evaluate(PAN_JS, [120, 8, 4])
+        intervals += r["intervals"]
+        draws += r["draws"]
+    return {
+        "cellPx": r["cellPx"], "mode": r["mode"], "tilePx": r["tilePx"], "missing": r["missing"],
+        "frame50": _percentile(intervals, 50), "frame95": _percentile(intervals, 95),
+        "over33": sum(v > 33.4 for v in intervals) / len(intervals),
+        "draw50": _percentile(draws, 50), "draw95": _percentile(draws, 95),
+    }
+
+
+def bench_pan(browser: Any, label: str, n: int, tmp: Path, shots: Path, static: Path | None) -> list[dict[str, Any]]:
+    """Panning the zoomed-out map, with tiles and with tiles refused, at the fitted view and at 4 px per cell."""
+    from deepviz.server.app import create_app
+
+    root = ready_project(tmp, label, n)
+    build = json.loads((root / "bench-tiles.json").read_text())
+    app = create_app(root, static_dir=static, grids_dir=root / "fitted-grids")
+    rows = []
+    with RealServer(app) as url:
+        for view in (None, 4.0):
+            row: dict[str, Any] = {"case": f"{label} ({n:,})", "view": "fit" if view is None else f"{view:.0f} px", **build}
+            for tiles in (True, False):
+                context = browser.new_context(viewport=VIEWPORT)
+                page = context.new_page()
+                if not tiles:
+                    page.route("**/api/tiles/**", lambda route: route.abort())
+                page.goto(url + "/")
+                page.wait_for_function(FIRST_MAP_JS, timeout=300_000)
+                # The grid fitted to the pane (computed in the background above 10k images) before measuring.
+                page.wait_for_function("() => document.querySelector('[data-testid=map-canvas]').dataset.gridAspect", timeout=600_000)
+                row["tiles" if tiles else "colours"] = pan_once(page, view, tiles)
+                page.screenshot(path=str(shots / f"pan-{label}-{row['view'].replace(' ', '')}-{'tiles' if tiles else 'colours'}.png"))
+                context.close()
+            rows.append(row)
+            print(f"   {row['view']}: {row}", flush=True)
+    return rows
+
+
+def print_pan_table(rows: list[dict[str, Any]]) -> None:
+    print("\nPanning the zoomed-out map: ms per frame (wall, vsync included) and of the map's drawing, p50 / p95;")
+    print("'mean colours' = the same page with /api/tiles refused (the map before tiles), in the same run.\n")
+    head = (f"{'case':<18}{'view':>6}{'cell px':>8}{'level':>6}{'frame p50':>10}{'p95':>7}{'>33ms':>7}{'draw p50':>9}{'p95':>7}"
+            f"{'| colours frame p50':>19}{'p95':>7}{'>33ms':>7}{'draw p50':>9}{'p95':>7}{'tiles s':>9}{'tiles MB':>9}{'thumbs MB':>10}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        t, c = r["tiles"], r["colours"]
+        print(f"{r['case']:<18}{r['view']:>6}{t['cellPx']:>8.1f}{t['tilePx']:>6}{t['frame50']:>10.1f}{t['frame95']:>7.1f}"
+              f"{t['over33']:>7.0%}{t['draw50']:>9.1f}{t['draw95']:>7.1f}{c['frame50']:>19.1f}{c['frame95']:>7.1f}{c['over33']:>7.0%}"
+              f"{c['draw50']:>9.1f}{c['draw95']:>7.1f}"
+              f"{r['seconds']:>9.1f}{r['tile_bytes'] / 1e6:>9.1f}{r['thumb_bytes'] / 1e6:>10.0f}")
 
 
 def bench_case(
@@ -385,6 +518,7 @@ def main() -> None:
     parser.add_argument("--static", type=Path, help="serve this built front end instead of the package's")
     parser.add_argument("--prefix", default="scale", help="screenshot names start with this")
     parser.add_argument("--dim", type=int, default=128, help="feature dimensions of the synthetic projects (the default model gives 1280)")
+    parser.add_argument("--pan", action="store_true", help="measure only panning the zoomed-out map (tiles against mean colours)")
     args = parser.parse_args()
     global DIM
     DIM = args.dim
@@ -397,6 +531,15 @@ def main() -> None:
         tmp.mkdir(parents=True, exist_ok=True)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         labels = args.cases.split(",")
+        if args.pan:
+            pans = []
+            for label in labels:
+                print(f"== {label}: {CASES[label]:,} images, panning ...", flush=True)
+                pans += bench_pan(browser, label, CASES[label], tmp, args.shots, args.static)
+            browser.close()
+            print_pan_table(pans)
+            print(f"load average at the end: {os.getloadavg()} on {os.cpu_count()} CPUs")
+            return
         print(f"== warming up the browser on {labels[0]} (not timed) ...", flush=True)
         bench_case(browser, labels[0], CASES[labels[0]], tmp, Path(tmp_dir), args.static, "warm-up")
         for label in labels:

@@ -3,6 +3,7 @@
     write_synthetic_project(root, n, d)                 random unit-norm float16 features, empty thumbnails
     write_synthetic_project(root, n, d, thumbs=True)    + a few distinct tiny JPEGs repeated, laid out in
                                                         smooth regions of the grid, and their mean colours
+    add_tiles(root)                                     + the map's tile pyramid, as a build writes it
 
 Ids are row-major over the grid (id = row * cols + col), so a region of similar thumbnails on
 the map is a run of similar ids; the features are random and ignore it.
@@ -61,6 +62,22 @@ def write_synthetic_project(root: Path, n: int, d: int, seed: int = 0, *, thumbs
         sizes = (32,)
     _manifest(n, d, rows, cols, sizes, files).write(root)
     return root
+
+
+def add_tiles(root: Path) -> float:
+    """Write the project's tile pyramid (deepviz.pipeline.tiles) and name it in the manifest; returns
+    the seconds it took, the time a build spends on it."""
+    import time
+
+    from deepviz.pipeline.tiles import write_tiles
+    from deepviz.storage.project import open_project
+
+    p = open_project(root)
+    start = time.perf_counter()
+    info = write_tiles(root, p.n, p.manifest.files.grid, p.grid_shape, p.thumbnails, None, 0)
+    seconds = time.perf_counter() - start
+    p.manifest.model_copy(update={"tiles": info}).write(root)
+    return seconds
 
 
 def _write_features(path: Path, n: int, d: int, seed: int) -> None:

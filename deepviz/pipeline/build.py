@@ -38,13 +38,24 @@ from deepviz.images.thumbs import JPEG_QUALITY
 from deepviz.pipeline.extract import extract_chunks
 from deepviz.pipeline.progress import Progress
 from deepviz.pipeline.ray_engine import RayPlan, ray_extract_chunks
+from deepviz.pipeline.tiles import write_tiles
 from deepviz.settings import DEFAULT_MODEL, DEFAULT_THUMB_SIZES, BuildSettings, ProjectSettings, validated
 from deepviz.storage import writer
 from deepviz.storage.chunks import ChunkStore, config_key
 from deepviz.storage.lock import HOLDER, LOCK, build_lock, servers
-from deepviz.storage.manifest import MANIFEST, FeatureSet, GridInfo, LayoutInfo, Manifest, ProjectFiles, ThumbnailInfo
+from deepviz.storage.manifest import (
+    MANIFEST,
+    FeatureSet,
+    GridInfo,
+    LayoutInfo,
+    Manifest,
+    ProjectFiles,
+    ThumbnailInfo,
+    TileInfo,
+)
 from deepviz.storage.progress import ProgressWriter
-from deepviz.storage.project import feature_file
+from deepviz.storage.project import THUMBS_DIR, feature_file
+from deepviz.storage.thumbs import ThumbnailStore
 from deepviz.storage.workspace import WORK_DIR, Workspace, is_build_in_progress, remove_unnamed
 
 __all__ = ["ARRAYS_DIR", "BuildReport", "DiskFull", "build"]
@@ -249,8 +260,10 @@ def _build(plan: _Plan, bar: Progress) -> BuildReport:
     with timer.step("commit"):
         commit = _commit(plan, store, backfill, found, old_table, imported_rows)
     layout, grid, xy_files = _layout_and_grid(plan, work, commit, early, bar, timer)
+    with timer.step("tiles"):
+        tiles = _tiles(plan, commit.n, xy_files[1], grid)
     checkpoint("manifest-before")
-    manifest = _manifest(plan, found, commit, layout, grid, xy_files)
+    manifest = _manifest(plan, found, commit, layout, grid, xy_files, tiles)
     if plan.previous is None or not _same_project(manifest, plan.previous):
         manifest.write(plan.out)  # the commit: one atomic rename
     checkpoint("manifest")  # committed: what is left in .work, and unnamed files, are garbage
@@ -615,8 +628,16 @@ def _grid(xy: np.ndarray, n: int, aspect: float, method: str, seed: int, bar: Pr
     return info, cells
 
 
+def _tiles(plan: _Plan, n: int, grid_file: str, grid: GridInfo) -> TileInfo:
+    """The map's tile pyramid for the grid in ``grid_file``, from the committed thumbnails."""
+    thumbs = ThumbnailStore(plan.out / THUMBS_DIR, plan.sizes, n)
+    previous = plan.previous.tiles if plan.previous else None
+    return write_tiles(plan.out, n, grid_file, (grid.rows, grid.cols), thumbs, previous, plan.base_n)
+
+
 def _manifest(
-    plan: _Plan, found: ScanResult, commit: _Commit, layout: LayoutInfo, grid: GridInfo, xy_files: tuple[str, str]
+    plan: _Plan, found: ScanResult, commit: _Commit, layout: LayoutInfo, grid: GridInfo, xy_files: tuple[str, str],
+    tiles: TileInfo,
 ) -> Manifest:
     now = Manifest.now()
     settings = plan.settings.project_settings()
@@ -636,6 +657,7 @@ def _manifest(
         layout=layout,
         grid=grid,
         thumbnails=ThumbnailInfo(sizes=plan.sizes, quality=JPEG_QUALITY, decode_size=plan.decode_at),
+        tiles=tiles,
     )
 
 

@@ -24,7 +24,7 @@ from deepviz._version import __version__
 from deepviz.core.envelope import envelope
 from deepviz.core.normalize import ZeroFeatureError
 from deepviz.core.similarity import spearman
-from deepviz.errors import DeepvizError
+from deepviz.errors import DeepvizError, UnknownName
 from deepviz.features.base import Extractor
 from deepviz.images.decode import DecodeLimits, ImageRejected
 from deepviz.server import concepts_api, models, retrieval_api
@@ -36,6 +36,7 @@ from deepviz.server.figure import figure_router
 from deepviz.server.fitted_grid import ASPECTS, FittedGrids, snap_aspect
 from deepviz.server.guard import HostCheck, OriginCheck, host_names
 from deepviz.server.headers import SecurityHeaders
+from deepviz.server.map_tiles import MapTiles, NoTiles
 from deepviz.server.ranking import Ranking, Rankings
 from deepviz.server.text_query import TEXT_MARK, embed_text_query
 from deepviz.server.uploads import (
@@ -58,6 +59,7 @@ from deepviz.storage.project import Project, open_project
 STATIC_DIR = Path(__file__).parent / "static"
 BINARY = "application/octet-stream"
 JPEG = "image/jpeg"
+PNG = "image/png"
 IMMUTABLE = "public, max-age=31536000, immutable"
 INTERRUPTED = "interrupted: run the same deepviz build command again to resume it"
 _MULTIPART_SLACK = 16 * 1024  # boundaries and part headers around the file in an upload body
@@ -98,6 +100,18 @@ class ServerState:
     @cached_property
     def fitted_grids(self) -> FittedGrids:
         return FittedGrids(self.project, self.grids_dir)
+
+    @cached_property
+    def map_tiles(self) -> MapTiles:
+        return MapTiles(self.project, self.fitted_grids)
+
+    @cached_property
+    def tile_revision(self) -> str:
+        """Changes whenever a tile may: a new grid, a new layout (which the fitted grids follow) or
+        new images; with it in ``v`` a browser caches tiles for good."""
+        files = self.project.manifest.files
+        key = f"{self.revision}|{files.grid}|{files.layout}|{self.project.n}"
+        return hashlib.sha1(key.encode()).hexdigest()[:12]
 
     @cached_property
     def colors_bytes(self) -> bytes:
@@ -305,8 +319,16 @@ def get_project(request: Request) -> models.ProjectInfo:
         can_embed=state.embedders.can_embed(p.default_feature_set),
         text_feature_sets=[s for s in p.feature_sets if state.embedders.can_embed_text(s)],
         revision=state.revision,
+        tiles=_tile_pyramid(state),
         building=building,
     )
+
+
+def _tile_pyramid(state: ServerState) -> models.TilePyramid | None:
+    info = state.project.manifest.tiles
+    if info is None:
+        return None
+    return models.TilePyramid(levels=list(info.levels), tile_px=info.tile_px, revision=state.tile_revision)
 
 
 def _unbuilt(root: Path, building: models.BuildStatus | None) -> models.ProjectInfo:
@@ -430,6 +452,38 @@ HideDuplicates = Annotated[
         "every image but its first (lowest id). Ranks then count only the images kept; X-Total says how many.",
     ),
 ]
+
+
+TILE_DOC = (
+    "PNG tile (ty, tx) of the map at PX pixels per cell (a level of ProjectInfo.tiles): cells "
+    "[ty*B, ty*B+B) x [tx*B, tx*B+B) of the grid, B = tile_px / PX, each image's smallest thumbnail "
+    "box-downsampled to PX, empty cells in the page's background; edge tiles are cut to the grid. "
+    "Without aspect: the stored grid's; with aspect: the grid /api/grid?aspect= answers (202 while it "
+    "is computed). Cached for good when v is ProjectInfo.tiles.revision, else revalidated by ETag."
+)
+
+
+@router.get(
+    "/tiles/{px}/{ty}/{tx}", response_class=Response,
+    responses={200: {"content": {PNG: {}}, "description": TILE_DOC}, 202: {"description": "not ready yet"}, **_errors(404)},
+)
+def get_tile(
+    px: int, ty: int, tx: int, state: State, request: Request,
+    aspect: Annotated[float | None, Query(gt=0, le=1000)] = None, v: str | None = None,
+) -> Response:
+    """A tile of the zoomed-out map: real pixels of every image, a few per cell."""
+    shown = "stored" if aspect is None else f"{snap_aspect(aspect):.3f}"
+    etag = f'"{state.tile_revision}-{shown}-{px}-{ty}-{tx}"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if v == state.tile_revision else "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    try:
+        png = state.map_tiles.get(aspect, px, ty, tx)
+    except (NoTiles, UnknownName, IndexError) as err:
+        raise HTTPException(404, str(err)) from None
+    if png is None:
+        return Response(status_code=202, headers={"Retry-After": "1"})
+    return Response(png, media_type=PNG, headers=headers)
 
 
 @router.get("/rank/upload/{query}", response_class=Response, responses={**_binary(RANKING_DOC), **_errors(400, 404, 409)})

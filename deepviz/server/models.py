@@ -19,6 +19,14 @@ class BuildStatus(BaseModel):
     total: int = Field(description="Items of the stage in all; 0 for a stage without steps")
 
 
+class TilePyramid(BaseModel):
+    """The zoomed-out map's tiles: /api/tiles/{px}/{ty}/{tx} for each level px."""
+
+    levels: list[int] = Field(description="Pixels per grid cell of each level, ascending")
+    tile_px: int = Field(description="A tile's side in pixels; it holds tile_px / px cells a side (edge tiles fewer)")
+    revision: str = Field(description="Changes whenever a tile may; add ?v=REVISION to tile URLs to cache them for good")
+
+
 class ProjectInfo(BaseModel):
     """What the app needs to start: sizes, names and capabilities of the served project."""
 
@@ -43,6 +51,9 @@ class ProjectInfo(BaseModel):
     revision: str = Field(
         description="Changes when the project is rebuilt from scratch; add ?v=REVISION to thumbnail URLs "
         "so the browser may cache them for good"
+    )
+    tiles: TilePyramid | None = Field(
+        default=None, description="The map's tile pyramid; none for a project built before tiles existed"
     )
     building: BuildStatus | None = Field(
         default=None,

@@ -19,7 +19,7 @@ from deepviz.settings import ProjectSettings
 
 __all__ = [
     "CONTENT_NAMED", "FORMAT", "MANIFEST", "SCHEMA_VERSION", "FeatureSet", "GridInfo", "LayoutInfo", "Manifest",
-    "ProjectFiles", "ThumbnailInfo",
+    "ProjectFiles", "ThumbnailInfo", "TileInfo",
 ]
 
 FORMAT: Literal["deepviz-project"] = "deepviz-project"
@@ -84,6 +84,22 @@ class ThumbnailInfo(_Record):
     decode_size: int
 
 
+class TileInfo(_Record):
+    """The map's tile pyramid (see :mod:`deepviz.storage.tiles` and :mod:`deepviz.core.mosaic`).
+
+    ``pixels`` holds every image's ``cell_px``-square copy, box-downsampled from its smallest
+    thumbnail; ``folder`` the packed PNG tiles of the stored grid, one pair of files per level
+    (``levels``: pixels per cell), named by the grid file, so a new grid means a new folder.
+    """
+
+    levels: tuple[int, ...]
+    tile_px: int = Field(ge=1)
+    cell_px: int = Field(ge=1)
+    pixels: str = Field(description="(N, cell_px, cell_px, 3) uint8 (.npy)")
+    folder: str = Field(description="LEVEL.bin + LEVEL.offsets.npy per level, tile (ty, tx) at index ty * tile_cols + tx")
+    format: Literal["png"] = "png"
+
+
 class ProjectFiles(_Record):
     """The files a build rewrites whole, each named by a hash of its content (``layout-3f2a….npy``).
 
@@ -118,6 +134,8 @@ class Manifest(_Record):
     layout: LayoutInfo
     grid: GridInfo
     thumbnails: ThumbnailInfo
+    # None for a project built before tiles existed: the map shows mean colours until a build adds them.
+    tiles: TileInfo | None = None
 
     def feature_set(self, name: str | None = None) -> FeatureSet:
         """The feature set ``name`` (the default one if None); UnknownName lists the valid names."""

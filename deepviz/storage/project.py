@@ -11,6 +11,9 @@ Layout of a project folder (schema version 2)::
     features/NAME.npy           (N, D) float16, rows L2-normalised, row i = image id i
     thumbs/SIZE.bin             JPEG thumbnails back to back; thumbs/SIZE.offsets.npy (N + 1,) int64
     colors.npy                  (N, 3) uint8 mean RGB of each image's centre crop
+    tiles/pixels.npy            (N, 8, 8, 3) uint8 each image's smallest thumbnail box-downsampled
+    tiles/grid-HASH/PX.bin      the stored grid's map tiles at PX pixels per cell, packed like thumbnails
+                                (deepviz.storage.tiles)
 
 A ``path`` is relative to the image folder, as text: a backslash, a byte that is not UTF-8
 and a control character are escaped (``deepviz.filenames`` says exactly how; ``source_path``
@@ -33,6 +36,7 @@ from deepviz.errors import ProjectError
 from deepviz.filenames import unescape
 from deepviz.storage.manifest import MANIFEST, SCHEMA_VERSION, FeatureSet, Manifest
 from deepviz.storage.thumbs import ThumbnailStore
+from deepviz.storage.tiles import TileStore
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -134,6 +138,12 @@ class Project:
     @cached_property
     def thumbnails(self) -> ThumbnailStore:
         return ThumbnailStore(self.root / THUMBS_DIR, self.thumbnail_sizes, self.n)
+
+    @cached_property
+    def tiles(self) -> TileStore | None:
+        """The map's tile pyramid of the stored grid; None for a project built before tiles existed."""
+        info = self.manifest.tiles
+        return TileStore(self.root, info, *self.grid_shape) if info else None
 
     def thumbnail(self, image_id: int, size: int | None = None) -> bytes:
         """JPEG bytes of image ``image_id`` at ``size`` px (the largest stored size if None)."""

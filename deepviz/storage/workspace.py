@@ -14,6 +14,7 @@ from pathlib import Path
 
 from deepviz.faults import checkpoint
 from deepviz.storage.manifest import CONTENT_NAMED, Manifest
+from deepviz.storage.tiles import TILES_DIR
 
 WORK_DIR = ".work"
 MARKER = "BUILDING"  # a project folder with no manifest but this marker is a first build to resume
@@ -54,7 +55,7 @@ class Workspace:
 
 
 def remove_unnamed(project: Path, committed: Manifest | None) -> None:
-    """Delete content-named files (``layout-HASH.npy``, ...) that the committed manifest does not name.
+    """Delete content-named files (``layout-HASH.npy``, ...) and tile folders that the committed manifest does not name.
 
     A server may still have an old one open: on POSIX it keeps reading it until it reloads.
     """
@@ -63,6 +64,10 @@ def remove_unnamed(project: Path, committed: Manifest | None) -> None:
         for path in project.glob(f"{stem}-*{suffix}"):
             if path.name not in named:
                 path.unlink(missing_ok=True)
+    tiles = committed.tiles.folder if committed and committed.tiles else None
+    for folder in project.glob(f"{TILES_DIR}/grid-*"):
+        if folder.is_dir() and folder.relative_to(project).as_posix() != tiles:
+            shutil.rmtree(folder, ignore_errors=True)  # another grid's tiles (named by that grid's file)
 
 
 def is_build_in_progress(project: Path) -> bool:

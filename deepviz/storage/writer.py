@@ -25,6 +25,7 @@ from deepviz.filenames import ESCAPED_CHARACTERS, canonical
 from deepviz.storage.chunks import Chunk
 from deepviz.storage.project import COLORS, THUMBS_DIR, feature_file
 from deepviz.storage.thumbs import bin_path, offsets_path
+from deepviz.storage.tiles import PIXELS
 
 FEATURE_DTYPE = np.float16  # halves disk and memory at 1M images; similarities stay within ~1e-3
 
@@ -205,3 +206,43 @@ def write_colors(root: Path, base_n: int, new_blocks: Iterable[np.ndarray]) -> N
     old = np.load(target, mmap_mode="r")[:base_n] if base_n else np.zeros((0, 3), np.uint8)
     blocks = [np.asarray(old, np.uint8), *(np.asarray(b, np.uint8).reshape(-1, 3) for b in new_blocks)]
     save_npy(target, np.concatenate(blocks))
+
+
+def write_cell_pixels(root: Path, keep: int, n: int, new_blocks: Iterable[np.ndarray], cell_px: int) -> None:
+    """tiles/pixels.npy := its first ``keep`` rows + ``new_blocks`` ((K, P, P, 3) uint8 each, ids keep..n-1).
+
+    Streamed block by block with write() (as the features are), so a million images never sit in memory.
+    """
+    target = root / PIXELS
+    old = np.load(target, mmap_mode="r") if keep and target.exists() else None
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
+                  "shape": (n, cell_px, cell_px, 3)}
+        np.lib.format.write_array_header_1_0(f, header)
+        step = 1 << 15
+        for start in range(0, keep, step):
+            f.write(np.ascontiguousarray(old[start : min(start + step, keep)], np.uint8).tobytes())  # type: ignore[index]
+        row = keep
+        for block in new_blocks:
+            f.write(np.ascontiguousarray(block, np.uint8).tobytes())
+            row += len(block)
+            checkpoint("tile-pixels-block")
+        if row != n:
+            raise RuntimeError(f"expected {n - keep} new rows of cell pixels, got {row - keep}")
+
+
+def write_tile_level(folder: Path, px: int, tiles: Iterable[bytes], n_tiles: int) -> None:
+    """``folder``/PX.bin and PX.offsets.npy: the level's ``n_tiles`` PNG tiles, packed as thumbnails are.
+
+    Both files are replaced atomically, the blob first: the offsets of a level never point past its blob.
+    """
+    offsets = np.zeros(n_tiles + 1, np.int64)
+    i = 0
+    with atomic_path(bin_path(folder, px)) as tmp, open(tmp, "wb") as f:
+        for tile in tiles:
+            f.write(tile)
+            offsets[i + 1] = offsets[i] + len(tile)
+            i += 1
+    if i != n_tiles:
+        raise RuntimeError(f"expected {n_tiles} tiles of level {px}, got {i}")
+    save_npy(offsets_path(folder, px), offsets)

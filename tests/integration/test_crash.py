@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import deepviz
+from deepviz.core.mosaic import tile_counts
 from deepviz.faults import ENV
 from deepviz.storage.lock import build_lock
 from tests.conftest import make_folder, write_image
@@ -32,8 +33,8 @@ DRIVER = (
 KILL_POINTS = [
     "scan", "chunk#1", "chunk#2", "chunk#3", "features-block", "features", "imported", "thumbnails#1", "thumbnails#2",
     "thumbnails#3",
-    "colors", "images-table", "layout", "layout-cached", "grid", "layout-and-grid-saved", "manifest-before",
-    "manifest", "cleanup#1", "cleanup#3",
+    "colors", "images-table", "layout", "layout-cached", "grid", "layout-and-grid-saved", "tile-pixels-block",
+    "tile-pixels", "tile-level#2", "manifest-before", "manifest", "cleanup#1", "cleanup#3",
 ]
 
 
@@ -72,11 +73,15 @@ def _contents(out: Path, *bases: Path) -> dict[str, object]:
     for key in ("created", "updated"):
         manifest.pop(key)
     thumbs = {s: [p.thumbnail(i, s) for i in range(p.n)] for s in p.thumbnail_sizes}
+    assert p.tiles is not None
+    counts = {px: tile_counts(*p.grid_shape, px) for px in p.tiles.info.levels}
+    tiles = {px: [p.tiles.get(px, ty, tx) for ty in range(t[0]) for tx in range(t[1])] for px, t in counts.items()}
     return {
         "manifest": manifest, "images": p.images.to_dict("list"), "rejects": p.rejects.to_dict("list"),
         "features": {name: np.asarray(p.features(name)).tobytes() for name in p.feature_sets},
         "layout": np.asarray(p.layout).tobytes(), "grid": np.asarray(p.grid).tobytes(),
         "colors": np.asarray(p.colors).tobytes(), "thumbs": thumbs,
+        "tile_pixels": np.asarray(p.tiles.pixels(p.n)).tobytes(), "tiles": tiles,
     }
 
 

@@ -523,6 +523,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tiles/{px}/{ty}/{tx}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tile
+         * @description A tile of the zoomed-out map: real pixels of every image, a few per cell.
+         */
+        get: operations["get_tile_api_tiles__px___ty___tx__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -906,6 +926,8 @@ export interface components {
              * @description Thumbnail sizes in px, ascending, for /api/thumbs/{size}/{id} and /api/thumbs/{size}/batch
              */
             thumbnail_sizes: number[];
+            /** @description The map's tile pyramid; none for a project built before tiles existed */
+            tiles?: components["schemas"]["TilePyramid"] | null;
         };
         /** QueryFigures */
         QueryFigures: {
@@ -958,6 +980,27 @@ export interface components {
              * @description Opaque key, 'u' followed by digits
              */
             query: string;
+        };
+        /**
+         * TilePyramid
+         * @description The zoomed-out map's tiles: /api/tiles/{px}/{ty}/{tx} for each level px.
+         */
+        TilePyramid: {
+            /**
+             * Levels
+             * @description Pixels per grid cell of each level, ascending
+             */
+            levels: number[];
+            /**
+             * Revision
+             * @description Changes whenever a tile may; add ?v=REVISION to tile URLs to cache them for good
+             */
+            revision: string;
+            /**
+             * Tile Px
+             * @description A tile's side in pixels; it holds tile_px / px cells a side (edge tiles fewer)
+             */
+            tile_px: number;
         };
         /**
          * UploadedQuery
@@ -2472,6 +2515,58 @@ export interface operations {
                 content: {
                     "image/jpeg": unknown;
                 };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_tile_api_tiles__px___ty___tx__get: {
+        parameters: {
+            query?: {
+                aspect?: number | null;
+                v?: string | null;
+            };
+            header?: never;
+            path: {
+                px: number;
+                ty: number;
+                tx: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PNG tile (ty, tx) of the map at PX pixels per cell (a level of ProjectInfo.tiles): cells [ty*B, ty*B+B) x [tx*B, tx*B+B) of the grid, B = tile_px / PX, each image's smallest thumbnail box-downsampled to PX, empty cells in the page's background; edge tiles are cut to the grid. Without aspect: the stored grid's; with aspect: the grid /api/grid?aspect= answers (202 while it is computed). Cached for good when v is ProjectInfo.tiles.revision, else revalidated by ETag. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description not ready yet */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not Found */
             404: {

@@ -112,6 +112,12 @@ export const getLabels = (): Promise<Int32Array> => int32s(`${BASE}/labels`);
 /** (N, 3) uint8 mean RGB per id, flattened. */
 export const getColours = async (): Promise<Uint8Array> => new Uint8Array(await (await request(`${BASE}/colors`)).arrayBuffer());
 
+/** A map tile's PNG, or null while the grid it is cut from is still being fitted (answer 202). */
+export async function getTile(url: string, signal: AbortSignal): Promise<Blob | null> {
+  const res = await request(url, { signal });
+  return res.status === 202 ? null : res.blob();
+}
+
 export type Api = ReturnType<typeof createApi>;
 
 /**
@@ -119,8 +125,9 @@ export type Api = ReturnType<typeof createApi>;
  * thumbnail URLs, so the browser may cache them for good and a rebuild is fetched afresh;
  * thumbnails are asked for only at the sizes the project stores.
  */
-export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo, "revision" | "thumbnail_sizes">) {
+export function createApi({ revision, thumbnail_sizes: sizes, tiles }: Pick<ProjectInfo, "revision" | "thumbnail_sizes"> & Partial<Pick<ProjectInfo, "tiles">>) {
   const v = revision ? `v=${encodeURIComponent(revision)}` : "";
+  const tv = tiles ? `v=${encodeURIComponent(tiles.revision)}` : "";
   const features = (name: string | null): string => (name ? `?features=${encodeURIComponent(name)}` : "");
   return {
     image: (id: number): Promise<ImageInfo> => json<ImageInfo>(`${BASE}/images/${id}`),
@@ -133,6 +140,9 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
       const url = `${BASE}/thumbs/${size}/batch?ids=${encodeIds(ids)}${v ? `&${v}` : ""}`;
       return splitBatch(await (await request(url, { signal })).arrayBuffer(), ids.length);
     },
+    /** Tile (ty, tx) of level `px` of the grid shown: the stored one (aspect 0) or the one fitted to `aspect`. */
+    tileUrl: (aspect: number, px: number, ty: number, tx: number): string =>
+      `${BASE}/tiles/${px}/${ty}/${tx}?${tv}${aspect ? `&aspect=${aspect}` : ""}`,
     uploadThumbUrl: (key: string): string => `${BASE}/queries/${encodeURIComponent(key)}/thumb`,
     /** An uploaded query's name (the file's), size and feature set, as the server keeps them. */
     uploadInfo: (key: string): Promise<UploadAnswer> => json<UploadAnswer>(`${BASE}/queries/${encodeURIComponent(key)}/info`),

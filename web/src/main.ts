@@ -7,7 +7,7 @@
 //                FeaturePicker (f) and ErrorBox in its toolbar
 
 import "./style.css";
-import { createApi, getColours, getFittedGrid, getGrid, getLabels, getProject } from "./api";
+import { createApi, getColours, getFittedGrid, getGrid, getLabels, getProject, getTile } from "./api";
 import { showBuilding } from "./building";
 import { bridgeToParent } from "./embedBridge";
 import { ConceptBar } from "./concepts";
@@ -66,7 +66,8 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     if (concepts.takesClicks) concepts.toggle(id);
     else pane.add({ kind: "image", id });
   };
-  const map = new MapView(mapData, highlight, pick, api.thumbBatch);
+  const tiles = project.tiles ? { levels: project.tiles.levels, tilePx: project.tiles.tile_px, url: api.tileUrl, fetch: getTile } : null;
+  const map = new MapView(mapData, highlight, pick, api.thumbBatch, tiles);
   const fit = new GridFit(map, project.grid_aspects, getFittedGrid, (m) => errors.show(m));
   // The map starts neutral rather than wait for its colours (`colours` cannot reject).
   void colours.then((c) => c && map.setColours(c));

@@ -5,6 +5,7 @@
 import { LIT_ON_LABELS, labelStyle, queryStyle } from "./colors";
 import type { CellRange, RankWindow, Transform } from "./geometry";
 import type { Ranking } from "./ranking";
+import { type TileGrid, type TileRange, tileRect } from "./tiles";
 
 /** The brushed window of the active query, to light up on the map. */
 export interface MapWindow {
@@ -116,6 +117,27 @@ export function drawCellBitmap(ctx: CanvasRenderingContext2D, scene: MapScene, v
   ctx.imageSmoothingEnabled = t.k < 1;
   ctx.imageSmoothingQuality = "high";
   ctx.drawImage(bitmap, t.x, t.y, scene.cols * t.k, scene.rows * t.k);
+}
+
+/** The tiles of `range` at level `px` that have a picture (`image(ty, tx)`), each on its square of the grid. */
+export function drawTiles(
+  ctx: CanvasRenderingContext2D,
+  vp: Viewport,
+  g: TileGrid,
+  px: number,
+  range: TileRange,
+  image: (ty: number, tx: number) => CanvasImageSource | null,
+): void {
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = "low"; // bilinear: a tile is at most STRETCH times its size, and it is drawn every frame
+  for (let ty = range.ty0; ty < range.ty1; ty++) {
+    for (let tx = range.tx0; tx < range.tx1; tx++) {
+      const img = image(ty, tx);
+      if (!img) continue;
+      const r = tileRect(vp.transform, g, px, ty, tx);
+      ctx.drawImage(img, r.x, r.y, r.w, r.h);
+    }
+  }
 }
 
 /** The lit window's images as markers of at least MARK_PX, outlined, so a handful stays visible at 1M. */

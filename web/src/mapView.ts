@@ -1,7 +1,8 @@
 // The map pane: every image's thumbnail at its grid cell on a canvas, panned and zoomed with
-// d3-zoom. Only visible cells are drawn; below a dozen pixels per cell an overview bitmap (one
-// pixel per cell, in each image's mean colour) stands in for thumbnails, so a 1M-image map
-// costs one drawImage per frame and never holds an object per image. The drawing itself is in
+// d3-zoom. Only visible cells are drawn; below a dozen pixels per cell the tile pyramid (1 to 8
+// pixels of each image, the server's PNG tiles, see tiles.ts) stands in for thumbnails, over an
+// overview bitmap (one pixel per cell, in each image's mean colour) where a tile has not arrived,
+// so a 1M-image map costs a few dozen drawImage calls per frame and never holds an object per image. The drawing itself is in
 // mapDraw.ts; this view holds the canvas, the zoom, the thumbnails and the bitmaps.
 
 import { select } from "d3-selection";
@@ -10,10 +11,12 @@ import { type D3ZoomEvent, zoom, type ZoomBehavior, zoomIdentity } from "d3-zoom
 import { labelColour, queryStyle } from "./colors";
 import { buildIdByCell, chooseThumbSize, type CellRange, fitTransform, idAt, type Transform, visibleCells, zoomAboutCentre } from "./geometry";
 import type { Highlight } from "./highlight";
-import { BACKGROUND, type CellImage, drawCellBitmap, drawCells, drawHovered, MARK_PX, type MapScene, type MapWindow, markWindow, type Viewport } from "./mapDraw";
+import { BACKGROUND, type CellImage, drawCellBitmap, drawCells, drawHovered, drawTiles, MARK_PX, type MapScene, type MapWindow, markWindow, type Viewport } from "./mapDraw";
 import type { MapSize } from "./mapToolbar";
 import { hexWord, paintCells, paintWindow, rgbaWord } from "./overview";
 import { type FetchThumbs, ThumbCache } from "./thumbCache";
+import { type FetchTile, TileCache } from "./tileCache";
+import { aroundTiles, chooseLevel, type TileGrid, visibleTiles } from "./tiles";
 import { MAP_FRAME, type MapFrame, MAX_FRAME_MEASURES, markFirstDraw } from "./timing";
 
 /** Below this many CSS px per cell a 32 px thumbnail shows little more than its mean colour:
@@ -39,6 +42,15 @@ export interface MapData {
   thumbnailSizes: readonly number[];
 }
 
+/** The server's tile pyramid (ProjectInfo.tiles) and how to fetch a tile. */
+export interface MapTiles {
+  levels: readonly number[];
+  tilePx: number;
+  /** Tile (ty, tx) of level px of the grid shown: the stored one (aspect 0) or the fitted one of `aspect`. */
+  url: (aspect: number, px: number, ty: number, tx: number) => string;
+  fetch: FetchTile;
+}
+
 export class MapView {
   /** The pane's drawing area; the canvas fills it. */
   readonly root: HTMLDivElement;
@@ -46,6 +58,9 @@ export class MapView {
   private readonly ctx: CanvasRenderingContext2D;
   private readonly zoomBehavior: ZoomBehavior<HTMLCanvasElement, unknown>;
   private readonly thumbs: ThumbCache;
+  private readonly tileCache: TileCache | null;
+  /** The aspect of the grid shown, which names its tiles (0: the project's stored grid). */
+  private gridAspect = 0;
   private readonly sizes: number[];
   /** What is drawn; the setters below change it and ask for a frame. */
   private readonly scene: MapScene;
@@ -69,6 +84,7 @@ export class MapView {
     private readonly highlight: Highlight,
     private readonly onPick: (id: number) => void,
     fetchThumbs: FetchThumbs,
+    private readonly tiles: MapTiles | null = null,
   ) {
     this.root = document.createElement("div");
     this.root.className = "map-holder";
@@ -84,6 +100,7 @@ export class MapView {
     const { rows, cols, grid, labels } = data;
     this.scene = { rows, cols, grid, labels, idByCell: buildIdByCell(grid, rows, cols), colours: null, labelBorders: false, lit: null, hovered: -1 };
     this.thumbs = new ThumbCache(fetchThumbs, () => this.requestDraw());
+    this.tileCache = tiles ? new TileCache(tiles.fetch, () => this.requestDraw()) : null;
 
     this.zoomBehavior = zoom<HTMLCanvasElement, unknown>()
       .scaleExtent([1e-3, 512])
@@ -167,6 +184,7 @@ export class MapView {
    */
   setGrid({ grid, rows, cols }: GridCells, aspect: number): void {
     Object.assign(this.scene, { grid, rows, cols, idByCell: buildIdByCell(grid, rows, cols) });
+    this.gridAspect = aspect;
     this.overview = null;
     this.maskFor = null;
     // Tests find an image's cell from these (the grid is /api/grid?aspect=ASPECT).
@@ -260,14 +278,21 @@ export class MapView {
     const range = visibleCells(vp.transform, vp.width, vp.height, scene.rows, scene.cols);
     const count = (range.r1 - range.r0) * (range.c1 - range.c0);
     const overview = vp.transform.k < MIN_THUMB_CELL_PX || count > MAX_DRAWN_CELLS;
+    // Label colours are the overview's own picture: tiles would hide them.
+    const tiled = overview && this.tileCache !== null && !scene.labelBorders;
     let missing = 0;
-    if (overview) this.drawOverview(vp);
+    let tilePx = 0;
+    if (tiled) [missing, tilePx] = this.drawTiled(vp, dpr);
+    else if (overview) this.drawOverview(vp);
     else missing = this.drawThumbnails(vp, range, dpr);
-    // Fetches what this frame lacked; drops fetches for cells no longer shown (none in the overview).
+    if (overview) this.drawWindowMask(vp);
+    // Fetches what this frame lacked; drops fetches for cells or tiles no longer shown.
     this.thumbs.request();
+    this.tileCache?.request();
     for (const layer of this.layers) layer(ctx, vp);
     drawHovered(ctx, scene, vp);
-    this.measure(started, { mode: overview ? "overview" : "cells", cells: overview ? 0 : count, cellPx: vp.transform.k, missing });
+    const mode = tiled ? "tiles" : overview ? "overview" : "cells";
+    this.measure(started, { mode, cells: overview ? 0 : count, cellPx: vp.transform.k, missing, tilePx });
   }
 
   private measure(start: number, detail: MapFrame): void {
@@ -303,7 +328,50 @@ export class MapView {
     return missing;
   }
 
-  /** One pixel per cell in each image's mean colour (label colours while borders are on), scaled, and the lit window's mask. */
+  /** The visible tiles of the level the zoom wants, over the mean-colour overview where any is
+   * missing; returns [tiles missing, the level drawn]. */
+  private drawTiled(vp: Viewport, dpr: number): [number, number] {
+    const tiles = this.tiles;
+    const cache = this.tileCache;
+    if (!tiles || !cache) return [0, 0];
+    const { rows, cols } = this.scene;
+    const g: TileGrid = { rows, cols, levels: tiles.levels, tilePx: tiles.tilePx };
+    const px = chooseLevel(vp.transform.k, dpr, tiles.levels);
+    const range = visibleTiles(vp.transform, vp.width, vp.height, g, px);
+    const span = (tiles.tilePx / px) * vp.transform.k;
+    // Nearest the centre of the pane first; the ring around the pane after every visible tile,
+    // so a pan finds its next tiles loaded.
+    const far = vp.width * vp.width + vp.height * vp.height;
+    const distance = (ty: number, tx: number): number =>
+      (vp.transform.x + (tx + 0.5) * span - vp.width / 2) ** 2 + (vp.transform.y + (ty + 0.5) * span - vp.height / 2) ** 2;
+    const shown: (ImageBitmap | null)[] = [];
+    let missing = 0;
+    for (let ty = range.ty0; ty < range.ty1; ty++) {
+      for (let tx = range.tx0; tx < range.tx1; tx++) {
+        const url = tiles.url(this.gridAspect, px, ty, tx);
+        const img = cache.get(url);
+        if (!img) {
+          missing++;
+          cache.want(url, distance(ty, tx));
+        }
+        shown.push(img);
+      }
+    }
+    const ring = aroundTiles(range, g, px);
+    for (let ty = ring.ty0; ty < ring.ty1; ty++) {
+      for (let tx = ring.tx0; tx < ring.tx1; tx++) {
+        if (ty >= range.ty0 && ty < range.ty1 && tx >= range.tx0 && tx < range.tx1) continue;
+        const url = tiles.url(this.gridAspect, px, ty, tx);
+        if (!cache.get(url)) cache.want(url, far + distance(ty, tx));
+      }
+    }
+    if (missing) this.drawOverview(vp);
+    const width = range.tx1 - range.tx0;
+    drawTiles(this.ctx, vp, g, px, range, (ty, tx) => shown[(ty - range.ty0) * width + (tx - range.tx0)]);
+    return [missing, px];
+  }
+
+  /** One pixel per cell in each image's mean colour (label colours while borders are on), scaled. */
   private drawOverview(vp: Viewport): void {
     const { ctx, scene } = this;
     const key = scene.labelBorders ? "labels" : scene.colours ? "colours" : "neutral";
@@ -320,6 +388,11 @@ export class MapView {
       this.overviewKey = key;
     }
     drawCellBitmap(ctx, scene, vp, this.overview);
+  }
+
+  /** The lit window's mask over the zoomed-out map, and its images marked when they are few. */
+  private drawWindowMask(vp: Viewport): void {
+    const { ctx, scene } = this;
     const lit = scene.lit;
     if (!lit) return;
     if (this.maskFor !== lit) {

@@ -11,14 +11,17 @@ export const MAP_FRAME = "deepviz:map-frame";
 
 /** The `detail` of a "deepviz:map-frame" measure. */
 export interface MapFrame {
-  /** "overview" (one pixel per cell) or "cells" (thumbnails). */
-  mode: "overview" | "cells";
+  /** "overview" (one pixel per cell, mean colours), "tiles" (the tile pyramid's pixels) or "cells" (thumbnails). */
+  mode: "overview" | "tiles" | "cells";
   /** Cells drawn one by one (0 in the overview). */
   cells: number;
   /** CSS px per grid cell. */
   cellPx: number;
-  /** Cells drawn without their thumbnail at the wanted size (a placeholder instead): 0 when the view is filled. */
+  /** Cells drawn without their thumbnail at the wanted size (a placeholder instead), or tiles not
+   * loaded yet (mean colours instead): 0 when the view is filled. */
   missing: number;
+  /** The tile level drawn (pixels per cell); 0 when not drawing tiles. */
+  tilePx?: number;
 }
 
 /** Frame measures kept before the map clears them: a long session must not grow the timeline without end. */

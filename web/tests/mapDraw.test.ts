@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LIT_ON_LABELS, labelStyle, queryStyle } from "../src/colors";
 import { buildIdByCell } from "../src/geometry";
-import { cellCentre, drawCells, drawHovered, type MapScene, markWindow, outlineCells, type Viewport } from "../src/mapDraw";
+import { cellCentre, drawCells, drawHovered, drawTiles, type MapScene, markWindow, outlineCells, type Viewport } from "../src/mapDraw";
 import { inversePermutation } from "../src/ranking";
 
 /** The calls a drawing makes, with the fill/stroke style in effect at each. */
@@ -11,6 +11,7 @@ class RecordingContext {
   strokeStyle = "";
   lineWidth = 1;
   imageSmoothingEnabled = true;
+  imageSmoothingQuality = "low";
   drawImage(_img: unknown, x: number, y: number, w: number, h: number): void {
     this.calls.push(`image ${x},${y},${w},${h}`);
   }
@@ -138,5 +139,22 @@ describe("outlineCells", () => {
     const ctx = new RecordingContext();
     outlineCells(ctx.asContext(), { ...vp, transform: { x: 0, y: 0, k: 1 } }, grid, [2], "#0ff");
     expect(ctx.calls).toEqual(["rect -0.5,-0.5,4,4"]);
+  });
+});
+
+describe("drawTiles", () => {
+  it("draws the tiles that have a picture on their squares, and skips the rest", () => {
+    const ctx = new RecordingContext();
+    const g = { rows: 300, cols: 520, levels: [1, 2, 4, 8], tilePx: 256 };
+    const vp: Viewport = { width: 800, height: 600, transform: { x: 0, y: 0, k: 0.5 } };
+    // Level 1 at half a pixel per cell: tiles of 256 cells are 128 px; the last column holds 8 cells.
+    drawTiles(ctx.asContext(), vp, g, 1, { ty0: 0, ty1: 2, tx0: 0, tx1: 3 }, (ty, tx) => (ty === 1 && tx === 1 ? null : ({} as ImageBitmap)));
+    expect(ctx.calls).toEqual([
+      "image 0,0,128,128",
+      "image 128,0,128,128",
+      "image 256,0,4,128",
+      "image 0,128,128,22",
+      "image 256,128,4,22",
+    ]);
   });
 });
