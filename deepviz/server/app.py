@@ -1,7 +1,6 @@
 """The web app: one project's HTTP API (JSON and binary arrays) and the built front end, from an app factory."""
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -53,7 +52,7 @@ from deepviz.server.uploads import (
 from deepviz.settings import ServeSettings
 from deepviz.storage.manifest import MANIFEST
 from deepviz.storage.progress import read_progress
-from deepviz.storage.project import Project, open_project
+from deepviz.storage.project import Project, open_project, project_name
 
 STATIC_DIR = Path(__file__).parent / "static"
 BINARY = "application/octet-stream"
@@ -80,8 +79,7 @@ class ServerState:
     def revision(self) -> str:
         """Changes when the project is rebuilt from scratch (ids and thumbnails of an image never
         change otherwise), so a browser may cache thumbnails keyed by it for good."""
-        key = f"{self.project.root.resolve()}|{self.project.manifest.created}"
-        return hashlib.sha1(key.encode()).hexdigest()[:12]
+        return self.project.revision
 
     @cached_property
     def labels(self) -> tuple[list[str], np.ndarray]:
@@ -320,7 +318,7 @@ def _unbuilt(root: Path, building: models.BuildStatus | None) -> models.ProjectI
 
 
 def _name(root: Path) -> str:
-    return root.name.removesuffix(".deepviz") or root.name
+    return project_name(root)
 
 
 GRID_DOC = (
