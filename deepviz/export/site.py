@@ -97,6 +97,8 @@ def choose_mode(n: int, d: int, settings: ExportSettings) -> Mode:
     size = features_mb(n, d)
     if settings.rankings == "browser" or (settings.rankings == "auto" and size <= settings.browser_limit_mb):
         return "browser"
+    if not settings.queries and settings.rankings == "precomputed":
+        raise UsageError("--rankings precomputed needs the images to rank: --queries ID (repeatable)")
     if not settings.queries:
         raise UsageError(
             f"{n:,} images of {d} dimensions make {size:,.0f} MB of int8 features, over --browser-limit-mb "

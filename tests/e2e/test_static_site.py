@@ -127,7 +127,9 @@ def test_a_static_site_shows_a_clicked_image_s_row_curve_and_strip(browser: Any,
         shown = [float(i.get_attribute("data-sim")) for i in strip.all()]
         assert np.allclose(shown, [exact[i] for i in ids], atol=bound + 1e-4)
         playwright_api.expect(page.get_by_test_id("overlay-chart")).to_have_attribute("data-curves", "0")
-        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=strip-image]')].every(i => i.complete && i.naturalWidth > 0)")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=strip-image]')].every(i => i.complete && i.naturalWidth > 0)"
+        )
         assert _ink(row.get_by_test_id("row-chart").screenshot()) > 50
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "static-browser.png"))

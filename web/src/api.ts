@@ -160,13 +160,13 @@ export function createApi({ revision, thumbnail_sizes: sizes }: Pick<ProjectInfo
  * of a static site (staticSite.ts). main.ts picks one; every component gets the Api it makes.
  */
 export interface Backend {
-  getProject(): Promise<ProjectInfo>;
-  getGrid(): Promise<Int32Array>;
-  getLabels(): Promise<Int32Array>;
-  getColours(): Promise<Uint8Array>;
-  getFittedGrid(aspect: number): Promise<GridCells | null>;
+  getProject: () => Promise<ProjectInfo>;
+  getGrid: () => Promise<Int32Array>;
+  getLabels: () => Promise<Int32Array>;
+  getColours: () => Promise<Uint8Array>;
+  getFittedGrid: (aspect: number) => Promise<GridCells | null>;
   /** The calls about one build; `grid` is the stored (N, 2) grid, which a static site's map tiles follow. */
-  createApi(project: ProjectInfo, grid: Int32Array): Api;
+  createApi: (project: ProjectInfo, grid: Int32Array) => Api;
 }
 
 export const httpBackend: Backend = { getProject, getGrid, getLabels, getColours, getFittedGrid, createApi: (project) => createApi(project) };

@@ -49,7 +49,7 @@ async function bytes(url: string): Promise<ArrayBuffer> {
   try {
     res = await fetch(url);
   } catch (err) {
-    throw new Error(`cannot read ${url} from the site's server (${String(err)})`);
+    throw new Error(`cannot read ${url} from the site's server (${String(err)})`, { cause: err });
   }
   if (!res.ok) throw new Error(`${url}: ${res.status} ${res.statusText} (is the whole exported folder served?)`);
   return res.arrayBuffer();
