@@ -12,9 +12,11 @@ Layout of SITE/:
     data/project.json                what /api/project answers (no aspects, uploads or text queries)
     data/grid.i32 labels.i32 colors.u8   what /api/grid, /api/labels, /api/colors answer
     data/images/{k}.json             /api/images/{id} for ids k*1024 .. k*1024+1023
-    data/thumbs/{size}/{id}.jpg      one thumbnail (strips, query images, the hover card)
-    data/thumbs/{size}/t{r}_{c}.bin  the thumbnails of a TILE x TILE block of map cells, for the map
-                                     (uint32 K, K int32 ids, K + 1 uint32 offsets, the JPEGs)
+    data/thumbs/{largest}/{id}.jpg   one thumbnail at the largest size (strips, query images, the
+                                     hover card, and the map's largest cells: few on a screen)
+    data/thumbs/{size}/t{r}_{c}.bin  every smaller size: the thumbnails of a TILE x TILE block of map
+                                     cells (uint32 K, K int32 ids, K + 1 uint32 offsets, the JPEGs),
+                                     so a screen of small cells is a few dozen files, not thousands
     browser rankings:     data/features.i8 (N, D) int8, data/scale.f32 (N,) float32 (quantise.py)
     precomputed rankings: data/rankings/{id}/order-{k}.i32, sims-{k}.f32, rank-{k}.i32 (CHUNK ranks
                           or ids each) and curve-lin.f32, curve-log.f32 (envelope at CURVE_WIDTH px:
@@ -232,22 +234,24 @@ def tile_of(grid: NDArray[np.int32], cols: int) -> NDArray[np.int64]:
 
 
 def write_thumbs(project: Project, size: int, folder: Path) -> None:
-    """One file per thumbnail, and one per map tile holding its cells' thumbnails back to back."""
+    """The largest size: one file per thumbnail (strips, query images and the hover card show it,
+    scaled, and the map at its largest cells). Smaller sizes: one file per map tile, holding its
+    cells' thumbnails back to back. So each thumbnail is stored once."""
     folder.mkdir(parents=True)
-    store = project.thumbnails
-    data, offsets = store.packed(size)
-    for i in range(project.n):
-        (folder / f"{i}.jpg").write_bytes(data[offsets[i] : offsets[i + 1]].tobytes())
-    rows, cols = project.grid_shape
+    if size == max(project.thumbnail_sizes):
+        data, offsets = project.thumbnails.packed(size)
+        for i in range(project.n):
+            (folder / f"{i}.jpg").write_bytes(data[offsets[i] : offsets[i + 1]].tobytes())
+        return
+    _rows, cols = project.grid_shape
     tiles = tile_of(np.asarray(project.grid), cols)
     order = np.argsort(tiles, kind="stable")
-    bounds = np.flatnonzero(np.diff(tiles[order])) + 1
     tile_cols = -(-cols // TILE)
-    for ids in np.split(order, bounds):
+    for ids in np.split(order, np.flatnonzero(np.diff(tiles[order])) + 1):
         if not len(ids):
             continue
         t = int(tiles[ids[0]])
-        offs, blob = store.get_many(ids, size)
+        offs, blob = project.thumbnails.get_many(ids, size)
         head = np.concatenate([[len(ids)], ids, offs]).astype("<u4").tobytes()
         (folder / f"t{t // tile_cols}_{t % tile_cols}.bin").write_bytes(head + blob)
 

@@ -42,8 +42,15 @@ def test_a_browser_site_holds_the_app_the_map_the_thumbnails_and_int8_features(t
     assert config["features_mb"] == pytest.approx(features_mb(p.n, d), abs=1e-3)
     image = json.loads((out / "data" / "images" / "0.json").read_text())[5]
     assert models.ImageInfo.model_validate(image).path == p.images.at[5, "path"]
-    for size in p.thumbnail_sizes:
-        assert (out / "data" / "thumbs" / str(size) / "7.jpg").read_bytes() == p.thumbnail(7, size)
+    # Each thumbnail once: a file of its own at the largest size, in a map tile at the others.
+    largest = max(p.thumbnail_sizes)
+    assert (out / "data" / "thumbs" / str(largest) / "7.jpg").read_bytes() == p.thumbnail(7, largest)
+    for size in set(p.thumbnail_sizes) - {largest}:
+        assert not list((out / "data" / "thumbs" / str(size)).glob("*.jpg"))
+        assert _tiles(out / "data" / "thumbs" / str(size))[7] == p.thumbnail(7, size)
+    thumb_bytes = sum(f.stat().st_size for f in (out / "data" / "thumbs").rglob("*") if f.is_file())
+    stored = sum(f.stat().st_size for f in (tiny_project / "thumbs").glob("*.bin"))
+    assert stored <= thumb_bytes <= stored + 4 * 3 * p.n + 8 * 64  # the JPEGs and the tiles' headers
 
 
 def _tiles(folder: Path) -> dict[int, bytes]:

@@ -5,7 +5,6 @@
 // server, which need not answer Range requests: files are cut to what a view reads instead.
 
 import type { Api, Backend, GridCells, ImageInfo, ProjectInfo } from "./api";
-import { thumbSizeFor } from "./geometry";
 import type { QueryRef } from "./queryList";
 import type { RankingSource } from "./rankedQuery";
 import type { Ranking } from "./ranking";
@@ -83,6 +82,7 @@ export async function staticBackend(url: string): Promise<Backend & { site: Site
 
 function staticApi(site: SiteConfig, data: string, project: ProjectInfo, grid: Int32Array): Api {
   const sizes = [...project.thumbnail_sizes].sort((x, y) => x - y);
+  const largest = sizes[sizes.length - 1];
   const images = cached<ImageInfo[]>(Infinity, (k) => json(`${data}/images/${k}.json`));
   const tiles = cached<ReturnType<typeof splitTile>>(KEEP_TILES, async (key) => splitTile(await bytes(`${data}/thumbs/${key}`)));
   const rankings = rankingsOf(site, data, project.n);
@@ -90,8 +90,10 @@ function staticApi(site: SiteConfig, data: string, project: ProjectInfo, grid: I
   return {
     image: async (id) => (await images(String(Math.floor(id / site.images_chunk))))[id % site.images_chunk],
     thumbSizes: sizes,
-    thumbUrl: (displayPx, id) => `${data}/thumbs/${thumbSizeFor(displayPx, sizes)}/${id}.jpg`,
+    // One file per image at the largest size only (deepviz/export/site.py): an image shown alone is that one, scaled.
+    thumbUrl: (_displayPx, id) => `${data}/thumbs/${largest}/${id}.jpg`,
     thumbBatch: async (size, ids) => {
+      if (size === largest) return Promise.all(ids.map(async (id) => new Uint8Array(await bytes(`${data}/thumbs/${largest}/${id}.jpg`))));
       const files = await Promise.all(ids.map((id) => tiles(tileUrl(size, tileOf(grid, id, site.tile)))));
       return ids.map((id, i) => files[i].get(id) ?? new Uint8Array(0));
     },
