@@ -154,3 +154,25 @@ def test_a_precomputed_site_ranks_its_queries_and_says_why_others_have_none(brow
     finally:
         context.close()
     assert not problems, f"page errors or calls to a server API: {problems}"
+
+
+LAST_FRAME = "() => { const m = performance.getEntriesByName('deepviz:map-frame'); return m.length ? m[m.length - 1].detail : null; }"
+
+
+@pytest.mark.parametrize(("size", "files"), [("32", "/data/thumbs/32/t"), ("128", "/data/thumbs/128/")])
+def test_the_map_draws_every_cell_from_tiles_or_single_files(browser: Any, site_url: str, size: str, files: str) -> None:
+    """Small cells come from map tiles, the largest from one file per image: every cell on screen is drawn."""
+    context, page, problems = _open(browser, site_url + "browser/")
+    try:
+        page.get_by_test_id("map-size").select_option(size)
+        page.wait_for_function(
+            f"() => {{ const d = ({LAST_FRAME})(); return d && d.cellPx === {size} && d.mode === 'cells' && d.missing === 0; }}",
+            timeout=15_000,
+        )
+        fetched = page.evaluate("() => performance.getEntriesByType('resource').map((e) => e.name)")
+        asked = [url for url in fetched if f"/data/thumbs/{size}/" in url]
+        assert asked and all(files in url for url in asked), asked
+        page.screenshot(path=str(SHOTS / f"static-map-{size}.png"))
+    finally:
+        context.close()
+    assert not problems, f"page errors or calls to a server API: {problems}"
