@@ -218,7 +218,8 @@ export class ConceptBar {
     this.render();
   }
 
-  private async reload(): Promise<void> {
+  /** Fetch the concepts again (a session restored some behind the bar's back). */
+  async reload(): Promise<void> {
     try {
       this.concepts = await conceptsApi.list();
     } catch (err) {

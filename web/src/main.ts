@@ -28,7 +28,8 @@ import { QueryPane } from "./queryPane";
 import { refKey } from "./queryList";
 import { imageName, uploadName } from "./queryName";
 import { QuerySettings } from "./querySettings";
-import { SessionMenu } from "./session";
+import { conceptsApi } from "./conceptsApi";
+import { type SessionConcept, SessionMenu } from "./session";
 import { siteConfigUrl, staticBackend, staticNoteText } from "./staticSite";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
@@ -113,7 +114,10 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     const left = queries.length - images.length;
     return { url: `api/figure?${p.toString()}`, note: left ? `${left} uploaded quer${left > 1 ? "ies are" : "y is"} left out of the figure (deepviz figure draws project images).` : undefined };
   };
-  toolbar.root.append(new SessionMenu(store, project, (text) => errors.show(text), serverless ? undefined : figure).root);
+  // A static site has neither figures nor concepts: the session keeps the view only.
+  const conceptStore = { list: conceptsApi.list, put: (c: SessionConcept) => conceptsApi.save(c.name, c.ids, c.source), changed: () => void concepts.reload() };
+  const share = serverless ? new SessionMenu(store, project, (t) => errors.show(t)) : new SessionMenu(store, project, (t) => errors.show(t), figure, conceptStore);
+  toolbar.root.append(share.root);
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));
