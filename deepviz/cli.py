@@ -448,7 +448,7 @@ def figure(ctx: click.Context, /, project: Path, out: Path, **_: object) -> None
 @click.argument("project", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "-o", "--out", type=click.Path(path_type=Path), required=True,
-    help="Folder for the site: new, empty, or a previous export (replaced whole; any other folder is refused).",
+    help="Folder for the site: new, empty, or a previous export (replaced; files added beside it are kept). Any other folder is refused.",
 )
 @settings_options(ExportSettings)
 @click.pass_context

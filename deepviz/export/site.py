@@ -142,9 +142,15 @@ def _check_out(out: Path) -> None:
 
 
 def _replace(new: Path, out: Path) -> None:
-    """Put ``new`` where ``out`` is: a reader sees the old site or the new one, never a mix."""
+    """Put ``new`` where ``out`` is: a reader sees the old site or the new one, never a mix.
+
+    What the user added beside a previous export's own files (a CNAME or README for GitHub
+    Pages) is moved into the new site, not deleted with the old one."""
     old = None
     if out.exists():
+        for entry in out.iterdir():
+            if not (new / entry.name).exists():
+                os.replace(entry, new / entry.name)
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
         os.replace(out, old / "site")
     os.replace(new, out)
@@ -156,6 +162,7 @@ def _write(project: Project, root: Path, fs: str, d: int, mode: Mode, queries: l
     data = root / "data"
     data.mkdir()
     _copy_app(root)
+    (root / ".nojekyll").touch()  # GitHub Pages: serve the files as they are, without Jekyll's pass over them
     _write_json(data / "project.json", project_info(project, fs, d))
     _write_arrays(project, data)
     _write_images(project, data / "images")

@@ -112,13 +112,29 @@ def test_the_mode_follows_the_size_of_the_features() -> None:
         choose_mode(1_000_000, 512, ExportSettings())
 
 
-def test_a_previous_export_is_replaced_whole(tiny_project: Path, tmp_path: Path) -> None:
+def test_a_previous_export_is_replaced_and_what_the_user_added_is_kept(tiny_project: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     _run(str(tiny_project), "-o", str(out))
-    (out / "stale.txt").write_text("from the old export")
+    assert (out / ".nojekyll").is_file()
+    (out / "data" / "features.i8").write_bytes(b"stale")
+    (out / "CNAME").write_text("viz.example.org")  # what GitHub Pages needs beside the site
     _run(str(tiny_project), "-o", str(out), "--rankings", "precomputed", "--queries", "2")
-    assert not (out / "stale.txt").exists() and (out / "data" / "rankings" / "2").is_dir()
+    assert not (out / "data" / "features.i8").exists() and (out / "data" / "rankings" / "2").is_dir()
+    assert (out / "CNAME").read_text() == "viz.example.org"
     assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no temporary folder left beside it
+
+
+def test_the_page_reads_the_config_the_export_writes() -> None:
+    """web/src/staticSite.ts's SiteConfig names the same fields as site.py's (typed twice: no OpenAPI for files)."""
+    import dataclasses
+    import re
+
+    ts = (Path(__file__).resolve().parents[2] / "web" / "src" / "staticSite.ts").read_text()
+    body = re.search(r"export interface SiteConfig \{(.*?)\n\}", ts, re.S)
+    assert body
+    fields = set(re.findall(r"^\s+(\w+):", body.group(1), re.M))
+    python = {f.name for f in dataclasses.fields(site_module.SiteConfig)}
+    assert fields == python
 
 
 @pytest.mark.parametrize(

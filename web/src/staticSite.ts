@@ -14,6 +14,7 @@ import { tileOf, tileUrl, splitTile } from "./staticTiles";
 /** deepviz-site.json (deepviz/export/site.py's SiteConfig). */
 export interface SiteConfig {
   deepviz_site: number;
+  deepviz_version: string;
   mode: "browser" | "precomputed";
   feature_set: string;
   dim: number;
