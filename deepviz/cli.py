@@ -23,6 +23,7 @@ from deepviz.settings import (
     BuildSettings,
     DuplicateSettings,
     EvalSettings,
+    ExportSettings,
     FigureSettings,
     ProjectSettings,
     ServeSettings,
@@ -446,6 +447,31 @@ def figure(ctx: click.Context, /, project: Path, out: Path, **_: object) -> None
         settings = validated(FigureSettings, given_settings(ctx, FigureSettings))
         written = draw_from_settings(open_project(project), settings, out)
     click.echo(f"Wrote {written}")
+
+
+@cli.command()
+@click.argument("project", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), required=True,
+    help="Folder for the site: new, empty, or a previous export (replaced; files added beside it are kept). Any other folder is refused.",
+)
+@settings_options(ExportSettings)
+@click.pass_context
+def export(ctx: click.Context, /, project: Path, out: Path, **_: object) -> None:
+    """Write PROJECT as a static site that any file server or GitHub Pages serves, without Python.
+
+    \b
+    deepviz export PROJECT -o site/
+    python -m http.server -d site/
+    """
+    from deepviz.export.site import describe, export_site
+    from deepviz.storage.project import open_project
+
+    with _user_errors():
+        settings = validated(ExportSettings, given_settings(ctx, ExportSettings))
+        summary = export_site(open_project(project), settings, out)
+    for line in describe(summary):
+        click.echo(line)
 
 
 @cli.command()

@@ -28,6 +28,7 @@ __all__ = [
     "FigureSettings",
     "DuplicateSettings",
     "EvalSettings",
+    "ExportSettings",
     "GridMethod",
     "ProjectSettings",
     "ServeSettings",
@@ -284,6 +285,31 @@ class FigureSettings(_Settings):
     width_in: Annotated[float, Field(ge=1, le=40, description="Figure width in inches (7 is a two-column page).")] = 7.0
     dpi: Annotated[int, Field(ge=50, le=1200, description="Dots per inch: a PNG is width x dpi pixels wide.")] = 300
     strip: Annotated[int, Field(ge=1, le=16, description="Images drawn per strip (a longer window is sampled evenly).")] = 8
+
+
+class ExportSettings(_Settings):
+    """What `deepviz export` writes into a static site, besides the project and the output folder."""
+
+    queries: Annotated[
+        tuple[str, ...],
+        Field(description="An image whose ranking is precomputed, by id or by its path in the project (repeatable); "
+              "needed when the features are over --browser-limit-mb."),
+        Cli(flags=("-q", "--queries"), default_text="none: every image is a query when the browser ranks"),
+    ] = ()
+    feature_set: Annotated[
+        str | None, Field(description="Feature set to rank with in the site."), Cli(default_text="the project's default")
+    ] = None
+    rankings: Annotated[
+        Literal["auto", "browser", "precomputed"],
+        Field(description="Where the site's rankings come from: the browser ranks any image from int8 features it "
+              "downloads once, or only the --queries' rankings are precomputed; auto picks browser when the "
+              "features fit in --browser-limit-mb."),
+    ] = "auto"
+    browser_limit_mb: Annotated[
+        int,
+        Field(ge=1, le=2048, description="The most MB of int8 features a site makes the browser download and hold "
+              "(N x (D + 4) bytes; 64 MB is ~120k images of 512 dimensions)."),
+    ] = 64
 
 
 class EvalSettings(_Settings):

@@ -54,7 +54,7 @@ from deepviz.server.uploads import (
 from deepviz.settings import ServeSettings
 from deepviz.storage.manifest import MANIFEST
 from deepviz.storage.progress import read_progress
-from deepviz.storage.project import Project, open_project
+from deepviz.storage.project import Project, open_project, project_name
 
 STATIC_DIR = Path(__file__).parent / "static"
 BINARY = "application/octet-stream"
@@ -82,8 +82,7 @@ class ServerState:
     def revision(self) -> str:
         """Changes when the project is rebuilt from scratch (ids and thumbnails of an image never
         change otherwise), so a browser may cache thumbnails keyed by it for good."""
-        key = f"{self.project.root.resolve()}|{self.project.manifest.created}"
-        return hashlib.sha1(key.encode()).hexdigest()[:12]
+        return self.project.revision
 
     @cached_property
     def labels(self) -> tuple[list[str], np.ndarray]:
@@ -342,7 +341,7 @@ def _unbuilt(root: Path, building: models.BuildStatus | None) -> models.ProjectI
 
 
 def _name(root: Path) -> str:
-    return root.name.removesuffix(".deepviz") or root.name
+    return project_name(root)
 
 
 GRID_DOC = (

@@ -25,6 +25,7 @@ Every array is memory-mapped on read, so opening a million-image project costs n
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
@@ -132,6 +133,19 @@ class Project:
         return self.manifest.grid.rows, self.manifest.grid.cols
 
     @property
+    def name(self) -> str:
+        """The name the page shows: the folder's, without a ``.deepviz`` suffix."""
+        return project_name(self.root)
+
+    @cached_property
+    def revision(self) -> str:
+        """Changes when the project is rebuilt from scratch (ids and thumbnails of an image never
+        change otherwise), so a browser may cache thumbnails keyed by it for good, and a session
+        or a static site can tell which build it was made from."""
+        key = f"{self.root.resolve()}|{self.manifest.created}"
+        return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+    @property
     def thumbnail_sizes(self) -> tuple[int, ...]:
         return self.manifest.thumbnails.sizes
 
@@ -179,6 +193,11 @@ class Project:
             "bytes_on_disk": sum(sizes.values()),
             "files": sizes,
         }
+
+
+def project_name(root: Path) -> str:
+    """A project folder's name as the page shows it (``cats.deepviz`` -> ``cats``)."""
+    return root.name.removesuffix(".deepviz") or root.name
 
 
 def open_project(root: str | Path) -> Project:

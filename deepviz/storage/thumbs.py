@@ -51,6 +51,10 @@ class ThumbnailStore:
             self._offsets[size], self._bins[size] = offsets, data
         return self._bins[size], self._offsets[size]
 
+    def packed(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """(M,) uint8 memory map of every JPEG at ``size`` back to back, and its (N + 1,) int64 offsets."""
+        return self._open(size)
+
     def get(self, image_id: int, size: int) -> bytes:
         """JPEG bytes of image ``image_id`` at ``size`` px (raises IndexError for a bad id)."""
         if not 0 <= image_id < self._n:

@@ -76,3 +76,39 @@ def test_the_share_menu_downloads_a_figure_of_the_queries(browser: Any, server_u
     assert 'id="curve-1"' in text and 'id="window-1"' in text and 'id="strip-0"' in text
     page.context.close()
     assert not errors, errors
+
+
+def _api(url: str, method: str = "GET", body: object = None) -> Any:
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as res:  # noqa: S310 (local test server)
+        text = res.read()
+    return json.loads(text) if text else None
+
+
+def test_a_session_keeps_the_concepts_and_offers_to_restore_them(browser: Any, server_url: str, tmp_path: Path) -> None:
+    _api(server_url + "api/concepts/session-test", "PUT", {"ids": [1, 2, 5], "source": "lasso"})
+    try:
+        page, errors = _page(browser, server_url + "#q=i3")
+        page.get_by_test_id("session-menu").click()
+        with page.expect_download() as download:
+            page.get_by_test_id("session-save").click()
+        saved = tmp_path / "session.json"
+        download.value.save_as(saved)
+        session = json.loads(saved.read_text())
+        assert {"name": "session-test", "ids": [1, 2, 5], "source": "lasso"} in session["concepts"]
+        # The project's concept changes; opening the session asks, and a yes puts the session's back.
+        _api(server_url + "api/concepts/session-test", "PUT", {"ids": [7], "source": ""})
+        questions: list[str] = []
+        page.on("dialog", lambda d: (questions.append(d.message), d.accept()))
+        page.get_by_test_id("session-load").set_input_files(str(saved))
+        playwright_api.expect(page.get_by_test_id("error-message")).to_contain_text("Restored 1 concept(s)")
+        assert "“session-test” has 1 images here and 3 in the session" in questions[0]
+        concepts = {c["name"]: c["ids"] for c in _api(server_url + "api/concepts")}
+        assert concepts["session-test"] == [1, 2, 5]
+        page.context.close()
+        assert not errors, errors
+    finally:
+        _api(server_url + "api/concepts/session-test", "DELETE")

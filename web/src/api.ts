@@ -166,6 +166,22 @@ export function createApi({ revision, thumbnail_sizes: sizes, tiles }: Pick<Proj
   };
 }
 
+/**
+ * Where the page's data comes from: the HTTP API of `deepviz serve` (httpBackend), or the files
+ * of a static site (staticSite.ts). main.ts picks one; every component gets the Api it makes.
+ */
+export interface Backend {
+  getProject: () => Promise<ProjectInfo>;
+  getGrid: () => Promise<Int32Array>;
+  getLabels: () => Promise<Int32Array>;
+  getColours: () => Promise<Uint8Array>;
+  getFittedGrid: (aspect: number) => Promise<GridCells | null>;
+  /** The calls about one build; `grid` is the stored (N, 2) grid, which a static site's map tiles follow. */
+  createApi: (project: ProjectInfo, grid: Int32Array) => Api;
+}
+
+export const httpBackend: Backend = { getProject, getGrid, getLabels, getColours, getFittedGrid, createApi: (project) => createApi(project) };
+
 /** A query as the ranking endpoints name it: an image id, or upload:KEY. */
 function queryParam(ref: QueryRef): string {
   return ref.kind === "image" ? String(ref.id) : encodeURIComponent(`upload:${ref.key}`);

@@ -51,6 +51,8 @@ export interface ConceptHost {
   /** The concepts changed on the server: render the page again (rows show new figures). */
   refresh(): void;
   error(message: string): void;
+  /** A static site (deepviz export) has no concepts store: the bar is hidden and never asks. */
+  serverless?: boolean;
 }
 
 export class ConceptBar {
@@ -116,7 +118,8 @@ export class ConceptBar {
       const k = Math.floor(Number(this.kInput.value));
       if (k >= 1) this.cell.set((s) => ({ ...s, k }));
     });
-    void this.reload();
+    this.root.hidden = host.serverless === true;
+    if (!host.serverless) void this.reload();
   }
 
   /** The active concept, if it exists on the server. */
@@ -201,7 +204,8 @@ export class ConceptBar {
     this.render();
   }
 
-  private async reload(): Promise<void> {
+  /** Fetch the concepts again (a session restored some behind the bar's back). */
+  async reload(): Promise<void> {
     try {
       this.concepts = await conceptsApi.list();
     } catch (err) {

@@ -7,7 +7,7 @@
 //                FeaturePicker (f) and ErrorBox in its toolbar
 
 import "./style.css";
-import { createApi, getColours, getFittedGrid, getGrid, getLabels, getProject, getTile } from "./api";
+import { type Api, type Backend, getTile, httpBackend, type ProjectInfo } from "./api";
 import { showBuilding } from "./building";
 import { bridgeToParent } from "./embedBridge";
 import { ConceptBar } from "./concepts";
@@ -31,7 +31,9 @@ import { imageName, uploadName } from "./queryName";
 import { QueryExpansion } from "./queryExpansion";
 import { QuerySettings } from "./querySettings";
 import { RankDiffLayer } from "./rankDiffMap";
-import { SessionMenu } from "./session";
+import { conceptsApi } from "./conceptsApi";
+import { type SessionConcept, SessionMenu } from "./session";
+import { siteConfigUrl, staticBackend, staticNoteText } from "./staticSite";
 import { Rankings } from "./rankings";
 import { firstSplit, Splitter } from "./splitter";
 import { normaliseUrl, urlStore } from "./store";
@@ -44,17 +46,22 @@ const FIRST_CELL_PX = 32;
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
-  const project = await getProject();
+  // A static site (deepviz export) names its config in index.html and reads files, not the API.
+  const siteUrl = siteConfigUrl();
+  const site = siteUrl ? await staticBackend(siteUrl) : null;
+  const backend: Backend = site ?? httpBackend;
+  const serverless = site !== null;
+  const project = await backend.getProject();
   // A build running: its progress, and a reload when it commits (a first build has no map yet).
-  if (showBuilding(app, project, getProject, () => location.reload())) return;
+  if (showBuilding(app, project, backend.getProject, () => location.reload())) return;
   // Handled now: a failure must not wait, unhandled, for the map to exist.
-  const colours = getColours().catch((err: unknown) => {
+  const colours = backend.getColours().catch((err: unknown) => {
     errors.show(`The map's colours could not be loaded: ${message(err)}`);
     return null;
   });
-  const [grid, labels] = await Promise.all([getGrid(), getLabels()]);
+  const [grid, labels] = await Promise.all([backend.getGrid(), backend.getLabels()]);
   if (showEmptyProject(app, project)) return;
-  const api = createApi(project);
+  const api = backend.createApi(project, grid);
   document.title = `deepviz · ${project.name}`;
   const store = urlStore();
   const highlight = new Highlight();
@@ -66,9 +73,10 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
     if (concepts.takesClicks) concepts.toggle(id);
     else pane.add({ kind: "image", id });
   };
-  const tiles = project.tiles ? { levels: project.tiles.levels, tilePx: project.tiles.tile_px, url: api.tileUrl, fetch: getTile } : null;
+  // A static site has no tile endpoint: its map draws thumbnails and mean colours.
+  const tiles = !serverless && project.tiles ? { levels: project.tiles.levels, tilePx: project.tiles.tile_px, url: api.tileUrl, fetch: getTile } : null;
   const map = new MapView(mapData, highlight, pick, api.thumbBatch, tiles);
-  const fit = new GridFit(map, project.grid_aspects, getFittedGrid, (m) => errors.show(m));
+  const fit = new GridFit(map, project.grid_aspects, backend.getFittedGrid, (m) => errors.show(m));
   // The map starts neutral rather than wait for its colours (`colours` cannot reject).
   void colours.then((c) => c && map.setColours(c));
   const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
@@ -82,9 +90,10 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   map.addLayer((ctx, vp) => rankDiff.draw(ctx, vp));
   map.root.append(rankDiff.legend);
   const compareRows = new CompareRows(store, project.feature_sets, api, project.n, (m) => errors.show(m), () => render(), (codes, a, b, q) => rankDiff.show(codes, a, b, q));
-  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, labels, map, pane, features, rankings, errors, () => render(), () => compareRows.cell.value);
+  const { concepts, evalTable, duplicates, conceptRows } = conceptParts(store, project, api, serverless, labels, map, pane, features, rankings, errors, () => render(), () => compareRows.cell.value);
   pane.setNamer((ref) => (ref.kind === "image" ? api.image(ref.id).then(imageName) : api.uploadInfo(ref.key).then((u) => uploadName(u.name))));
-  const upload = new UploadButton(pane.root, (file) => {
+  // A static site has no server to embed an upload: no button and no drop zone (staticNote says why).
+  const upload = new UploadButton(serverless ? document.createElement("div") : pane.root, (file) => {
     errors.hide();
     api.upload(file, file.name, features.cell.value).then(
       (answer) => pane.add({ kind: "upload", key: answer.query }),
@@ -101,7 +110,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
       },
     );
   });
-  pane.addTools(upload.root, text.root, settings.root, features.root, compareRows.root);
+  pane.addTools(...(site ? [staticNote(staticNoteText(site.site))] : [upload.root, text.root]), settings.root, features.root, compareRows.root);
   const figure = (format: "svg" | "png"): { url: string; note?: string } | { error: string } => {
     const queries = pane.cell.value.queries;
     const images = queries.flatMap((q) => (q.ref.kind === "image" ? [{ id: q.ref.id, w: q.window }] : []));
@@ -118,7 +127,10 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const marks = new Marks(() => map.grid, () => map.redraw());
   map.addLayer((ctx, vp) => marks.draw(ctx, vp));
   map.root.append(marks.root);
-  toolbar.root.append(new SessionMenu(store, project, (text) => errors.show(text), figure).root);
+  // A static site has neither figures nor concepts: the session keeps the view only.
+  const conceptStore = { list: conceptsApi.list, put: (c: SessionConcept) => conceptsApi.save(c.name, c.ids, c.source), changed: () => void concepts.reload() };
+  const share = serverless ? new SessionMenu(store, project, (t) => errors.show(t)) : new SessionMenu(store, project, (t) => errors.show(t), figure, conceptStore);
+  toolbar.root.append(share.root);
   pane.addMessages(errors.root);
   const preview = new Preview(api, () => pane.cell.value.queries.map((q) => ({ slot: q.slot, ranking: rankings.ready(q.ref) })));
   highlight.subscribe((h) => preview.show(h));
@@ -158,7 +170,9 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
 /** The concept bar (over the map, with its lasso and member outlines), the rows' barcodes and the per-class table. */
 function conceptParts(
   store: ReturnType<typeof urlStore>,
-  project: Awaited<ReturnType<typeof getProject>>,
+  project: ProjectInfo,
+  api: Api,
+  serverless: boolean,
   labels: Int32Array,
   map: MapView,
   pane: QueryPane,
@@ -168,7 +182,6 @@ function conceptParts(
   render: () => void,
   compareWith: () => string | null,
 ): { concepts: ConceptBar; evalTable: EvalTable; duplicates: DuplicatesPanel; conceptRows: ConceptRows } {
-  const api = createApi(project);
   const activeRanks = async (lo: number, hi: number): Promise<Int32Array | null> => {
     const q = pane.cell.value.queries[pane.cell.value.active];
     return q ? (await api.rankingSource(q.ref, features.cell.value, rankings.hiding).window(lo, hi)).ids : null;
@@ -193,6 +206,7 @@ function conceptParts(
       redrawMap: () => map.redraw(),
       refresh: render,
       error: (m) => errors.show(m),
+      serverless,
     },
     [evalTable.button, duplicates.button],
   );
@@ -211,6 +225,15 @@ function litWindow(pane: QueryPane, rankings: Rankings): Parameters<MapView["set
   // is shown while a newly brushed one is on its way.
   const lit = active && ranking ? ranking.window(active.window.lo, active.window.hi) : null;
   return active && lit ? { ranking: lit.ranking, window: { lo: lit.lo, hi: lit.hi }, slot: active.slot } : null;
+}
+
+/** Says, where the upload and text buttons would be, what a static site leaves out and why. */
+function staticNote(text: string): HTMLElement {
+  const note = document.createElement("span");
+  note.className = "static-note";
+  note.dataset.testid = "static-note";
+  note.textContent = text;
+  return note;
 }
 
 function mapPane(...children: HTMLElement[]): HTMLElement {
