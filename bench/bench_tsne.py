@@ -35,6 +35,7 @@ class Variant:
     ee_iter: int = 250
     n_iter: int = 500
     intervals: int = 50
+    pca_fit_rows: int | None = None  # rows the PCA axes are fitted on; None: deepviz's PCA_FIT_ROWS
 
 
 BEFORE = Variant("before (deepviz 0.x)")
@@ -46,6 +47,7 @@ VARIANTS = {
     "now": replace(BEFORE, name="deepviz now", ee_iter=core.SCHEDULE.ee_iter, n_iter=core.SCHEDULE.n_iter,
                    n_trees=core.SCHEDULE.n_trees),
 }
+VARIANTS["pcaall"] = replace(VARIANTS["now"], name="now, PCA fitted on all rows", pca_fit_rows=1 << 62)
 
 
 def run(x: np.ndarray, v: Variant, jobs: int, labels: np.ndarray | None, checkpoints: list[int], seed: int = 0) -> dict:
@@ -53,7 +55,9 @@ def run(x: np.ndarray, v: Variant, jobs: int, labels: np.ndarray | None, checkpo
 
     out: dict = {"variant": v.name}
     t = time.perf_counter()
+    fit_rows, core.PCA_FIT_ROWS = core.PCA_FIT_ROWS, v.pca_fit_rows or core.PCA_FIT_ROWS
     reduced = core.reduce_dims(x, seed=seed) if v.pca else np.asarray(x, np.float32)
+    core.PCA_FIT_ROWS = fit_rows
     out["pca"] = time.perf_counter() - t
     t = time.perf_counter()
     approx = len(x) >= core.APPROX_KNN_MIN_N

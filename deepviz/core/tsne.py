@@ -24,6 +24,11 @@ PCA_EXACT_MAX_N = 2000
 # exact, and its memory is D x D plus one block (1M x 1280 would need 5.1 GB as float32, twice).
 PCA_COPY_MAX_BYTES = 1 << 30
 PCA_BLOCK_ROWS = 1 << 16
+# Past this many rows the principal axes are fitted on a seeded sample of this many rows, and every
+# row is projected on them: the covariance of 100k x 1280 rows took 8.1 s here, of a 20k sample
+# 1.6 s, and the top 50 axes of clustered features barely move (bench/bench_tsne.py --variants
+# now,pcaall measures the layout's 10-NN preservation and label accuracy with both).
+PCA_FIT_ROWS = 20_000
 # openTSNE needs 3 * perplexity < N with perplexity >= 1, so 4 points is the smallest map.
 MIN_TSNE_N = 4
 # The optimisation's length and the kNN index's effort, chosen by bench/bench_tsne.py on 100k
@@ -53,14 +58,15 @@ INIT_JITTER = 1e-3
 def reduce_dims(features: ArrayLike, n_components: int = PCA_DIMS, seed: int = 0) -> NDArray[np.float32]:
     """(N, D) -> (N, min(n_components, D, N)) float32 PCA projection, or the features
     themselves as float32 when D <= n_components. ``features`` may be a float16 memory map:
-    when its float32 copy would pass ``PCA_COPY_MAX_BYTES`` none is made (``pca_by_blocks``)."""
+    past ``PCA_FIT_ROWS`` rows the axes come from a seeded sample of rows and every row is
+    projected block by block (``pca_by_blocks``), so no float32 copy of the whole set is made."""
     x = features if isinstance(features, np.ndarray) else np.asarray(features)
     n, d = x.shape
     k = min(n_components, d, n)
     if d <= n_components:
         return np.asarray(x, dtype=np.float32)
-    if n * d * 4 > PCA_COPY_MAX_BYTES:
-        return pca_by_blocks(x, k)
+    if n > PCA_FIT_ROWS or n * d * 4 > PCA_COPY_MAX_BYTES:
+        return pca_by_blocks(x, k, fit_rows=PCA_FIT_ROWS, seed=seed)
     from sklearn.decomposition import PCA  # heavy, and no stubs
 
     solver = "randomized" if n > PCA_EXACT_MAX_N else "full"
@@ -70,11 +76,29 @@ def reduce_dims(features: ArrayLike, n_components: int = PCA_DIMS, seed: int = 0
     return projected.astype(np.float32)
 
 
-def pca_by_blocks(x: NDArray[np.floating], k: int, block_rows: int = PCA_BLOCK_ROWS) -> NDArray[np.float32]:
+def pca_by_blocks(
+    x: NDArray[np.floating], k: int, block_rows: int = PCA_BLOCK_ROWS, fit_rows: int = 0, seed: int = 0
+) -> NDArray[np.float32]:
     """(N, D) rows of any float dtype -> (N, k) float32 projection on the top ``k`` principal
     axes, from the D x D covariance summed over blocks of rows (float64 sums of float32 block
     products): the same subspace as an exact SVD, in two passes over ``x`` and O(D^2) memory.
+    With ``fit_rows`` (0: all) below N, the axes and the mean come from that many rows drawn at
+    random (seeded, read in file order), and only the projection passes over every row.
     Each axis's sign is fixed so that its largest loading is positive (deterministic)."""
+    n = x.shape[0]
+    fit = x
+    if 0 < fit_rows < n:
+        fit = x[np.sort(np.random.default_rng(seed).choice(n, size=fit_rows, replace=False))]
+    mean, axes = _principal_axes(fit, k, block_rows)
+    out = np.empty((n, k), np.float32)
+    for start in range(0, n, block_rows):
+        block = np.asarray(x[start:start + block_rows], dtype=np.float32)
+        out[start:start + block_rows] = (block - mean) @ axes
+    return out
+
+
+def _principal_axes(x: NDArray[np.floating], k: int, block_rows: int) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The mean (D,) and the top ``k`` principal axes (D, k) of the rows of ``x``, as float32."""
     n, d = x.shape
     total = np.zeros(d, np.float64)
     gram = np.zeros((d, d), np.float64)
@@ -87,12 +111,7 @@ def pca_by_blocks(x: NDArray[np.floating], k: int, block_rows: int = PCA_BLOCK_R
     _, vectors = np.linalg.eigh(cov)  # ascending eigenvalues
     axes = vectors[:, ::-1][:, :k]
     axes *= np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(k)])
-    axes32, mean32 = axes.astype(np.float32), mean.astype(np.float32)
-    out = np.empty((n, k), np.float32)
-    for start in range(0, n, block_rows):
-        block = np.asarray(x[start:start + block_rows], dtype=np.float32)
-        out[start:start + block_rows] = (block - mean32) @ axes32
-    return out
+    return mean.astype(np.float32), axes.astype(np.float32)
 
 
 def tsne_layout(

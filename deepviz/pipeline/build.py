@@ -35,6 +35,7 @@ from deepviz.images.decode import DecodeLimits, decode_size
 from deepviz.images.remote import is_uri, scan_uri
 from deepviz.images.scan import ScanResult, scan
 from deepviz.images.thumbs import JPEG_QUALITY
+from deepviz.pipeline import preview
 from deepviz.pipeline.extract import extract_chunks
 from deepviz.pipeline.progress import Progress
 from deepviz.pipeline.ray_engine import RayPlan, ray_extract_chunks
@@ -263,7 +264,9 @@ def _build(plan: _Plan, bar: Progress) -> BuildReport:
     with timer.step("tiles"):
         tiles = _tiles(plan, commit.n, xy_files[1], grid)
     checkpoint("manifest-before")
-    manifest = _manifest(plan, found, commit, layout, grid, xy_files, tiles)
+    files = ProjectFiles(images=commit.images_file, rejects=commit.rejects_file, layout=xy_files[0], grid=xy_files[1])
+    source = escape(found.uri or str(found.root.resolve()))
+    manifest = _manifest(plan, source, commit.n, files, commit.feature_sets, layout, grid, tiles)
     if plan.previous is None or not _same_project(manifest, plan.previous):
         manifest.write(plan.out)  # the commit: one atomic rename
     checkpoint("manifest")  # committed: what is left in .work, and unnamed files, are garbage
@@ -497,17 +500,28 @@ class _EarlyLayout:
     the two stages. Its rows are ``paths`` (the old images', then every new file found); the images
     that fail to decode are dropped from it afterwards, as their neighbours are already placed.
 
+    ``then`` (a first build's) runs on the same thread once the layout is done: it grids the map and
+    writes the preview a server shows until the commit (pipeline/preview.py); the commit keeps that
+    grid when the images committed are exactly ``paths``, in that order.
+
     The thread is a daemon: an interrupted build exits at once instead of waiting for the t-SNE."""
 
-    def __init__(self, paths: list[str], run: Callable[[], np.ndarray], timer: _Timer) -> None:
+    def __init__(
+        self, paths: list[str], run: Callable[[], np.ndarray], timer: _Timer,
+        then: Callable[[np.ndarray], tuple[GridInfo, np.ndarray]] | None = None,
+    ) -> None:
         self.paths = paths
         self._result: list[np.ndarray] = []
+        self._grid: list[tuple[GridInfo, np.ndarray]] = []
         self._error: list[BaseException] = []
 
         def target() -> None:
             try:
                 with timer.step("layout (beside extract)", beside=True):
                     self._result.append(run())
+                if then is not None:
+                    with timer.step("grid + preview (beside extract)", beside=True):
+                        self._grid.append(then(self._result[0]))
             except BaseException as err:  # handed to the build's own thread by rows_for
                 self._error.append(err)
 
@@ -521,6 +535,11 @@ class _EarlyLayout:
             raise self._error[0]
         index = {p: i for i, p in enumerate(self.paths)}
         return self._result[0][np.fromiter((index[p] for p in id_paths), np.int64, count=len(id_paths))]
+
+    def grid_for(self, id_paths: list[str]) -> tuple[GridInfo, np.ndarray] | None:
+        """The preview's grid when the committed images are exactly its rows (none rejected), else None."""
+        self._thread.join()
+        return self._grid[0] if self._grid and id_paths == self.paths else None
 
 
 def _early_layout(
@@ -543,7 +562,28 @@ def _early_layout(
                              out_dtype=writer.FEATURE_DTYPE)
     except ZeroFeatureError:
         return None  # the commit refuses the file, with its message
-    return _EarlyLayout(paths, lambda: _layout(plan, work, feats, bar), timer)
+    then = None
+    if plan.previous is None:  # a first build has no map to show: a preview of it, as soon as it is laid out
+        then = partial(_preview, plan, work, found, paths, feats, bar, timer.report)
+    return _EarlyLayout(paths, lambda: _layout(plan, work, feats, bar), timer, then)
+
+
+def _preview(
+    plan: _Plan, work: Workspace, found: ScanResult, paths: list[str], feats: np.ndarray, bar: Progress,
+    report: ProgressWriter, xy: np.ndarray,
+) -> tuple[GridInfo, np.ndarray]:
+    """Grid the early layout and write the preview of a first build (pipeline/preview.py); its grid."""
+    s = plan.settings
+    grid, cells = _grid(xy, len(paths), s.aspect, s.grid_method, s.seed, bar)
+    folder = preview.clear_preview(work.folder)
+    labels = dict(zip(found.paths, found.labels))
+    files, feature_set = preview.write_preview_files(folder, paths, labels.get, plan.default_set, feats, xy, cells)
+    layout = LayoutInfo(feature_set=plan.default_set, seed=s.seed)
+    source = escape(found.uri or str(found.root.resolve()))
+    _manifest(plan, source, len(paths), files, {plan.default_set: feature_set}, layout, grid, None).write(folder)
+    checkpoint("preview")
+    report.preview(folder)
+    return grid, cells
 
 
 def _layout_and_grid(
@@ -561,7 +601,8 @@ def _layout_and_grid(
         else:
             xy = _layout(plan, work, np.load(plan.out / feature_file(plan.default_set), mmap_mode="r")[:n], bar)
     with timer.step("grid"):
-        grid, cells = _grid(xy, n, s.aspect, s.grid_method, s.seed, bar)
+        kept = early.grid_for(commit.table.column("path").to_pylist()) if early is not None else None
+        grid, cells = kept or _grid(xy, n, s.aspect, s.grid_method, s.seed, bar)
     checkpoint("grid")
     files = save_npy_named(plan.out, "layout", xy), save_npy_named(plan.out, "grid", cells)
     checkpoint("layout-and-grid-saved")
@@ -636,9 +677,10 @@ def _tiles(plan: _Plan, n: int, grid_file: str, grid: GridInfo) -> TileInfo:
 
 
 def _manifest(
-    plan: _Plan, found: ScanResult, commit: _Commit, layout: LayoutInfo, grid: GridInfo, xy_files: tuple[str, str],
-    tiles: TileInfo,
+    plan: _Plan, source_root: str, n: int, files: ProjectFiles, feature_sets: dict[str, FeatureSet], layout: LayoutInfo,
+    grid: GridInfo, tiles: TileInfo | None,
 ) -> Manifest:
+    """The manifest of generation ``plan.generation + 1`` (the project's, or a first build's preview)."""
     now = Manifest.now()
     settings = plan.settings.project_settings()
     if settings.labels_csv is not None:  # stored as text JSON can hold, whatever bytes the name has
@@ -648,11 +690,11 @@ def _manifest(
         deepviz_version=__version__,
         created=plan.previous.created if plan.previous else now,
         updated=now,
-        source_root=escape(found.uri or str(found.root.resolve())),
-        n_images=commit.n,
-        files=ProjectFiles(images=commit.images_file, rejects=commit.rejects_file, layout=xy_files[0], grid=xy_files[1]),
+        source_root=source_root,
+        n_images=n,
+        files=files,
         settings=settings,
-        feature_sets=commit.feature_sets,
+        feature_sets=feature_sets,
         default_feature_set=plan.default_set,
         layout=layout,
         grid=grid,

@@ -53,7 +53,7 @@ from deepviz.server.uploads import (
 )
 from deepviz.settings import ServeSettings
 from deepviz.storage.manifest import MANIFEST
-from deepviz.storage.progress import read_progress
+from deepviz.storage.progress import preview_folder, read_progress
 from deepviz.storage.project import Project, open_project, project_name
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -77,6 +77,7 @@ class ServerState:
     upload_files: UploadFiles | None = None
     upload_limits: DecodeLimits | None = None  # None: ServeSettings' defaults
     grids_dir: Path | None = None  # where grids fitted to a pane's aspect are kept; None: memory only
+    preview: bool = False  # a first build's map before its thumbnails (pipeline/preview.py)
 
     @cached_property
     def revision(self) -> str:
@@ -116,6 +117,11 @@ class ServerState:
     def colors_bytes(self) -> bytes:
         return np.ascontiguousarray(self.project.colors, dtype=np.uint8).tobytes()
 
+    def require_thumbnails(self) -> None:
+        """503 while this is a first build's preview: its thumbnails and colours are still being made."""
+        if self.preview:
+            raise HTTPException(503, "this project's thumbnails are still being made; they appear when its build finishes")
+
     def warm_up(self) -> None:
         """Load the default feature matrix and extractor now rather than on the first query."""
         default = self.project.default_feature_set
@@ -131,8 +137,10 @@ class LiveProject:
     runs, and switches on the first request after the manifest's rename — checked at most every
     ``CHECK_SECONDS``, by the manifest's inode and mtime, which its atomic rename always changes.
 
-    A project whose first build is still running has no snapshot yet: only ``/api/project``
-    answers (with the build's progress), everything else is 503 until the first commit.
+    A project whose first build is still running has no snapshot until that build writes its
+    preview (pipeline/preview.py: the map without thumbnails): until then only ``/api/project``
+    answers (with the build's progress), everything else is 503. The preview is served, marked as
+    such, only while the build that wrote it lives; the commit replaces it with the project.
     """
 
     CHECK_SECONDS = 0.5
@@ -146,7 +154,7 @@ class LiveProject:
         self._lock = threading.Lock()
 
     def current(self) -> ServerState:
-        """The committed snapshot; 503 while the first build has committed none."""
+        """The committed snapshot (or a first build's preview); 503 while there is neither."""
         state = self.snapshot()
         if state is None:
             raise HTTPException(503, "this project's first build is still running; the map appears when it finishes")
@@ -155,7 +163,7 @@ class LiveProject:
     def snapshot(self) -> ServerState | None:
         now = time.monotonic()
         # Until the first commit there is nothing to keep serving, so every request looks.
-        if self._state is None or now - self._checked >= self.CHECK_SECONDS:
+        if self._state is None or self._state.preview or now - self._checked >= self.CHECK_SECONDS:
             self._checked = now
             self._reload_if_committed()
         return self._state
@@ -172,6 +180,9 @@ class LiveProject:
 
     def _reload_if_committed(self) -> None:
         stamp = _stamp(self.root)
+        if stamp == (0, 0, 0):
+            self._show_preview()
+            return
         if stamp == self._stamp:
             return
         with self._lock:  # one reload, however many requests notice it at once
@@ -182,6 +193,24 @@ class LiveProject:
             except DeepvizError:
                 return  # e.g. the folder was replaced by something unreadable: keep serving what we have
             self._state, self._stamp = self._make(project), stamp
+
+    def _show_preview(self) -> None:
+        """No manifest yet: the live first build's preview, when it has one; nothing once that build is gone."""
+        progress = read_progress(self.root)
+        folder = preview_folder(self.root, progress) if progress is not None else None
+        if folder is None:
+            self._state = None  # a killed build's preview is never served
+            return
+        if self._state is not None and self._state.project.root == folder:
+            return
+        with self._lock:
+            try:
+                project = open_project(folder)
+            except (DeepvizError, OSError):
+                return  # being deleted by the commit: the next request finds the manifest
+            state = self._make(project)
+            state.preview = True
+            self._state = state
 
 
 def _stamp(root: Path) -> tuple[int, int, int]:
@@ -306,10 +335,11 @@ def get_project(request: Request) -> models.ProjectInfo:
     p = state.project
     rows, cols = p.grid_shape
     return models.ProjectInfo(
-        name=_name(p.root),
+        name=_name(live.root),
         n=p.n,
         grid=models.GridShape(rows=rows, cols=cols),
-        grid_aspects=list(ASPECTS),
+        # A preview is shown on its stored grid: fitting grids to the pane would take the build's CPU.
+        grid_aspects=[] if state.preview else list(ASPECTS),
         thumbnail_sizes=sorted(p.thumbnail_sizes),
         feature_sets=p.feature_sets,
         default_feature_set=p.default_feature_set,
@@ -320,6 +350,7 @@ def get_project(request: Request) -> models.ProjectInfo:
         revision=state.revision,
         tiles=_tile_pyramid(state),
         building=building,
+        preview=state.preview,
     )
 
 
@@ -359,6 +390,8 @@ def get_grid(state: State, aspect: Annotated[float | None, Query(gt=0, le=1000)]
         rows, cols = p.grid_shape
         headers = {"X-Count": str(p.n), "X-Grid-Rows": str(rows), "X-Grid-Cols": str(cols)}
         return Response(state.grid_bytes, media_type=BINARY, headers=headers)
+    if state.preview:
+        raise HTTPException(503, "a project still building is shown on its stored grid; ask without aspect")
     try:
         fitted = state.fitted_grids.get(aspect)
     except RuntimeError as err:
@@ -378,6 +411,7 @@ def get_labels(state: State) -> Response:
 @router.get("/colors", response_class=Response, responses=_binary("N x 3 uint8 mean RGB of each image's centre crop, in id order"))
 def get_colors(state: State) -> Response:
     """One colour per image: the map draws its zoomed-out overview from these instead of thumbnails."""
+    state.require_thumbnails()
     return Response(state.colors_bytes, media_type=BINARY, headers={"X-Count": str(state.project.n)})
 
 
@@ -740,6 +774,7 @@ def _check_id(state: ServerState, image_id: int) -> None:
 
 
 def _check_size(state: ServerState, size: int) -> None:
+    state.require_thumbnails()
     sizes = sorted(state.project.thumbnail_sizes)
     if size not in sizes:
         raise HTTPException(404, f"no {size}px thumbnails in this project; its sizes are {sizes}")

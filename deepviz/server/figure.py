@@ -26,7 +26,7 @@ figure_router = APIRouter(prefix="/api", responses={422: {"model": models.ErrorD
 @figure_router.get(
     "/figure",
     response_class=Response,
-    responses={200: {"content": {m: {} for m in MEDIA.values()}}, **{code: {"model": models.ErrorDetail} for code in (400, 404, 501)}},
+    responses={200: {"content": {m: {} for m in MEDIA.values()}}, **{code: {"model": models.ErrorDetail} for code in (400, 404, 501, 503)}},
 )
 def get_figure(
     request: Request,
@@ -40,7 +40,9 @@ def get_figure(
     dpi: Annotated[int, Query(ge=72, le=300)] = 300,
 ) -> Response:
     """The query panel as a figure: overlay with legend, then per query its image, curve with the window shaded, and strip."""
-    project = request.app.state.deepviz.current().project
+    state = request.app.state.deepviz.current()
+    state.require_thumbnails()  # a figure draws each query's image and strip
+    project = state.project
     if not 1 <= len(q) <= MAX_QUERIES:
         raise HTTPException(400, f"a figure holds 1 to {MAX_QUERIES} queries; {len(q)} were asked")
     windows = w or ["0:8"]

@@ -60,6 +60,11 @@ class ProjectInfo(BaseModel):
         description="Set while a build of the project runs; with n = 0 the project has no committed version yet, "
         "and the page waits for it",
     )
+    preview: bool = Field(
+        default=False,
+        description="A first build's map before its thumbnails: layout, grid, labels and the default features are "
+        "served (rankings work); thumbnails, colours and tiles answer 503 until the build commits",
+    )
 
 
 class ImageInfo(BaseModel):

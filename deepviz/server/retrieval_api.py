@@ -59,6 +59,7 @@ def expand(
 ) -> models.ExpandedQuery:
     """Average query expansion: image ``image``'s stored row averaged with its ``k`` nearest other images,
     L2-normalised, held as a new query (rank it as ``upload:KEY``, like an uploaded image)."""
+    state.require_thumbnails()  # the new query is shown by the image's thumbnail
     name = _feature_set(state, features)
     ranking = state.rankings.for_image(name, _image(state, image))
     neighbours = top_neighbours(ranking.order, k, exclude=image)

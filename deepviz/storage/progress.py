@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from deepviz.storage.lock import HOLDER
+from deepviz.storage.manifest import MANIFEST
 from deepviz.storage.workspace import WORK_DIR
 
 PROGRESS = "PROGRESS.json"
@@ -31,6 +33,8 @@ class BuildProgress(BaseModel):
     done: int = 0
     total: int = 0
     pid: int = 0
+    # A first build's map before its thumbnails (pipeline/preview.py): a project folder under .work, once written.
+    preview: str = ""
 
 
 class ProgressWriter:
@@ -41,20 +45,33 @@ class ProgressWriter:
         self.path = project / WORK_DIR / PROGRESS
         self._stage = ""
         self._written = 0.0
+        self._last = BuildProgress(stage="")
+        self._preview = ""
+        self._lock = threading.Lock()  # the build's thread and its layout thread both report
 
     def __call__(self, stage: str, done: int = 0, total: int = 0) -> None:
         now = time.monotonic()
         if stage == self._stage and now - self._written < WRITE_EVERY and done < total:
             return
-        if not self.path.parent.is_dir():
-            return  # before the workspace exists (a scan, a feature file being checked): nothing to serve yet
         self._stage, self._written = stage, now
-        record = BuildProgress(stage=stage, done=done, total=total, pid=os.getpid())
-        # Renamed into place (a reader sees the old record or the new one) but not synced: a record
-        # lost in a crash is of no use anyway, and a sync per chunk would slow the build.
-        tmp = self.path.with_name(f".{PROGRESS}.tmp")
-        tmp.write_text(record.model_dump_json(), encoding="utf-8")
-        os.replace(tmp, self.path)
+        self._write(BuildProgress(stage=stage, done=done, total=total, pid=os.getpid()))
+
+    def preview(self, folder: Path) -> None:
+        """From now on, name ``folder`` (inside ``.work``) as the build's preview, and say so at once."""
+        self._preview = folder.relative_to(self.path.parent).as_posix()
+        self._write(self._last)
+
+    def _write(self, record: BuildProgress) -> None:
+        with self._lock:
+            self._last = record
+            if not self.path.parent.is_dir():
+                return  # before the workspace exists (a scan, a feature file being checked): nothing to serve yet
+            record = record.model_copy(update={"preview": self._preview, "pid": os.getpid()})
+            # Renamed into place (a reader sees the old record or the new one) but not synced: a record
+            # lost in a crash is of no use anyway, and a sync per chunk would slow the build.
+            tmp = self.path.with_name(f".{PROGRESS}.tmp")
+            tmp.write_text(record.model_dump_json(), encoding="utf-8")
+            os.replace(tmp, self.path)
 
 
 def read_progress(project: Path) -> BuildProgress | None:
@@ -67,6 +84,15 @@ def read_progress(project: Path) -> BuildProgress | None:
     if not isinstance(holder, dict) or holder.get("pid") != record.pid or holder.get("host") != socket.gethostname():
         return None  # written by an earlier build, or by another machine's, which we cannot ask
     return record if _alive(record.pid) else None
+
+
+def preview_folder(project: Path, progress: BuildProgress) -> Path | None:
+    """The live build's preview project folder, when it has written one (and it is inside ``.work``)."""
+    if not progress.preview:
+        return None
+    work = (project / WORK_DIR).resolve()
+    folder = (work / progress.preview).resolve()
+    return folder if folder.is_relative_to(work) and (folder / MANIFEST).is_file() else None
 
 
 def _alive(pid: int) -> bool:

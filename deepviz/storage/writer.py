@@ -110,7 +110,7 @@ def write_images_table(
         schema=IMAGE_SCHEMA,
     )
     table = pa.concat_tables([old, new])
-    return table, _write_parquet(root, "images", table)
+    return table, write_parquet(root, "images", table)
 
 
 def relabel(table: pa.Table, labels: dict[str, str | None]) -> pa.Table:
@@ -127,10 +127,10 @@ def write_rejects(root: Path, rejects: list[tuple[str, str]]) -> str:
         {"path": pa.array([p for p, _ in rejects], pa.string()), "reason": pa.array([r for _, r in rejects], pa.string())},
         schema=REJECT_SCHEMA,
     )
-    return _write_parquet(root, "rejects", table)
+    return write_parquet(root, "rejects", table)
 
 
-def _write_parquet(root: Path, stem: str, table: pa.Table) -> str:
+def write_parquet(root: Path, stem: str, table: pa.Table) -> str:
     with content_named(root, stem, ".parquet") as (tmp, name):
         pq.write_table(table, tmp)
     return name[0]

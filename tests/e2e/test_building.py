@@ -45,3 +45,44 @@ def test_a_first_build_shows_progress_then_the_map(browser: Any, tmp_path: Path)
         model.release.set()
         context.close()
     assert not page_errors, page_errors
+
+
+def test_a_preview_shows_the_map_in_label_colours_then_the_thumbnails(browser: Any, tmp_path: Path) -> None:
+    """A first build with imported features: its map, in label colours, while thumbnails are made."""
+    from tests.integration.test_serve_building import _imported_features
+
+    images = make_folder(tmp_path / "images", per_class=4, with_broken=False)
+    out = tmp_path / "p.deepviz"
+    model = HeldExtractor(free=4)
+    thread, errors = _start_build(images, out, model, features=_imported_features(images, tmp_path / "f.npy"))
+    assert model.held.wait(60)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    try:
+        with live_server(create_app(out)) as url:
+            page.goto(url)
+            expect(page.get_by_test_id("building")).to_contain_text("thumbnails are still being made", timeout=60_000)
+            page.wait_for_selector("body[data-ready=true]")
+            expect(page.get_by_test_id("map-canvas")).to_be_visible()
+            # the map is drawn in the labels' colours: three hues (red, green, blue folders), no grey placeholder
+            pixels = page.evaluate(
+                """() => { const c = document.querySelector('[data-testid=map-canvas]');
+                     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set();
+                     for (let i = 0; i < d.length; i += 4 * 97) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+                     return [...seen]; }"""
+            )
+            assert len(pixels) >= 4, pixels  # background + three label colours
+            assert page.get_by_test_id("error-message").is_hidden()
+            shot(page, "building-03-preview")
+            model.release.set()
+            thread.join(120)
+            assert not errors
+            expect(page.get_by_test_id("building")).to_have_count(0, timeout=30_000)
+            expect(page.get_by_test_id("map-canvas")).to_be_visible()
+            shot(page, "building-04-preview-finished")
+    finally:
+        model.release.set()
+        context.close()
+    assert not page_errors, page_errors

@@ -97,9 +97,39 @@ def test_reduce_dims_makes_no_float32_copy_past_the_budget(monkeypatch: pytest.M
     feats, _ = _unit_clusters(400, d=80)
     monkeypatch.setattr(tsne, "PCA_COPY_MAX_BYTES", 1000)  # 400 x 80 x 4 bytes is past it
     seen: list[object] = []
-    monkeypatch.setattr(tsne, "pca_by_blocks", lambda x, k: seen.append(x.dtype) or np.zeros((len(x), k), np.float32))
+    monkeypatch.setattr(tsne, "pca_by_blocks", lambda x, k, **_: seen.append(x.dtype) or np.zeros((len(x), k), np.float32))
     tsne.reduce_dims(feats.astype(np.float16))
     assert seen == [np.dtype(np.float16)]  # handed the rows as they are, not a float32 copy
+
+
+def test_pca_fitted_on_a_sample_of_rows_spans_nearly_the_same_axes() -> None:
+    """Past PCA_FIT_ROWS the axes come from a sample: on features with distinct variances the
+    projection is the full fit's up to sign, within 10 % of each axis's spread (RMS)."""
+    from deepviz.core.tsne import pca_by_blocks
+
+    rng = np.random.default_rng(5)
+    scale = np.r_[[8.0, 6.0, 4.5, 3.0, 2.0], np.full(59, 0.5)]  # five clear axes, then noise
+    x = (rng.normal(size=(6000, 64)) * scale).astype(np.float32)
+    full = pca_by_blocks(x, 5)
+    sampled = pca_by_blocks(x, 5, fit_rows=1500, seed=3)
+    assert sampled.shape == (6000, 5) and sampled.dtype == np.float32
+    for j in range(5):
+        rms = min(np.sqrt(np.mean((sampled[:, j] - s * full[:, j]) ** 2)) for s in (1, -1))
+        assert rms < 0.1 * full[:, j].std(), j
+    np.testing.assert_array_equal(sampled, pca_by_blocks(x, 5, fit_rows=1500, seed=3))  # seeded
+    assert not np.array_equal(sampled, pca_by_blocks(x, 5, fit_rows=1500, seed=4))  # another sample
+
+
+def test_reduce_dims_fits_its_axes_on_a_sample_past_the_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import deepviz.core.tsne as tsne
+
+    feats, _ = _unit_clusters(400, d=80)
+    monkeypatch.setattr(tsne, "PCA_FIT_ROWS", 100)
+    calls: list[dict[str, int]] = []
+    real = tsne.pca_by_blocks
+    monkeypatch.setattr(tsne, "pca_by_blocks", lambda x, k, **kw: calls.append(kw) or real(x, k, **kw))
+    out = tsne.reduce_dims(feats, seed=2)
+    assert out.shape == (400, tsne.PCA_DIMS) and calls == [{"fit_rows": 100, "seed": 2}]
 
 
 @pytest.mark.slow

@@ -912,6 +912,12 @@ export interface components {
              */
             name: string;
             /**
+             * Preview
+             * @description A first build's map before its thumbnails: layout, grid, labels and the default features are served (rankings work); thumbnails, colours and tiles answer 503 until the build commits
+             * @default false
+             */
+            preview: boolean;
+            /**
              * Revision
              * @description Changes when the project is rebuilt from scratch; add ?v=REVISION to thumbnail URLs so the browser may cache them for good
              */
@@ -1644,6 +1650,15 @@ export interface operations {
             };
             /** @description Not Implemented */
             501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,7 @@
 // A project whose build is still running: its progress, shown until the build commits, then the
 // page reloads to the finished map. A first build (no images yet) takes the whole page; a rebuild
-// gets a small notice over the map it still shows (the last committed version).
+// gets a small notice over the map it still shows (the last committed version), and so does a
+// first build's preview (its map laid out, its thumbnails still being made).
 
 import { element } from "./dom";
 
@@ -14,6 +15,7 @@ interface Building {
   name: string;
   n: number;
   building?: BuildStatus | null;
+  preview?: boolean;
 }
 
 /** How often the page asks how far the build has got (ms). */
@@ -37,7 +39,11 @@ export function showBuilding(app: HTMLElement, project: Building, poll: () => Pr
   const box = element("div", first ? "building building-first" : "building");
   box.dataset.testid = "building";
   const title = element(first ? "h1" : "strong", "");
-  title.textContent = first ? `Building “${project.name}”…` : "A new version is being built; this is the last finished one.";
+  title.textContent = first
+    ? `Building “${project.name}”…`
+    : project.preview
+      ? "A preview: the map is laid out and ranks, but its thumbnails are still being made (images show their label's colour). The page reloads when the build is done."
+      : "A new version is being built; this is the last finished one.";
   const line = element("p", "");
   line.dataset.testid = "building-progress";
   line.textContent = progressText(project.building);

@@ -21,6 +21,8 @@ import { FeaturePicker } from "./featurePicker";
 import { GridFit } from "./gridFit";
 import { Highlight } from "./highlight";
 import { labelCounts } from "./legend";
+import { labelColour } from "./colors";
+import { labelRgb } from "./overview";
 import { MapToolbar } from "./mapToolbar";
 import { MapView } from "./mapView";
 import { Marks } from "./marks";
@@ -40,6 +42,9 @@ import { normaliseUrl, urlStore } from "./store";
 import { TextQueryBox } from "./textQuery";
 import { UploadButton } from "./upload";
 
+/** An unlabelled image's colour on a preview's map (before the build has its mean colour). */
+const PREVIEW_UNLABELLED = [0x8a, 0x8a, 0x84] as const;
+
 /** First visit: the map gets the width that shows every cell at this size (the paper's). */
 const FIRST_CELL_PX = 32;
 
@@ -54,11 +59,14 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const project = await backend.getProject();
   // A build running: its progress, and a reload when it commits (a first build has no map yet).
   if (showBuilding(app, project, backend.getProject, () => location.reload())) return;
-  // Handled now: a failure must not wait, unhandled, for the map to exist.
-  const colours = backend.getColours().catch((err: unknown) => {
-    errors.show(`The map's colours could not be loaded: ${message(err)}`);
-    return null;
-  });
+  // Handled now: a failure must not wait, unhandled, for the map to exist. A first build's preview
+  // has no mean colours yet: its map shows each image's label colour instead.
+  const colours = project.preview
+    ? Promise.resolve(null)
+    : backend.getColours().catch((err: unknown) => {
+        errors.show(`The map's colours could not be loaded: ${message(err)}`);
+        return null;
+      });
   const [grid, labels] = await Promise.all([backend.getGrid(), backend.getLabels()]);
   if (showEmptyProject(app, project)) return;
   const api = backend.createApi(project, grid);
@@ -79,6 +87,7 @@ async function start(app: HTMLElement, errors: ErrorBox): Promise<void> {
   const fit = new GridFit(map, project.grid_aspects, backend.getFittedGrid, (m) => errors.show(m));
   // The map starts neutral rather than wait for its colours (`colours` cannot reject).
   void colours.then((c) => c && map.setColours(c));
+  if (project.preview) map.setColours(labelRgb(labels, labelColour, PREVIEW_UNLABELLED));
   const splitter = new Splitter(store, app, firstSplit(project.grid.cols, FIRST_CELL_PX, window.innerWidth));
   const features = new FeaturePicker(store, project.feature_sets, project.default_feature_set);
   const rankings = new Rankings(api, features.cell.value, project.n);

@@ -60,3 +60,21 @@ export function paintWindow(
     px[grid[2 * id] * cols + grid[2 * id + 1]] = lit;
   }
 }
+
+/**
+ * (N, 3) RGB, flattened, of each image's label colour (`colour(code)`, "#rrggbb"), `neutral` for an
+ * unlabelled one: a project still building has no mean colours yet, and its map shows labels instead.
+ */
+export function labelRgb(labels: Int32Array, colour: (code: number) => string, neutral: readonly [number, number, number]): Uint8Array {
+  const out = new Uint8Array(3 * labels.length);
+  const words = new Map<number, number>();
+  for (let id = 0; id < labels.length; id++) {
+    const code = labels[id];
+    let w = words.get(code);
+    if (w === undefined) words.set(code, (w = code >= 0 ? hexWord(colour(code)) : rgbaWord(...neutral)));
+    out[3 * id] = w & 255;
+    out[3 * id + 1] = (w >>> 8) & 255;
+    out[3 * id + 2] = (w >>> 16) & 255;
+  }
+  return out;
+}

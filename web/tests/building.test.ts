@@ -41,4 +41,18 @@ describe("building", () => {
     expect(app.children.length).toBe(0);
     expect(document.body.querySelector("[data-testid=building]")!.textContent).toContain("last finished one");
   });
+  it("says a preview is a map whose thumbnails are still being made, and reloads when the build is done", async () => {
+    vi.useFakeTimers();
+    const app = document.createElement("div");
+    const done = vi.fn();
+    const answers = [{ name: "p", n: 12, preview: true, building: { stage, done: 8, total: 12 } }, { name: "p", n: 12, preview: false, building: null }];
+    const first = showBuilding(app, { name: "p", n: 12, preview: true, building: { stage, done: 4, total: 12 } }, () => Promise.resolve(answers.shift()!), done);
+    expect(first).toBe(false); // the map is drawn under the notice
+    const notes = document.body.querySelectorAll("[data-testid=building]");
+    expect(notes[notes.length - 1].textContent).toContain("thumbnails are still being made");
+    await vi.advanceTimersByTimeAsync(POLL_MS);
+    expect(done).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(POLL_MS);
+    expect(done).toHaveBeenCalledOnce();
+  });
 });

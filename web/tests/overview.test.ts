@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hexWord, paintCells, paintWindow, rgbaWord } from "../src/overview";
+import { hexWord, labelRgb, paintCells, paintWindow, rgbaWord } from "../src/overview";
 
 describe("rgbaWord / hexWord", () => {
   it("stores r, g, b, a as bytes in that order (little-endian ImageData)", () => {
@@ -47,5 +47,13 @@ describe("paintWindow", () => {
     const px = new Uint32Array(2);
     paintWindow(px, new Int32Array([0, 0, 0, 1]), 2, new Int32Array([1, 0]), 1, 10, 1, 2);
     expect([...px]).toEqual([2, 1]);
+  });
+});
+
+describe("labelRgb", () => {
+  it("gives each image its label's colour, and unlabelled images the neutral one", () => {
+    const colour = (code: number): string => ["#ff0000", "#00ff80"][code];
+    const rgb = labelRgb(new Int32Array([1, -1, 0, 1]), colour, [1, 2, 3]);
+    expect([...rgb]).toEqual([0, 255, 128, 1, 2, 3, 255, 0, 0, 0, 255, 128]);
   });
 });
