@@ -44,7 +44,8 @@ def bench_build(images: Path, model: str, workers: int | None) -> Path:
     out = Path(tempfile.mkdtemp(prefix="deepviz-bench-")) / "bench.deepviz"
     rss0 = peak_rss_mb()
     t0 = time.perf_counter()
-    report = deepviz.build(images, out, models=[model], workers=workers, progress=False)
+    with CpuSampler() as cpu:
+        report = deepviz.build(images, out, models=[model], workers=workers, progress=False)
     total = time.perf_counter() - t0
     n = report.n_new
     print(f"\n== build of {report.n_scanned} files ({n} images, {len(report.rejects)} rejects), model {model} ==")
@@ -53,6 +54,8 @@ def bench_build(images: Path, model: str, workers: int | None) -> Path:
         print(f"{step:<10}{sec:>10.2f}{(n / sec if sec else float('inf')):>12.1f}{sec / total:>8.0%}")
     print(f"{'total':<10}{total:>10.2f}{n / total:>12.1f}{1:>8.0%}")
     print(f"peak RSS {peak_rss_mb():.0f} MB (was {rss0:.0f} MB before the build)")
+    print(f"this process used {cpu.process:.2f} cores; each CPU busy (all processes): "
+          + ", ".join(f"{b:.0%}" for b in cpu.busy))
     print(f"project on disk: {sum(p.stat().st_size for p in out.rglob('*') if p.is_file()) / 1e6:.1f} MB")
     return out
 
@@ -108,7 +111,7 @@ class CpuSampler:
         self.process = (p1.user + p1.system - self.p0.user - self.p0.system) / self.wall
 
 
-def bench_precomputed(n: int, d: int, workers: int | None) -> None:
+def bench_precomputed(n: int, d: int, workers: int | None, only: tuple[str, ...] = ("previous", "current")) -> None:
     """The issue's case: N images plus a feature file; the previous pipeline, then the current one."""
     from bench.layout_quality import clustered_features
     from deepviz.core import tsne
@@ -125,26 +128,28 @@ def bench_precomputed(n: int, d: int, workers: int | None) -> None:
         np.save(Path(tmp) / "feats.npy", feats[[row[p] for p in order]])
         print(f"== {n} PNGs (48 px) + {n} x {d} precomputed features, made in {time.perf_counter() - t:.0f} s; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared: other processes' work counts in 'CPU busy') ==")
-        new_schedule = tsne.SCHEDULE
+        new_schedule, fit_rows = tsne.SCHEDULE, tsne.PCA_FIT_ROWS
+        # previous: stages one after another, openTSNE's default schedule, PCA fitted on every row
+        pipelines = {"previous": (False, tsne.Schedule(250, 500, 50), 1 << 62), "current": (True, new_schedule, fit_rows)}
         runs = {}
-        for name, early, schedule in (("previous", False, tsne.Schedule(250, 500, 50)), ("current", True, new_schedule)):
-            build_module.EARLY_LAYOUT, tsne.SCHEDULE = early, schedule
+        for name in only:
+            build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS = pipelines[name]
             out = Path(tmp) / f"{name}.deepviz"
             with CpuSampler() as cpu:
                 report = deepviz.build(images, out, features=Path(tmp) / "feats.npy", workers=workers, progress=False)
             runs[name] = (report, cpu)
-        build_module.EARLY_LAYOUT, tsne.SCHEDULE = True, new_schedule
+        build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS = True, new_schedule, fit_rows
     stages = list(dict.fromkeys(k for report, _ in runs.values() for k in report.seconds))
-    print(f"{'stage (s)':<26}" + "".join(f"{name:>12}" for name in runs))
+    print(f"{'stage (s)':<34}" + "".join(f"{name:>12}" for name in runs))
     for stage in stages:
-        print(f"{stage:<26}" + "".join(f"{r.seconds.get(stage, float('nan')):>12.1f}" for r, _ in runs.values()))
-    print(f"{'first usable page':<26}" + "".join(f"{c.wall:>12.1f}" for _, c in runs.values())
-          + "   (the map, at the commit; the build's progress is served from the start)")
-    print(f"{'total':<26}" + "".join(f"{c.wall:>12.1f}" for _, c in runs.values())
-          + f"   current / previous = {runs['current'][1].wall / runs['previous'][1].wall:.2f}")
-    print(f"{'this process, cores used':<26}" + "".join(f"{c.process:>12.2f}" for _, c in runs.values()))
-    for k in range(len(runs["current"][1].busy)):
-        print(f"{f'CPU {k} busy':<26}" + "".join(f"{c.busy[k]:>12.0%}" for _, c in runs.values()))
+        print(f"{stage:<34}" + "".join(f"{r.seconds.get(stage, float('nan')):>12.1f}" for r, _ in runs.values()))
+    print(f"{'first usable page':<34}" + "".join(f"{r.preview_at or c.wall:>12.1f}" for r, c in runs.values())
+          + "   (the whole map: the preview's, else the commit's; the build's progress is served from the start)")
+    ratio = f"   current / previous = {runs['current'][1].wall / runs['previous'][1].wall:.2f}" if len(runs) == 2 else ""
+    print(f"{'total (thumbnails too)':<34}" + "".join(f"{c.wall:>12.1f}" for _, c in runs.values()) + ratio)
+    print(f"{'this process, cores used':<34}" + "".join(f"{c.process:>12.2f}" for _, c in runs.values()))
+    for k in range(len(next(iter(runs.values()))[1].busy)):
+        print(f"{f'CPU {k} busy':<34}" + "".join(f"{c.busy[k]:>12.0%}" for _, c in runs.values()))
 
 
 def main() -> None:
@@ -155,10 +160,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--model", default="mobilenet_v2")
     parser.add_argument("--workers", type=int)
+    parser.add_argument("--only", choices=("previous", "current"), help="with --n: run one pipeline only")
     parser.add_argument("--aspect", type=float, default=1.5)
     args = parser.parse_args()
     if args.n:
-        bench_precomputed(args.n, args.d, args.workers)
+        bench_precomputed(args.n, args.d, args.workers, (args.only,) if args.only else ("previous", "current"))
         return
     if args.images is None:
         from deepviz.demo import demo_images

@@ -14,6 +14,9 @@ class Extractor(Protocol):
     - ``name``: registry name that rebuilds this extractor (stored in the project manifest).
     - ``dim``: D, the length of one feature vector.
     - ``input_size``: S, the side in pixels of the squares ``embed`` expects.
+
+    An extractor may also define ``concurrent_batches`` (int): how many ``embed`` calls may run at
+    once from different threads (1 when absent: calls never overlap).
     """
 
     name: str

@@ -233,6 +233,7 @@ class BundledImageNetModel:
         if backend not in BACKENDS:
             raise UsageError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
         self.backend = backend
+        self._intra_threads = intra_op_num_threads
         self.weights = Path(weights) if weights is not None else None
         if self.weights is not None and not self.weights.is_file():
             raise UsageError(f"weights file {str(self.weights)!r} does not exist")
@@ -245,6 +246,13 @@ class BundledImageNetModel:
         else:
             require("torch", pip_command("torch"))
             self._torch = TorchRunner(self.build_net(self.checkpoint()), intra_op_num_threads, device)
+
+    @property
+    def concurrent_batches(self) -> int:
+        """How many ``embed`` calls the pipeline may run at once (features/base.py): one per core on
+        ONNX Runtime, whose session runs concurrently from several threads, each batch on one core
+        (``intra_op_num_threads`` 1); one for torch, whose thread setting is process-wide."""
+        return (os.cpu_count() or 1) if self.backend == "onnx" and self._intra_threads == 1 else 1
 
     def checkpoint(self) -> Path:
         """The checkpoint file: the one given as ``weights``, else the pinned one (fetched once if need be)."""

@@ -83,6 +83,9 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)
     resumed_files: int = 0
     ran_on: str = ""  # with --engine ray: where each step ran
+    # Seconds from the build's start until a server could show the map: the preview's, for a first
+    # build with imported features (pipeline/preview.py); None when there was none (the commit's time).
+    preview_at: float | None = None
 
     @property
     def images_per_second(self) -> float:
@@ -175,6 +178,12 @@ class _Timer:
     def __init__(self, report: ProgressWriter) -> None:
         self.seconds: dict[str, float] = {}
         self.report = report
+        self.started = time.perf_counter()
+        self.marks: dict[str, float] = {}
+
+    def mark(self, name: str) -> None:
+        """Note when ``name`` happened, in seconds since the build started."""
+        self.marks[name] = time.perf_counter() - self.started
 
     @contextmanager
     def step(self, name: str, *, beside: bool = False) -> Iterator[None]:
@@ -275,6 +284,7 @@ def _build(plan: _Plan, bar: Progress) -> BuildReport:
         project=plan.out, n_images=commit.n, n_new=len(commit.summary.new), n_scanned=len(found.paths),
         rejects=commit.summary.rejects, feature_sets=list(commit.feature_sets), grid=grid, seconds=timer.seconds,
         resumed_files=len(done.intersection(todo)), ran_on=plan.ray.summary() if plan.settings.engine == "ray" else "",
+        preview_at=timer.marks.get("preview"),
     )
 
 
@@ -522,6 +532,7 @@ class _EarlyLayout:
                 if then is not None:
                     with timer.step("grid + preview (beside extract)", beside=True):
                         self._grid.append(then(self._result[0]))
+                    timer.mark("preview")
             except BaseException as err:  # handed to the build's own thread by rows_for
                 self._error.append(err)
 

@@ -1,7 +1,8 @@
 """Decode every new image once and turn it into features and thumbnails, chunk by chunk.
 
 Decoding runs in a thread pool (Pillow releases the GIL) one chunk ahead of inference,
-so the CPU decodes chunk k+1 while the model embeds chunk k. Each decode holds at most
+so the CPU decodes chunk k+1 while the model embeds chunk k; a model that allows it embeds
+several batches at once (``embed_all``), so both keep every core busy. Each decode holds at most
 ``max_decode_mb`` at once, so the pool is sized to what the machine has free.
 """
 from __future__ import annotations
@@ -161,9 +162,24 @@ def _assemble(
 
 
 def embed_all(extractor: Extractor, crops: list[np.ndarray], batch_size: int) -> np.ndarray:
-    """(K,) crops -> (K, D) float32 raw features, in batches the model is comfortable with."""
+    """(K,) crops -> (K, D) float32 raw features, in batches the model is comfortable with.
+
+    An extractor whose ``concurrent_batches`` is above 1 (ONNX Runtime's, whose sessions may be run
+    from several threads at once) gets that many batches at a time, one thread each: with small
+    images the decoder leaves a core idle, and a single-threaded model would leave it so."""
     out = np.empty((len(crops), extractor.dim), dtype=np.float32)
-    for start in range(0, len(crops), batch_size):
+    starts = range(0, len(crops), batch_size)
+
+    def run(start: int) -> None:
         batch = np.stack(crops[start : start + batch_size])
         out[start : start + len(batch)] = extractor.embed(batch)
+
+    threads = min(int(getattr(extractor, "concurrent_batches", 1)), len(starts))
+    if threads <= 1:
+        for start in starts:
+            run(start)
+        return out
+    with ThreadPoolExecutor(threads, thread_name_prefix="deepviz-embed") as pool:
+        for _ in pool.map(run, starts):  # re-raises a batch's error here
+            pass
     return out

@@ -15,7 +15,7 @@ import numpy as np
 
 from deepviz.core.mosaic import CELL_PX, LEVELS, TILE_PX, id_by_cell, mosaic, tile_counts, tile_ids
 from deepviz.faults import checkpoint
-from deepviz.images.tiles import cell_pixels, encode_tile
+from deepviz.images.tiles import cell_pixels_many, encode_tile
 from deepviz.storage import writer
 from deepviz.storage.manifest import TileInfo
 from deepviz.storage.thumbs import ThumbnailStore
@@ -61,6 +61,6 @@ def write_tiles(
 def _decode_block(pool: ThreadPoolExecutor, thumbs: ThumbnailStore, ids: np.ndarray, size: int) -> np.ndarray:
     offsets, blob = thumbs.get_many(ids, size)
     jpegs = [blob[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
-    return np.stack(list(pool.map(cell_pixels, jpegs))) if jpegs else np.zeros((0, CELL_PX, CELL_PX, 3), np.uint8)
+    return cell_pixels_many(jpegs, CELL_PX, pool.map, parts=os.cpu_count() or 1)
 
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from deepviz.core.mosaic import BACKGROUND, CELL_PX, LEVELS, box_downsample, cells_per_tile, id_by_cell, mosaic, tile_counts, tile_ids
-from deepviz.images.tiles import cell_pixels, encode_tile
+from deepviz.images.tiles import cell_pixels, cell_pixels_many, encode_tile
 
 
 def _naive_box(img: np.ndarray, px: int) -> np.ndarray:
@@ -78,3 +78,19 @@ def test_a_tile_is_cut_to_the_grid_at_its_edges() -> None:
 def test_an_encoded_tile_keeps_its_pixels_exactly() -> None:
     pixels = np.random.default_rng(2).integers(0, 256, (40, 24, 3), dtype=np.uint8)
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(encode_tile(pixels))).convert("RGB")), pixels)
+
+
+def test_many_thumbnails_at_once_give_each_ones_own_cell_pixels() -> None:
+    """The build's batched path: the same pixels as cell_pixels, whatever the side or the bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(3)
+    sides = [32, 32, 64, 30, 32, 16, 64]  # mixed: grouped by side, and a side (30) Pillow resizes
+    jpegs = [_jpeg(rng.integers(0, 256, (s, s, 3), dtype=np.uint8)) for s in sides]
+    jpegs += [b"", b"not a jpeg", _jpeg(rng.integers(0, 256, (32, 48, 3), dtype=np.uint8))]  # grey cells; not square
+    want = np.stack([cell_pixels(j) for j in jpegs])
+    np.testing.assert_array_equal(cell_pixels_many(jpegs), want)
+    with ThreadPoolExecutor(2) as pool:
+        for parts in (1, 2, 3, 10, 20):
+            np.testing.assert_array_equal(cell_pixels_many(jpegs, mapper=pool.map, parts=parts), want)
+    assert cell_pixels_many([]).shape == (0, 8, 8, 3)
