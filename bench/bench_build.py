@@ -1,6 +1,6 @@
 """Benchmark a whole build on real images: images/s per step, peak memory, grid quality vs optimal.
 
-    python bench/bench_build.py [--images FOLDER] [--limit N] [--model mobilenet_v2]
+    python bench/bench_build.py [--images FOLDER] [--limit N] [--model mobilenet_v2] [--serial-embed-first]
     python bench/bench_build.py --n 100000     N tiny PNGs + precomputed 1280-d features: the previous
                                                pipeline (sequential, openTSNE's default schedule) and
                                                the current one (t-SNE beside decoding), stage by stage
@@ -160,6 +160,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--model", default="mobilenet_v2")
     parser.add_argument("--workers", type=int)
+    parser.add_argument("--serial-embed-first", action="store_true",
+                        help="image folder: first build with one model batch at a time, as a baseline")
     parser.add_argument("--only", choices=("previous", "current"), help="with --n: run one pipeline only")
     parser.add_argument("--aspect", type=float, default=1.5)
     args = parser.parse_args()
@@ -172,6 +174,15 @@ def main() -> None:
         args.images = demo_images()
     with tempfile.TemporaryDirectory() as tmp:
         images = limited_copy(args.images, Path(tmp), args.limit)
+        if args.serial_embed_first:
+            from deepviz.features.runtime import BundledImageNetModel
+
+            concurrent = BundledImageNetModel.concurrent_batches
+            BundledImageNetModel.concurrent_batches = property(lambda self: 1)  # type: ignore[assignment,method-assign]
+            print("\n-- baseline: one batch at a time (the build before concurrent_batches) --")
+            shutil.rmtree(bench_build(images, args.model, args.workers).parent)
+            BundledImageNetModel.concurrent_batches = concurrent  # type: ignore[method-assign]
+            print("\n-- now: one batch per core at once --")
         out = bench_build(images, args.model, args.workers)
         bench_grid(np.asarray(deepviz.open_project(out).layout), args.aspect)
         shutil.rmtree(out.parent)
