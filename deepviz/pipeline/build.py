@@ -576,6 +576,8 @@ def _early_layout(
     then = None
     if plan.previous is None:  # a first build has no map to show: a preview of it, as soon as it is laid out
         then = partial(_preview, plan, work, found, paths, feats, bar, timer.report)
+        bar.note(f"the map can be seen before the thumbnails are made: `deepviz serve {plan.out}` shows it as soon "
+                 "as it is laid out")
     return _EarlyLayout(paths, lambda: _layout(plan, work, feats, bar), timer, then)
 
 

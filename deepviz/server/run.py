@@ -48,10 +48,13 @@ def serve(
         for line in reach(address, bound):
             echo(line)
     echo(f"deepviz is serving {project} at {url}  (Ctrl+C to stop)")
-    state = app.state.deepviz.current()
-    hint = state.rankings.slow_hint(state.project.default_feature_set)
-    if hint:
-        echo(hint)
+    state = app.state.deepviz.snapshot()
+    if state is None:  # a first build still running: the page shows its progress, then its map
+        echo("Its first build is still running: the page shows how far it has got, and the map once it is laid out.")
+    else:
+        hint = state.rankings.slow_hint(state.project.default_feature_set)
+        if hint:
+            echo(hint)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     # Loading the features (and the model for uploads) now makes the first query as fast as the rest.
     threading.Thread(target=app.state.deepviz.warm_up, name="deepviz-warm-up", daemon=True).start()

@@ -109,3 +109,33 @@ def test_public_prints_who_can_reach_it_and_still_refuses_other_names(tiny_proje
         finally:
             proc.terminate()
             proc.wait(timeout=20)
+
+
+def test_serve_opens_a_project_whose_first_build_is_running(tmp_path: Path) -> None:
+    """`deepviz serve` started while the first build runs (no manifest yet) says so and serves its progress."""
+    from tests.conftest import make_folder
+    from tests.integration.test_serve_building import HeldExtractor, _start_build
+
+    images = make_folder(tmp_path / "images", per_class=2, with_broken=False)
+    out = tmp_path / "p.deepviz"
+    model = HeldExtractor(free=0)
+    thread, _ = _start_build(images, out, model)
+    assert model.held.wait(60)
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-m", "deepviz", "serve", str(out), "--port", "0", "--no-open"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ) as proc:
+            try:
+                url = _read_url(proc)
+                with urllib.request.urlopen(url.rstrip("/") + "/api/project", timeout=30) as resp:
+                    info = json.loads(resp.read())
+                assert info["n"] == 0 and info["building"]["total"] == 6
+                assert proc.poll() is None  # still serving
+            finally:
+                proc.terminate()
+                out_text = proc.communicate(timeout=20)[0]
+        assert "first build is still running" in out_text
+    finally:
+        model.release.set()
+        thread.join(120)
