@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import deepviz  # noqa: E402
 from deepviz.core import grid as gridmod  # noqa: E402
+from deepviz.core.grid.optimal import OPTIMAL_MAX_N  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -64,14 +65,17 @@ def bench_grid(xy: np.ndarray, aspect: float) -> None:
     n = len(xy)
     shape = gridmod.grid_shape(n, aspect)
     print(f"\n== gridify the real t-SNE layout: {n} points on {shape[0]} x {shape[1]} ==")
-    print(f"{'method':<14}{'seconds':>10}{'displacement':>14}{'vs optimal':>12}{'10-NN kept':>12}{'vs optimal':>12}{'time vs optimal':>17}")
+    vs = "vs " + ("optimal" if n <= OPTIMAL_MAX_N else "kd-fast")
+    print(f"{'method':<14}{'seconds':>10}{'displacement':>14}{vs:>12}{'10-NN kept':>12}{vs:>12}{'time ' + vs:>17}")
     rows = {}
-    for method in ("optimal", "greedy", "kdsplit-fast", "kdsplit"):
+    # The exact assignment is refused past its limit: the ratios are then against kdsplit-fast.
+    methods = ("optimal", "greedy", "kdsplit-fast", "kdsplit") if n <= OPTIMAL_MAX_N else ("kdsplit-fast", "greedy", "kdsplit")
+    for method in methods:
         t = time.perf_counter()
         cells = gridmod.gridify(xy, shape, method=method)
         sec = time.perf_counter() - t
         rows[method] = (sec, gridmod.displacement(xy, cells, shape), gridmod.neighbourhood_preservation(xy, cells, k=10))
-    base = rows["optimal"]
+    base = rows[methods[0]]
     for method, (sec, disp, keep) in rows.items():
         print(f"{method:<14}{sec:>10.3f}{disp:>14.3f}{disp / base[1]:>12.2f}{keep:>12.3f}{keep / base[2]:>12.2f}{sec / base[0]:>17.3f}")
 

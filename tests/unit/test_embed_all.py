@@ -66,3 +66,28 @@ def test_onnx_models_allow_one_batch_per_core_torch_one() -> None:
     assert onnx.concurrent_batches >= 1 and torch.concurrent_batches == 1
     onnx._intra_threads = None  # a session that already takes every core
     assert onnx.concurrent_batches == 1
+
+
+def test_the_bundled_model_gives_the_same_features_one_batch_at_a_time_or_several() -> None:
+    """Concurrent batches change where a batch runs, never its numbers (ONNX Runtime, the default model)."""
+    from deepviz.features.registry import get_extractor
+
+    model = get_extractor("mobilenet_v2")
+    assert model.concurrent_batches >= 1  # type: ignore[attr-defined]
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 256, (224, 224, 3), dtype=np.uint8) for _ in range(20)]
+    serial = np.concatenate([model.embed(np.stack(crops[s : s + 8])) for s in range(0, 20, 8)])
+    with_threads = embed_all(_Forced(model, 2), crops, batch_size=8)
+    np.testing.assert_array_equal(with_threads, serial)
+
+
+class _Forced:
+    """An extractor with its concurrency set (so the test runs batches at once on any machine)."""
+
+    def __init__(self, inner: object, concurrent: int) -> None:
+        self.inner, self.concurrent_batches = inner, concurrent
+        self.name, self.dim, self.input_size = inner.name, inner.dim, inner.input_size  # type: ignore[attr-defined]
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        out: np.ndarray = self.inner.embed(crops)  # type: ignore[attr-defined]
+        return out
