@@ -232,6 +232,76 @@ def test_refinement_never_raises_the_cost(n: int, extra: int, seed: int) -> None
         assert squared_cost(pos, refined) <= squared_cost(pos, cells) + 1e-9
 
 
+def _kdsplit_reference(pos: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """kdsplit-fast as its docstring defines it, one region at a time (slow, obviously right)."""
+    out = np.empty((pos.shape[0], 2), dtype=np.int64)
+    stack = [(0, 0, shape[0], shape[1], np.arange(pos.shape[0]))]
+    while stack:
+        top, left, h, w, pts = stack.pop()
+        if h * w == 1:
+            out[pts] = (top, left)
+            continue
+        axis = 1 if w >= h else 0
+        side, other = (w, h) if axis == 1 else (h, w)
+        first = side // 2
+        cells_a, cells_b = first * other, (side - first) * other
+        share = int(np.clip(np.rint(pts.size * cells_a / (cells_a + cells_b)), max(pts.size - cells_b, 0), min(cells_a, pts.size)))
+        # ranked along the split axis, ties by point index
+        ranked = pts[np.lexsort((pts, pos[pts, axis]))]
+        halves = [(top, left, h, first) if axis == 1 else (top, left, first, w),
+                  (top, left + first, h, w - first) if axis == 1 else (top + first, left, h - first, w)]
+        for (t, lft, hh, ww), part in zip(halves, (ranked[:share], ranked[share:])):
+            if part.size:
+                stack.append((t, lft, hh, ww, part))
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 3000), extra=st.integers(0, 40), aspect=st.floats(0.2, 5.0), ties=st.booleans(), seed=st.integers(0, 2**16))
+def test_kdsplit_fast_matches_its_definition(n: int, extra: int, aspect: float, ties: bool, seed: int) -> None:
+    """kdsplit-fast partitions presorted orders level by level; the result is the plain recursion's."""
+    from deepviz.core.grid.kdsplit_fast import kdsplit_fast
+
+    rng = np.random.default_rng(seed)
+    xy = rng.normal(size=(n, 2))
+    if ties:
+        xy = np.round(xy, 1)  # many equal coordinates: the order falls back to the point index
+    rows, cols = grid_shape(n, aspect)
+    shape = (rows, cols + extra)
+    pos = normalise(xy, shape)
+    np.testing.assert_array_equal(kdsplit_fast(pos, shape, 0), _kdsplit_reference(pos, shape))
+
+
+def test_refinement_is_the_same_on_any_number_of_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows are solved in chunks on several threads at once; the cells do not depend on it."""
+    import deepviz.core.grid.refine as refine_module
+
+    xy = _clustered(6000, seed=3)
+    shape = grid_shape(6000)
+    pos = normalise(xy, shape)
+    start = gridify(xy, shape, method="kdsplit-fast").astype(np.int64)
+    monkeypatch.setattr(refine_module, "BLOCKS_PER_CHUNK", 7)  # ~100 windows a pass: many chunks
+    monkeypatch.setattr(refine_module, "REFINE_THREADS", 1)
+    serial = refine(pos, start, shape)
+    monkeypatch.setattr(refine_module, "REFINE_THREADS", 3)
+    np.testing.assert_array_equal(refine(pos, start, shape), serial)
+    assert squared_cost(pos, serial) < squared_cost(pos, start)
+
+
+def test_motion_at_the_sources_comes_from_their_own_search() -> None:
+    """smooth_motion given where its sources are among the targets searches only the others;
+    the field is the one a search of every target gives."""
+    from deepviz.core.grid.warp import smooth_motion
+
+    rng = np.random.default_rng(5)
+    dst = _clustered(3000, seed=5)
+    at = np.sort(rng.choice(3000, 1500, replace=False))
+    motion = rng.normal(size=(1500, 2))
+    np.testing.assert_allclose(
+        smooth_motion(dst[at], motion, dst, at), smooth_motion(dst[at], motion, dst), rtol=0, atol=1e-12
+    )
+
+
 def test_displacement_in_cell_units() -> None:
     xy = np.array([[0.0, 0.0], [1.0, 1.0]])
     # 2 x 2 grid: the points normalise onto cells (0, 0) and (1, 1)

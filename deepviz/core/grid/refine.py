@@ -1,6 +1,9 @@
 """Local exact refinement: re-solve an assignment inside small windows of cells, never raising its cost."""
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment  # no stubs in the venv
@@ -17,8 +20,11 @@ REFINE_BLOCK = 8
 REFINE_MAX_PASSES = 4
 # Stop once a full cycle of window offsets lowers the cost by less than this fraction.
 REFINE_TOL = 1e-4
-# Cost matrices built at once: 1024 windows x 64 x 64 float64 = 32 MB of temporaries.
-BLOCKS_PER_CHUNK = 1024
+# Cost matrices built at once by one thread: 512 windows x 64 x 64 float64 = 16 MB of temporaries.
+BLOCKS_PER_CHUNK = 512
+# Threads solving chunks of windows at once (scipy's solver releases the GIL). Windows are
+# independent, so the result is the same for any count; bench/bench_grid.py sets 1 as its baseline.
+REFINE_THREADS = os.cpu_count() or 1
 
 
 def refine(
@@ -68,8 +74,9 @@ def _refine_pass(
     # windows holding no point have nothing to improve
     todo = np.flatnonzero(pt_cnt > 0)
     new_flat: NDArray[np.int64] = flat.copy()
-    for start in range(0, todo.size, BLOCKS_PER_CHUNK):
-        wins = todo[start : start + BLOCKS_PER_CHUNK]
+
+    def solve(wins: NDArray[np.intp]) -> None:
+        # windows are disjoint, so chunks write disjoint entries of new_flat
         cost = _window_costs(pos, cell_list[wins], pt_list[wins], cols)
         for j, win in enumerate(wins.tolist()):
             npt, ncell = pt_cnt[win], cell_cnt[win]
@@ -77,6 +84,16 @@ def _refine_pass(
             pc: NDArray[np.intp]
             pr, pc = linear_sum_assignment(cost[j, :npt, :ncell])
             new_flat[pt_list[win, pr]] = cell_list[win, pc]
+
+    chunks = [todo[start : start + BLOCKS_PER_CHUNK] for start in range(0, todo.size, BLOCKS_PER_CHUNK)]
+    workers = min(len(chunks), REFINE_THREADS)
+    if workers <= 1:
+        for wins in chunks:
+            solve(wins)
+    else:
+        # scipy's solver and numpy's array arithmetic release the GIL: one chunk per core at once
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deepviz-refine") as pool:
+            list(pool.map(solve, chunks))
     return new_flat
 
 

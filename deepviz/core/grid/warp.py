@@ -103,10 +103,12 @@ def multilevel_warp(pos: Positions, shape: Shape, seed: int, assign: Solver) -> 
     scale = scaled_to(shape, coarse)
     q = pos[sample] * scale
     motion = (assign(q, coarse, seed) - q) / scale  # (S, 2) in fine cell units
-    return pos + smooth_motion(pos[sample], motion, pos)
+    return pos + smooth_motion(pos[sample], motion, pos, sample)
 
 
-def smooth_motion(src: Positions, motion: NDArray[np.float64], dst: Positions) -> NDArray[np.float64]:
+def smooth_motion(
+    src: Positions, motion: NDArray[np.float64], dst: Positions, src_at: NDArray[np.intp] | None = None
+) -> NDArray[np.float64]:
     """(M, 2) motions of points ``src`` (M, 2) -> (N, 2) smoothly interpolated at ``dst``.
 
     The motions are first averaged ``PRESMOOTH_STEPS`` times over each source's k =
@@ -116,6 +118,10 @@ def smooth_motion(src: Positions, motion: NDArray[np.float64], dst: Positions) -
     source: they fall to 0 just as a source leaves the neighbour set, so the field is
     continuous, and unlike inverse-distance weights they do not reproduce each source's
     own (noisy) motion.
+
+    ``src_at`` (M,), when given, says that ``src[i]`` is ``dst[src_at[i]]``: those points
+    take their value from the presmoothing kernel, whose neighbours were already searched
+    (the same search would find the same ones), and only the other points are searched.
     """
     k = min(LEVEL_NEIGHBOURS, src.shape[0] - 1)
     tree = cKDTree(src)
@@ -124,10 +130,14 @@ def smooth_motion(src: Positions, motion: NDArray[np.float64], dst: Positions) -
     for _ in range(PRESMOOTH_STEPS):
         motion = kernel @ motion
     out = np.empty_like(dst)
-    for start in range(0, dst.shape[0], INTERP_CHUNK):
-        part = dst[start : start + INTERP_CHUNK]
-        weight, near = _kernel_weights(tree, part, k)
-        out[start : start + part.shape[0]] = np.einsum("nk,nkd->nd", weight, motion[near])
+    todo: NDArray[np.intp] = np.arange(dst.shape[0])
+    if src_at is not None:
+        out[src_at] = kernel @ motion
+        todo = np.setdiff1d(todo, src_at, assume_unique=True)
+    for start in range(0, todo.size, INTERP_CHUNK):
+        part = todo[start : start + INTERP_CHUNK]
+        weight, near = _kernel_weights(tree, dst[part], k)
+        out[part] = np.einsum("nk,nkd->nd", weight, motion[near])
     return out
 
 
