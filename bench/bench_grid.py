@@ -5,6 +5,9 @@
     python bench/bench_grid.py --small --large 100000 --layout tsne-like   # one large table
     python bench/bench_grid.py --xy layout.npy  # a real (N, 2) project layout instead of 1k/5k
     python bench/bench_grid.py --large 100000   # skip the 1M row
+    python bench/bench_grid.py --small --large 1000000 --layout tsne-like --serial-baseline
+                                                # also kdsplit refining on one thread, the baseline
+                                                # of refine's threads (the cells are the same)
 
 Not a test: it asserts nothing and writes nothing.
 """
@@ -15,10 +18,12 @@ import time
 
 import numpy as np
 
+import deepviz.core.grid.refine as refine_module
 from deepviz.core.grid import displacement, grid_shape, gridify, neighbourhood_preservation
 
 SMALL_METHODS = ("optimal", "greedy", "kdsplit-fast", "kdsplit")
 LARGE_METHODS = ("kdsplit-fast", "kdsplit")
+SERIAL = " 1 thread"  # a method name ending so refines its windows on one thread
 
 
 def tsne_layout(n: int, seed: int = 0) -> np.ndarray:
@@ -102,9 +107,15 @@ def tsne_like(n: int, seed: int = 0) -> np.ndarray:
 
 def measure(xy: np.ndarray, method: str, k_np: int) -> tuple[float, float, float]:
     shape = grid_shape(xy.shape[0])
-    start = time.perf_counter()
-    cells = gridify(xy, shape, method=method)
-    seconds = time.perf_counter() - start
+    threads = refine_module.REFINE_THREADS
+    if method.endswith(SERIAL):
+        method, refine_module.REFINE_THREADS = method.removesuffix(SERIAL), 1
+    try:
+        start = time.perf_counter()
+        cells = gridify(xy, shape, method=method)
+        seconds = time.perf_counter() - start
+    finally:
+        refine_module.REFINE_THREADS = threads
     return seconds, displacement(xy, cells, shape), neighbourhood_preservation(xy, cells, k_np)
 
 
@@ -112,14 +123,14 @@ def table(label: str, xy: np.ndarray, methods: tuple[str, ...], k_np: int) -> No
     n = xy.shape[0]
     rows, cols = grid_shape(n)
     print(f"\n{label}: N={n}, grid {rows} x {cols}")
-    print(f"{'method':<14}{'time s':>9}{'displ.':>9}{'NP@10':>8}{'t/opt':>9}{'d/opt':>8}{'NP/opt':>8}")
+    print(f"{'method':<18}{'time s':>9}{'displ.':>9}{'NP@10':>8}{'t/opt':>9}{'d/opt':>8}{'NP/opt':>8}")
     ref: tuple[float, float, float] | None = None
     for method in methods:
         t, d, p = measure(xy, method, k_np)
         if method == "optimal":
             ref = (t, d, p)
         ratio = f"{t / ref[0]:>9.4f}{d / ref[1]:>8.3f}{p / ref[2]:>8.3f}" if ref else ""
-        print(f"{method:<14}{t:>9.3f}{d:>9.3f}{p:>8.3f}{ratio}", flush=True)
+        print(f"{method:<18}{t:>9.3f}{d:>9.3f}{p:>8.3f}{ratio}", flush=True)
 
 
 def main() -> None:
@@ -134,7 +145,9 @@ def main() -> None:
         help="synthetic layout for the --large sizes (default both)",
     )
     ap.add_argument("--k", type=int, default=10, help="neighbours for neighbourhood preservation")
+    ap.add_argument("--serial-baseline", action="store_true", help="also time kdsplit refining on one thread")
     args = ap.parse_args()
+    large = LARGE_METHODS + (("kdsplit" + SERIAL,) if args.serial_baseline else ())
     if args.xy:
         table(f"layout {args.xy}", np.load(args.xy), SMALL_METHODS, args.k)
     else:
@@ -142,9 +155,9 @@ def main() -> None:
             table("openTSNE layout of 50-D clusters", tsne_layout(n), SMALL_METHODS, args.k)
     for n in args.large:
         if args.layout in ("tsne-like", "both"):
-            table("synthetic t-SNE-like map", tsne_like(n), LARGE_METHODS, args.k)
+            table("synthetic t-SNE-like map", tsne_like(n), large, args.k)
         if args.layout in ("blobs", "both"):
-            table("2-D Gaussian blobs", blobs(n), LARGE_METHODS, args.k)
+            table("2-D Gaussian blobs", blobs(n), large, args.k)
     print("\ndispl. = mean distance point -> cell centre in cell widths (layout min-max scaled)")
     print("NP@10  = mean share of 10 nearest layout neighbours among the 10 nearest cells")
 

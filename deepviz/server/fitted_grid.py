@@ -4,7 +4,7 @@ A project stores one grid, of the aspect it was built with (``--aspect``, 1.5 by
 that grid never changes. A pane of another shape would show it as a band with empty space
 around it, so the page asks for a grid of its pane's aspect: the server lays the same t-SNE
 coordinates on a grid of that shape with the same method (the fast kd-split above
-``gridmod.KDSPLIT_AUTO_MAX`` images) and keeps it.
+``gridmod.FITTED_KDSPLIT_MAX`` images, as the page is waiting) and keeps it.
 
 * Aspects are snapped to ``ASPECTS``, steps of 2^(1/4) (19 %): at most ~9 % of the pane's
   longer side stays empty, and a pane being dragged asks for a handful of grids, not one
@@ -65,7 +65,7 @@ class FittedGrids:
         self.folder = folder
         n = project.n
         stored = project.manifest.grid.method
-        self.method = "kdsplit-fast" if n > gridmod.KDSPLIT_AUTO_MAX else stored if stored in gridmod.METHODS else "kdsplit"
+        self.method = "kdsplit-fast" if n > gridmod.FITTED_KDSPLIT_MAX else stored if stored in gridmod.METHODS else "kdsplit"
         self.seed = project.manifest.settings.seed
         self._kept: OrderedDict[float, FittedGrid] = OrderedDict()
         self._running: set[float] = set()

@@ -323,3 +323,13 @@ def test_neighbourhood_preservation_range_and_extremes() -> None:
     xy = _clustered(800)
     good = neighbourhood_preservation(xy, gridify(xy))
     assert 0.0 <= score < good <= 1.0
+
+
+def test_auto_picks_the_best_affordable_method() -> None:
+    from deepviz.core.grid import FITTED_KDSPLIT_MAX, KDSPLIT_AUTO_MAX, auto_method
+
+    assert [auto_method(n) for n in (1, 2500, 2501, KDSPLIT_AUTO_MAX, KDSPLIT_AUTO_MAX + 1)] == [
+        "optimal", "optimal", "kdsplit", "kdsplit", "kdsplit-fast",
+    ]
+    # a build grids a million images with kdsplit; a pane the user is resizing switches sooner
+    assert KDSPLIT_AUTO_MAX >= 1_000_000 > FITTED_KDSPLIT_MAX

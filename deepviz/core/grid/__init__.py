@@ -19,8 +19,17 @@ the smallest y. An assignment ``cells`` is (N, 2) int [row, col], one distinct c
 """
 from __future__ import annotations
 
-from deepviz.core.grid.assign import KDSPLIT_AUTO_MAX, METHODS, auto_method, gridify
+from deepviz.core.grid.assign import FITTED_KDSPLIT_MAX, KDSPLIT_AUTO_MAX, METHODS, auto_method, gridify
 from deepviz.core.grid.quality import displacement, neighbourhood_preservation
 from deepviz.core.grid.shape import grid_shape
 
-__all__ = ["KDSPLIT_AUTO_MAX", "METHODS", "auto_method", "displacement", "grid_shape", "gridify", "neighbourhood_preservation"]
+__all__ = [
+    "FITTED_KDSPLIT_MAX",
+    "KDSPLIT_AUTO_MAX",
+    "METHODS",
+    "auto_method",
+    "displacement",
+    "grid_shape",
+    "gridify",
+    "neighbourhood_preservation",
+]

@@ -18,11 +18,14 @@ _SOLVERS: dict[str, Solver] = {
     "optimal": optimal,
 }
 METHODS: tuple[str, ...] = tuple(_SOLVERS)
-# What "auto" picks (bench/bench_grid.py, 2 cores): the exact assignment stays within seconds up
-# to 2,500 points (lapjv); kdsplit then, 11 s at 100k; above 200k kdsplit-fast, because kdsplit
-# took 106 s at 1M (10-NN kept 0.635) where kdsplit-fast takes 0.95 s (0.595).
+# What "auto" picks for a build (bench/bench_grid.py, 2 cores): the exact assignment stays within
+# seconds up to 2,500 points (lapjv); kdsplit then, 4.6 s at 100k and 51 s at 1M (10-NN kept
+# 0.635, peak 0.75 GB), a few % of a 1M build whose t-SNE takes 13 min; above 1M kdsplit-fast
+# (1.9 s at 1M, 10-NN kept 0.596). The server grids other pane shapes while the user waits, so it
+# switches to kdsplit-fast sooner (``FITTED_KDSPLIT_MAX``).
 OPTIMAL_AUTO_MAX = 2500
-KDSPLIT_AUTO_MAX = 200_000
+KDSPLIT_AUTO_MAX = 1_000_000
+FITTED_KDSPLIT_MAX = 200_000
 
 
 def auto_method(n: int) -> str:
@@ -57,9 +60,9 @@ def gridify(
                         input does not let its first class take the best cells.
     ``"kdsplit-fast"``  recursive halving of the grid along its longer side, each half
                         receiving the points that lie furthest towards it, in proportion to
-                        its cells. O(N log N), ~1.5 s at 1M points; 10-30% more
+                        its cells. O(N log N), ~2 s at 1M points; 10-30% more
                         displacement than optimal on clustered layouts.
-    ``"kdsplit"``       the default, near optimal and ~35 s at 1M points: kd-split of the
+    ``"kdsplit"``       the default, near optimal and ~50 s at 1M points: kd-split of the
                         layout warped to spread evenly over the grid, then exact assignments
                         inside overlapping 8x8 windows of cells. Up to 2,500 points the warp
                         comes from an exact coarse assignment of a sample and the windows
