@@ -4,6 +4,9 @@
     python bench/bench_build.py --n 100000     N tiny PNGs + precomputed 1280-d features: the previous
                                                pipeline (sequential, openTSNE's default schedule) and
                                                the current one (t-SNE beside decoding), stage by stage
+    python bench/bench_build.py --n 100000 --atlas /tmp/atlas/bin/embedding-atlas
+                                               and Embedding Atlas on the same images and vectors
+                                               (installed apart: not a dependency; bench/atlas.py)
 
 Default images: the default demo set (885 Noto emoji PNGs from the npm registry, fetched once by `deepviz demo`).
 Prints figures only; every ratio is against a baseline measured in this same process.
@@ -115,7 +118,9 @@ class CpuSampler:
         self.process = (p1.user + p1.system - self.p0.user - self.p0.system) / self.wall
 
 
-def bench_precomputed(n: int, d: int, workers: int | None, only: tuple[str, ...] = ("previous", "current")) -> None:
+def bench_precomputed(
+    n: int, d: int, workers: int | None, only: tuple[str, ...] = ("previous", "current"), atlas: str | None = None
+) -> None:
     """The issue's case: N images plus a feature file; the previous pipeline, then the current one."""
     from bench.layout_quality import clustered_features
     from deepviz.core import tsne
@@ -141,8 +146,15 @@ def bench_precomputed(n: int, d: int, workers: int | None, only: tuple[str, ...]
             out = Path(tmp) / f"{name}.deepviz"
             with CpuSampler() as cpu:
                 report = deepviz.build(images, out, features=Path(tmp) / "feats.npy", workers=workers, progress=False)
-            runs[name] = (report, cpu)
+            runs[name] = (report, cpu, peak_rss_mb() / 1000)
         build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS = True, new_schedule, fit_rows
+        if atlas:
+            from bench.atlas import run_atlas, write_parquet
+
+            write_parquet(Path(tmp) / "atlas.parquet", images, order, np.load(Path(tmp) / "feats.npy"))
+            got = run_atlas(atlas, Path(tmp) / "atlas.parquet", Path(tmp) / "atlas.log")
+    peaks = [peak for _, _, peak in runs.values()]
+    runs = {name: (report, cpu) for name, (report, cpu, _) in runs.items()}
     stages = list(dict.fromkeys(k for report, _ in runs.values() for k in report.seconds))
     print(f"{'stage (s)':<34}" + "".join(f"{name:>12}" for name in runs))
     for stage in stages:
@@ -154,6 +166,12 @@ def bench_precomputed(n: int, d: int, workers: int | None, only: tuple[str, ...]
     print(f"{'this process, cores used':<34}" + "".join(f"{c.process:>12.2f}" for _, c in runs.values()))
     for k in range(len(next(iter(runs.values()))[1].busy)):
         print(f"{f'CPU {k} busy':<34}" + "".join(f"{c.busy[k]:>12.0%}" for _, c in runs.values()))
+    print(f"{'peak RSS of this process, GB':<34}" + "".join(f"{p:>12.2f}" for p in peaks)
+          + "   (cumulative: each pipeline's own peak is at most this)")
+    if atlas:
+        served = f"{got.seconds:.1f} s" if got.seconds is not None else "not served"
+        print(f"Embedding Atlas, same images and vectors: time to a served view {served}, peak RSS {got.peak_rss_gb:.2f} GB"
+              + ("" if got.seconds is not None else f"\n{got.log_tail}"))
 
 
 def main() -> None:
@@ -168,9 +186,11 @@ def main() -> None:
                         help="image folder: first build with one model batch at a time, as a baseline")
     parser.add_argument("--only", choices=("previous", "current"), help="with --n: run one pipeline only")
     parser.add_argument("--aspect", type=float, default=1.5)
+    parser.add_argument("--atlas", metavar="CMD", help="with --n: also time Embedding Atlas (its embedding-atlas executable)")
     args = parser.parse_args()
     if args.n:
-        bench_precomputed(args.n, args.d, args.workers, (args.only,) if args.only else ("previous", "current"))
+        only = (args.only,) if args.only else ("previous", "current")
+        bench_precomputed(args.n, args.d, args.workers, only, args.atlas)
         return
     if args.images is None:
         from deepviz.demo import demo_images

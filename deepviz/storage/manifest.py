@@ -61,6 +61,7 @@ class GridInfo(_Record):
 
     ``displacement``  mean distance in cells between an image's t-SNE position and its cell
     ``neighbourhood_preservation_k10``  share of each image's 10 nearest t-SNE neighbours kept on the grid
+                                        (above 100,000 images, the mean over a seeded sample of 100,000)
     """
 
     rows: int = Field(ge=0)

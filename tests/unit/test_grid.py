@@ -333,3 +333,15 @@ def test_auto_picks_the_best_affordable_method() -> None:
     ]
     # a build grids a million images with kdsplit; a pane the user is resizing switches sooner
     assert KDSPLIT_AUTO_MAX >= 1_000_000 > FITTED_KDSPLIT_MAX
+
+
+def test_neighbourhood_preservation_of_a_sample_estimates_the_whole() -> None:
+    xy = _clustered(20_000, seed=6)
+    cells = gridify(xy, method="kdsplit-fast")
+    whole = neighbourhood_preservation(xy, cells)
+    assert neighbourhood_preservation(xy, cells, sample=20_000) == whole  # no smaller than N: every point
+    estimates = [neighbourhood_preservation(xy, cells, sample=4000, seed=s) for s in range(3)]
+    assert len(set(estimates)) == 3  # the seed picks the sample
+    for estimate in estimates:
+        assert abs(estimate - whole) < 4 * 0.5 / np.sqrt(4000)  # four standard errors at most
+    assert neighbourhood_preservation(xy, cells, sample=4000, seed=1) == estimates[1]

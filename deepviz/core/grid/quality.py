@@ -33,7 +33,7 @@ def displacement(xy: ArrayLike, cells: ArrayLike, shape: tuple[int, int]) -> flo
     return float(np.sqrt(((pos - rc) ** 2).sum(axis=1)).mean())
 
 
-def neighbourhood_preservation(xy: ArrayLike, cells: ArrayLike, k: int = 10) -> float:
+def neighbourhood_preservation(xy: ArrayLike, cells: ArrayLike, k: int = 10, sample: int | None = None, seed: int = 0) -> float:
     """Mean fraction, in [0, 1], of each point's k nearest layout neighbours that are also
     among its k nearest grid neighbours.
 
@@ -43,6 +43,10 @@ def neighbourhood_preservation(xy: ArrayLike, cells: ArrayLike, k: int = 10) -> 
     ordered by their layout distance. That favours the grid only among cells a viewer sees
     as equally close, and keeps the measure deterministic and 1.0 for a slightly jittered
     grid placed back on its own cells. Ties are searched among the 3k + 8 nearest cells.
+
+    ``sample``: when below N, the mean is taken over that many points drawn with ``seed``
+    (their neighbours are still searched among all N points), an estimate whose standard
+    error is at most 0.5 / sqrt(sample) (0.0016 at 100,000); otherwise over every point.
     """
     pts = check_layout(xy)
     rc = np.asarray(cells)
@@ -52,9 +56,12 @@ def neighbourhood_preservation(xy: ArrayLike, cells: ArrayLike, k: int = 10) -> 
     k = min(k, n - 1)
     if k < 1:
         return 1.0
-    layout_nn: NDArray[np.intp] = cKDTree(pts).query(pts, k=k + 1)[1]
-    layout_nn = _drop_self(layout_nn, k)
-    grid_nn = _grid_neighbours(pts, rc.astype(np.float64), k)
+    who: NDArray[np.intp] = np.arange(n)
+    if sample is not None and sample < n:
+        who = np.sort(np.random.default_rng(seed).choice(n, max(sample, 1), replace=False))
+    layout_nn: NDArray[np.intp] = cKDTree(pts).query(pts[who], k=k + 1)[1]
+    layout_nn = _drop_self(layout_nn, who, k)
+    grid_nn = _grid_neighbours(pts, rc.astype(np.float64), who, k)
     hits = (np.sort(layout_nn, axis=1)[:, :, None] == grid_nn[:, None, :]).any(axis=2)
     return float(hits.mean())
 
@@ -71,28 +78,28 @@ def _check_pair(xy: ArrayLike, cells: ArrayLike, shape: tuple[int, int]) -> tupl
     return normalise(pts, checked), rc.astype(np.float64)
 
 
-def _drop_self(nn: NDArray[np.intp], k: int) -> NDArray[np.intp]:
-    """(N, k + 1) neighbour lists that include each point -> (N, k) without it.
+def _drop_self(nn: NDArray[np.intp], who: NDArray[np.intp], k: int) -> NDArray[np.intp]:
+    """(M, k + 1) neighbour lists of points ``who`` (M,) that include each point -> (M, k) without it.
 
     Duplicate points may list a twin before themselves, so self is removed by value.
     """
-    n = nn.shape[0]
-    is_self = nn == np.arange(n)[:, None]
+    m = nn.shape[0]
+    is_self = nn == who[:, None]
     # rows where self fell outside the k + 1 results (many duplicates): drop the last one
     missing = ~is_self.any(axis=1)
     is_self[missing, -1] = True
     kept: NDArray[np.intp] = nn[~is_self]
-    return kept.reshape(n, k)
+    return kept.reshape(m, k)
 
 
-def _grid_neighbours(pts: NDArray[np.float64], rc: NDArray[np.float64], k: int) -> NDArray[np.intp]:
-    """(N, k) sorted indices of each point's k nearest cells, ties broken by layout distance."""
+def _grid_neighbours(pts: NDArray[np.float64], rc: NDArray[np.float64], who: NDArray[np.intp], k: int) -> NDArray[np.intp]:
+    """(M, k) sorted indices of the k nearest cells of points ``who``, ties broken by layout distance."""
     n = pts.shape[0]
     m = min(n, TIE_SEARCH_PER_K * k + TIE_SEARCH_EXTRA)
     grid_d: NDArray[np.float64]
     cand: NDArray[np.intp]
-    grid_d, cand = cKDTree(rc).query(rc, k=m)
-    layout_d = np.sqrt(((pts[cand] - pts[:, None, :]) ** 2).sum(axis=2))
+    grid_d, cand = cKDTree(rc).query(rc[who], k=m)
+    layout_d = np.sqrt(((pts[cand] - pts[who][:, None, :]) ** 2).sum(axis=2))
     # self has grid distance 0 and layout distance 0: sorted first, then dropped
     order = np.lexsort((layout_d, np.round(grid_d, GRID_TIE_DECIMALS)), axis=1)
     nearest = np.take_along_axis(cand, order, axis=1)[:, 1 : k + 1]
