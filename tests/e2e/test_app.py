@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.chromium import NEEDS_BROWSER, SHOTS
+from tests.e2e.chromium import NEEDS_BROWSER, SHOTS, opened
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = NEEDS_BROWSER
@@ -24,15 +24,8 @@ pytestmark = NEEDS_BROWSER
 
 @pytest.fixture
 def page(browser: Any, server_url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 860})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(server_url)
-    pg.wait_for_selector("body[data-ready=true]")
-    yield pg
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with opened(browser, server_url, 1400, 860) as pg:
+        yield pg
 
 
 def get(url: str) -> bytes:

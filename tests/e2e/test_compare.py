@@ -20,7 +20,7 @@ from PIL import Image
 
 import deepviz
 from tests.conftest import ColourExtractor, live_server
-from tests.e2e.chromium import NEEDS_BROWSER, SHOTS
+from tests.e2e.chromium import NEEDS_BROWSER, SHOTS, opened
 from tests.e2e.test_app import cell_centre
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -56,15 +56,8 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any, url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(url)
-    pg.wait_for_selector("body[data-ready=true]")
-    yield pg
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with opened(browser, url, 1400, 900) as pg:
+        yield pg
 
 
 def plot_pixels(row: Any) -> np.ndarray:

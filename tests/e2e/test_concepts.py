@@ -21,7 +21,7 @@ from sklearn.metrics import average_precision_score
 
 import deepviz
 from tests.conftest import ColourExtractor, live_server
-from tests.e2e.chromium import NEEDS_BROWSER, SHOTS
+from tests.e2e.chromium import NEEDS_BROWSER, SHOTS, opened
 from tests.e2e.test_app import cell_centre
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -46,15 +46,8 @@ def server_url(root: Path) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any, server_url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(server_url)
-    pg.wait_for_selector("body[data-ready=true]")
-    yield pg
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with opened(browser, server_url, 1400, 900) as pg:
+        yield pg
 
 
 def get_json(url: str) -> Any:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.chromium import NEEDS_BROWSER
+from tests.e2e.chromium import NEEDS_BROWSER, open_page
 from tests.e2e.test_app import cell_centre
-from tests.e2e.test_ux import open_page, shot
+from tests.e2e.test_ux import shot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = NEEDS_BROWSER

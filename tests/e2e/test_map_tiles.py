@@ -13,9 +13,9 @@ from PIL import Image
 
 from bench.synthetic import add_tiles, write_synthetic_project
 from tests.conftest import live_server
-from tests.e2e.chromium import NEEDS_BROWSER
+from tests.e2e.chromium import NEEDS_BROWSER, open_page
 from tests.e2e.test_map_zoom import LAST_FRAME
-from tests.e2e.test_ux import open_page, shot
+from tests.e2e.test_ux import shot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = NEEDS_BROWSER

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.chromium import NEEDS_BROWSER
-from tests.e2e.test_ux import open_page, shot
+from tests.e2e.chromium import NEEDS_BROWSER, open_page
+from tests.e2e.test_ux import shot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = NEEDS_BROWSER

@@ -9,29 +9,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.chromium import NEEDS_BROWSER, SHOTS
+from tests.e2e.chromium import NEEDS_BROWSER, SHOTS, open_page, opened
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 pytestmark = NEEDS_BROWSER
 
 
-def open_page(browser: Any, url: str, width: int = 1440, height: int = 900) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(url)
-    pg.wait_for_selector("body[data-ready=true]")
-    return context, pg, errors
-
-
 @pytest.fixture
 def page(browser: Any, server_url: str) -> Iterator[Any]:
-    context, pg, errors = open_page(browser, server_url)
-    yield pg
-    context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with opened(browser, server_url) as pg:
+        yield pg
 
 
 def shot(page: Any, name: str) -> None:
