@@ -141,20 +141,20 @@ def bench_precomputed(
         # previous: stages one after another, openTSNE's default schedule, PCA fitted on every row
         pipelines = {"previous": (False, tsne.Schedule(250, 500, 50), 1 << 62), "current": (True, new_schedule, fit_rows)}
         runs = {}
+        peaks: list[float] = []  # this process's peak RSS (GB) after each pipeline
         for name in only:
             build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS = pipelines[name]
             out = Path(tmp) / f"{name}.deepviz"
             with CpuSampler() as cpu:
                 report = deepviz.build(images, out, features=Path(tmp) / "feats.npy", workers=workers, progress=False)
-            runs[name] = (report, cpu, peak_rss_mb() / 1000)
+            runs[name] = (report, cpu)
+            peaks.append(peak_rss_mb() / 1000)
         build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS = True, new_schedule, fit_rows
         if atlas:
             from bench.atlas import run_atlas, write_parquet
 
             write_parquet(Path(tmp) / "atlas.parquet", images, order, np.load(Path(tmp) / "feats.npy"))
             got = run_atlas(atlas, Path(tmp) / "atlas.parquet", Path(tmp) / "atlas.log")
-    peaks = [peak for _, _, peak in runs.values()]
-    runs = {name: (report, cpu) for name, (report, cpu, _) in runs.items()}
     stages = list(dict.fromkeys(k for report, _ in runs.values() for k in report.seconds))
     print(f"{'stage (s)':<34}" + "".join(f"{name:>12}" for name in runs))
     for stage in stages:
