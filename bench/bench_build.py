@@ -138,18 +138,23 @@ def bench_precomputed(
         print(f"== {n} PNGs (48 px) + {n} x {d} precomputed features, made in {time.perf_counter() - t:.0f} s; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared: other processes' work counts in 'CPU busy') ==")
         new_schedule, fit_rows = tsne.SCHEDULE, tsne.PCA_FIT_ROWS
-        # previous: stages one after another, openTSNE's default schedule, PCA fitted on every row
-        pipelines = {"previous": (False, tsne.Schedule(250, 500, 50), 1 << 62), "current": (True, new_schedule, fit_rows)}
+        # previous: stages one after another, openTSNE's default schedule, PCA fitted on every row;
+        # shared: the current pipeline with decoding and the layout sharing the cores evenly (stop 19's)
+        pipelines = {
+            "previous": (False, tsne.Schedule(250, 500, 50), 1 << 62, False),
+            "shared": (True, new_schedule, fit_rows, False),
+            "current": (True, new_schedule, fit_rows, True),
+        }
         runs = {}
         peaks: list[float] = []  # this process's peak RSS (GB) after each pipeline
         for name in only:
-            build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS = pipelines[name]
+            build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS, build_module.PREVIEW_FIRST = pipelines[name]
             out = Path(tmp) / f"{name}.deepviz"
             with CpuSampler() as cpu:
                 report = deepviz.build(images, out, features=Path(tmp) / "feats.npy", workers=workers, progress=False)
             runs[name] = (report, cpu)
             peaks.append(peak_rss_mb() / 1000)
-        build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS = True, new_schedule, fit_rows
+        build_module.EARLY_LAYOUT, tsne.SCHEDULE, tsne.PCA_FIT_ROWS, build_module.PREVIEW_FIRST = pipelines["current"]
         if atlas:
             from bench.atlas import run_atlas, write_parquet
 
@@ -161,7 +166,8 @@ def bench_precomputed(
         print(f"{stage:<34}" + "".join(f"{r.seconds.get(stage, float('nan')):>12.1f}" for r, _ in runs.values()))
     print(f"{'first usable page':<34}" + "".join(f"{r.preview_at or c.wall:>12.1f}" for r, c in runs.values())
           + "   (the whole map: the preview's, else the commit's; the build's progress is served from the start)")
-    ratio = f"   current / previous = {runs['current'][1].wall / runs['previous'][1].wall:.2f}" if len(runs) == 2 else ""
+    base = next(iter(runs))
+    ratio = f"   current / {base} = {runs['current'][1].wall / runs[base][1].wall:.2f}" if "current" in runs and base != "current" else ""
     print(f"{'total (thumbnails too)':<34}" + "".join(f"{c.wall:>12.1f}" for _, c in runs.values()) + ratio)
     print(f"{'this process, cores used':<34}" + "".join(f"{c.process:>12.2f}" for _, c in runs.values()))
     for k in range(len(next(iter(runs.values()))[1].busy)):
@@ -184,12 +190,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int)
     parser.add_argument("--serial-embed-first", action="store_true",
                         help="image folder: first build with one model batch at a time, as a baseline")
-    parser.add_argument("--only", choices=("previous", "current"), help="with --n: run one pipeline only")
+    parser.add_argument("--only", nargs="+", choices=("previous", "shared", "current"),
+                        help="with --n: run these pipelines only, in this order (shared: decoding not behind the layout)")
     parser.add_argument("--aspect", type=float, default=1.5)
     parser.add_argument("--atlas", metavar="CMD", help="with --n: also time Embedding Atlas (its embedding-atlas executable)")
     args = parser.parse_args()
     if args.n:
-        only = (args.only,) if args.only else ("previous", "current")
+        only = tuple(args.only or ("previous", "current"))
         bench_precomputed(args.n, args.d, args.workers, only, args.atlas)
         return
     if args.images is None:

@@ -67,6 +67,9 @@ _OWN = frozenset({WORK_DIR, LOCK, HOLDER, ARRAYS_DIR})
 # Imported default features start t-SNE beside decoding (see _EarlyLayout); bench_build turns it
 # off to time the sequential pipeline in the same process.
 EARLY_LAYOUT = True
+# A first build's decoding runs behind its early layout (lowest CPU priority) until the preview is
+# written; bench_build turns it off to time the two sharing the cores evenly, in the same process.
+PREVIEW_FIRST = True
 # The grid's 10-NN preservation is reported for a seeded sample of this many images above it: at 1M
 # the whole set's took 79 s (on 2 busy cores) where the sample's took 9 s and gave 0.5951 for 0.5950.
 GRID_QUALITY_SAMPLE = 100_000
@@ -146,8 +149,9 @@ class _Plan:
 
 
 def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: Sequence[Extractor], bar: Progress,
-             what: str, thumbs: bool, report: ProgressWriter) -> None:
-    """Decode, embed (and thumbnail) ``paths`` into ``store``, one committed chunk at a time."""
+             what: str, thumbs: bool, report: ProgressWriter, behind: threading.Event | None = None) -> None:
+    """Decode, embed (and thumbnail) ``paths`` into ``store``, one committed chunk at a time; at the
+    lowest CPU priority until ``behind`` is set (local engine: Ray's workers are processes of their own)."""
     s = plan.settings
     done = 0
     report(what, done, len(paths))
@@ -163,7 +167,7 @@ def _extract(plan: _Plan, store: ChunkStore, paths: Sequence[str], extractors: S
         chunks = extract_chunks(
             Path(plan.root), paths, extractors, thumb_sizes=sizes, crop_size=plan.decode_at,
             chunk_size=s.chunk_size, batch_size=s.batch_size, workers=s.workers,
-            max_pixels=s.max_pixels, max_decode_mb=s.max_decode_mb,
+            max_pixels=s.max_pixels, max_decode_mb=s.max_decode_mb, behind=behind,
         )
     with bar.bar(len(paths), what, "img") as tick:
         for chunk in chunks:
@@ -267,7 +271,7 @@ def _build(plan: _Plan, bar: Progress) -> BuildReport:
     early = _early_layout(plan, work, old_table, todo, found, imported_rows, bar, timer)
     with timer.step("extract"):
         _extract(plan, store, [p for p in todo if p not in done], plan.extractors, bar, "decode + features + thumbnails",
-                 True, timer.report)
+                 True, timer.report, behind=early.previewed if early else None)
     if plan.previous is None:
         _require_an_image(plan, found, store)
     with timer.step("commit"):
@@ -515,7 +519,9 @@ class _EarlyLayout:
 
     ``then`` (a first build's) runs on the same thread once the layout is done: it grids the map and
     writes the preview a server shows until the commit (pipeline/preview.py); the commit keeps that
-    grid when the images committed are exactly ``paths``, in that order.
+    grid when the images committed are exactly ``paths``, in that order. Until the preview is written,
+    decoding runs behind the layout (``previewed``; pipeline/extract.py): the user waits for the map,
+    and thumbnails made sooner would show only after it anyway.
 
     The thread is a daemon: an interrupted build exits at once instead of waiting for the t-SNE."""
 
@@ -528,6 +534,9 @@ class _EarlyLayout:
         self._grid: list[tuple[GridInfo, np.ndarray]] = []
         self._error: list[BaseException] = []
 
+        # Set once the preview is written (or failed): decoding runs behind the layout until then.
+        self.previewed = threading.Event() if then is not None and PREVIEW_FIRST else None
+
         def target() -> None:
             try:
                 with timer.step("layout (beside extract)", beside=True):
@@ -538,6 +547,9 @@ class _EarlyLayout:
                     timer.mark("preview")
             except BaseException as err:  # handed to the build's own thread by rows_for
                 self._error.append(err)
+            finally:
+                if self.previewed is not None:
+                    self.previewed.set()
 
         self._thread = threading.Thread(target=target, name="deepviz-layout", daemon=True)
         self._thread.start()

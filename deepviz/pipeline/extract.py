@@ -4,12 +4,19 @@ Decoding runs in a thread pool (Pillow releases the GIL) one chunk ahead of infe
 so the CPU decodes chunk k+1 while the model embeds chunk k; a model that allows it embeds
 several batches at once (``embed_all``), so both keep every core busy. Each decode holds at most
 ``max_decode_mb`` at once, so the pool is sized to what the machine has free.
+
+While something more urgent shares the cores (a first build's layout, whose preview the user waits
+for), decoding can run *behind* it: on threads of the lowest CPU priority, which take only the time
+the urgent work leaves idle, until that work is done.
 """
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -85,6 +92,24 @@ def available_memory() -> int | None:
     return min(found) if found else None
 
 
+# The nice value of decoding threads while they run behind other work: the lowest priority, which the
+# kernel's fair scheduler weighs at 15 against a normal thread's 1024 (nice 0).
+BEHIND_NICE = 19
+
+
+def lower_thread_priority() -> bool:
+    """Give the calling thread alone (not its process) the lowest CPU priority; False where that cannot
+    be done. Linux only: there a thread is a scheduling entity of its own whose id ``setpriority``
+    takes, where elsewhere the same call would name a process."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BEHIND_NICE)
+    except OSError:
+        return False
+    return True
+
+
 def _batched(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -102,23 +127,33 @@ def extract_chunks(
     max_pixels: int | None = None,
     max_decode_mb: int | None = None,
     crop_size: int | None = None,
+    behind: threading.Event | None = None,
 ) -> Iterator[Chunk]:
     """Yield one ``Chunk`` per ``chunk_size`` files of ``paths`` (relative to ``root``, stored text: ``deepviz.filenames``).
 
     A file that cannot be decoded becomes a reject with its reason; nothing aborts the run.
     ``workers`` None means :func:`default_workers` for ``max_decode_mb`` (None: no memory limit).
+    Until ``behind`` is set, chunks are decoded by threads of the lowest priority (``lower_thread_priority``);
+    from then on by threads of the caller's; the chunks and their order are the same either way.
     """
     input_sizes = {e.input_size for e in extractors}
     # A caller may pin the decode size (the project's), so models added later see the same crops.
     crop_size = crop_size or decode_size(input_sizes, thumb_sizes)
     limits = DecodeLimits(max_pixels=max_pixels, max_decode_mb=max_decode_mb)
     workers = workers or default_workers(max_decode_mb)
-    with pixel_limit(max_pixels), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ExitStack() as stack:
+        stack.enter_context(pixel_limit(max_pixels))
+        # Threads start on a pool's first task: the low-priority pool has none once ``behind`` is set.
+        pool = stack.enter_context(ThreadPoolExecutor(max(1, workers), thread_name_prefix="deepviz-decode"))
+        low = stack.enter_context(ThreadPoolExecutor(
+            max(1, workers), thread_name_prefix="deepviz-decode-behind", initializer=lower_thread_priority
+        ))
 
         def submit(batch: Sequence[str]) -> list[Future[_Decoded]]:
+            to = low if behind is not None and not behind.is_set() else pool
             # Paths are stored text (deepviz.filenames); the file to open has the name they stand for.
             return [
-                pool.submit(decode_one, root / unescape(p), crop_size, input_sizes, thumb_sizes, limits)
+                to.submit(decode_one, root / unescape(p), crop_size, input_sizes, thumb_sizes, limits)
                 for p in batch
             ]
 

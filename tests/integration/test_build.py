@@ -581,6 +581,56 @@ def test_imported_features_are_laid_out_beside_decoding_into_the_same_map(tmp_pa
     np.testing.assert_array_equal(deepviz.open_project(tmp_path / "c-early").layout, deepviz.open_project(tmp_path / "c-late").layout)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
+def test_a_first_builds_decoding_runs_behind_its_layout_until_the_preview_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks queued before the preview is written decode at the lowest priority, the rest at the
+    build's; the project is the one a build whose decoding shares the cores evenly makes."""
+    import threading
+
+    from deepviz.pipeline import build as build_module
+    from deepviz.pipeline import extract
+
+    root = make_folder(tmp_path / "images", per_class=4, with_broken=False)
+    files = CliRunner().invoke(cli, ["build", str(root), "--list-files"]).output.split()
+    np.save(tmp_path / "feats.npy", np.random.default_rng(0).normal(size=(len(files), 6)).astype(np.float32))
+    layouts: list[build_module._EarlyLayout] = []
+    decoding = threading.Event()
+    nice: list[int] = []
+    real_decode, real_layout, real_early = extract.decode_one, build_module._layout, build_module._EarlyLayout
+
+    def decode(path: Path, *args: object) -> object:
+        nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        decoding.set()
+        if len(nice) > 2:  # chunk 1 is queued behind chunk 0; chunk 2 only once chunk 1 is decoded
+            assert layouts[0].previewed is not None and layouts[0].previewed.wait(30)
+        return real_decode(path, *args)  # type: ignore[arg-type]
+
+    def layout(*args: object) -> np.ndarray:
+        assert decoding.wait(30)  # the map is made while images decode behind it
+        return real_layout(*args)  # type: ignore[arg-type]
+
+    def early(*args: object, **kwargs: object) -> build_module._EarlyLayout:
+        layouts.append(real_early(*args, **kwargs))  # type: ignore[arg-type]
+        return layouts[-1]
+
+    monkeypatch.setattr(extract, "decode_one", decode)
+    monkeypatch.setattr(build_module, "_layout", layout)
+    monkeypatch.setattr(build_module, "_EarlyLayout", early)
+    report = deepviz.build(root, tmp_path / "behind", features=tmp_path / "feats.npy", chunk_size=2, workers=1, progress=False)
+    assert report.preview_at is not None and len(nice) == len(files) == 12
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert nice == [extract.BEHIND_NICE] * 4 + [caller] * 8
+    monkeypatch.setattr(build_module, "PREVIEW_FIRST", False)
+    nice.clear()
+    deepviz.build(root, tmp_path / "even", features=tmp_path / "feats.npy", chunk_size=2, workers=1, progress=False)
+    assert layouts[-1].previewed is None and nice == [caller] * 12
+    a, b = deepviz.open_project(tmp_path / "behind"), deepviz.open_project(tmp_path / "even")
+    np.testing.assert_array_equal(a.layout, b.layout)
+    np.testing.assert_array_equal(a.grid, b.grid)
+
+
 def test_past_layout_sample_the_map_is_a_sampled_t_sne_and_the_build_says_so(
     tmp_path: Path, colour_registry: ColourExtractor
 ) -> None:
