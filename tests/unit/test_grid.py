@@ -302,6 +302,32 @@ def test_motion_at_the_sources_comes_from_their_own_search() -> None:
     )
 
 
+def test_smooth_motion_is_its_plain_definition_point_by_point() -> None:
+    """The field smooth_motion computes in spatially ordered batches is, at every point, the kernel
+    mean written out one point at a time: presmoothing, then each target's own neighbours."""
+    from scipy.spatial import cKDTree
+
+    from deepviz.core.grid import warp
+
+    rng = np.random.default_rng(8)
+    src, dst = _clustered(600, seed=8), _clustered(900, seed=9)
+    motion = rng.normal(size=(600, 2))
+    k = warp.LEVEL_NEIGHBOURS
+    tree = cKDTree(src)
+
+    def kernel_mean(p: np.ndarray, values: np.ndarray) -> np.ndarray:
+        dist, near = tree.query(p, k=k + 1)
+        reach = dist[-1] * (1 + warp.KERNEL_REACH_REL) + warp.KERNEL_REACH_ABS
+        w = (1 - (dist[:k] / reach) ** 2) ** 2
+        return (w / w.sum()) @ values[near[:k]]
+
+    smoothed = motion
+    for _ in range(warp.PRESMOOTH_STEPS):
+        smoothed = np.array([kernel_mean(p, smoothed) for p in src])
+    expected = np.array([kernel_mean(p, smoothed) for p in dst])
+    np.testing.assert_allclose(warp.smooth_motion(src, motion, dst), expected, rtol=0, atol=1e-12)
+
+
 def test_displacement_in_cell_units() -> None:
     xy = np.array([[0.0, 0.0], [1.0, 1.0]])
     # 2 x 2 grid: the points normalise onto cells (0, 0) and (1, 1)

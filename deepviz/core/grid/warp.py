@@ -43,6 +43,8 @@ LEVEL_NEIGHBOURS = 32
 # sparse kernel applied three times reaches as wide as a kernel of many more neighbours,
 # which 1M-point blobs need, for far less time and memory.
 PRESMOOTH_STEPS = 3
+# Height in cells of the bands in which neighbour queries are ordered (``_spatial_order``).
+QUERY_BAND = 16
 # Points interpolated at once: 65536 x 32 neighbours x 2 x 8 B = 32 MB of temporaries.
 INTERP_CHUNK = 65_536
 # The kernel's reach sits just beyond the (k+1)-th neighbour, relatively and absolutely, so
@@ -125,7 +127,10 @@ def smooth_motion(
     """
     k = min(LEVEL_NEIGHBOURS, src.shape[0] - 1)
     tree = cKDTree(src)
-    weight, near = _kernel_weights(tree, src, k)
+    weight = np.empty((src.shape[0], k))
+    near = np.empty((src.shape[0], k), dtype=np.intp)
+    order = _spatial_order(src)
+    weight[order], near[order] = _kernel_weights(tree, src[order], k)
     kernel = csr_matrix((weight.ravel(), near.ravel(), np.arange(0, weight.size + 1, k)), shape=(src.shape[0],) * 2)
     for _ in range(PRESMOOTH_STEPS):
         motion = kernel @ motion
@@ -134,11 +139,22 @@ def smooth_motion(
     if src_at is not None:
         out[src_at] = kernel @ motion
         todo = np.setdiff1d(todo, src_at, assume_unique=True)
+    todo = todo[_spatial_order(dst[todo])]
     for start in range(0, todo.size, INTERP_CHUNK):
         part = todo[start : start + INTERP_CHUNK]
         weight, near = _kernel_weights(tree, dst[part], k)
         out[part] = np.einsum("nk,nkd->nd", weight, motion[near])
     return out
+
+
+def _spatial_order(pts: Positions) -> NDArray[np.intp]:
+    """An order of ``pts`` that visits them band by band (``QUERY_BAND`` cells tall), left to right.
+
+    Neighbour queries made in this order reach the tree's nodes in turn, so more of them are served
+    from the cache: kdsplit at 1M took 20.9 s instead of 22.2 s (the same cells). Each point's
+    neighbours are the same in any order."""
+    order: NDArray[np.intp] = np.lexsort((pts[:, 1], np.floor(pts[:, 0] / QUERY_BAND)))
+    return order
 
 
 def _kernel_weights(tree: cKDTree, pts: Positions, k: int) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
