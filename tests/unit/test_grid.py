@@ -361,6 +361,21 @@ def test_auto_picks_the_best_affordable_method() -> None:
     assert KDSPLIT_AUTO_MAX >= 1_000_000 > FITTED_KDSPLIT_MAX
 
 
+def test_the_quality_sample_is_not_the_sample_a_grid_method_drew_with_the_same_seed() -> None:
+    """A grid that placed well exactly the points default_rng(seed).choice(N, N // 2) drew (kdsplit's
+    warp draws so) is estimated like any other: the quality sample is drawn from a stream of its own."""
+    side = 40
+    r, c = np.divmod(np.arange(side * side), side)
+    xy = np.column_stack([c, r]) + np.random.default_rng(1).uniform(-0.01, 0.01, (side * side, 2))
+    cells = np.column_stack([r, c])
+    drawn = np.random.default_rng(0).choice(side * side, side * side // 2, replace=False)
+    rest = np.setdiff1d(np.arange(side * side), drawn)
+    cells[rest] = cells[rest][np.random.default_rng(2).permutation(rest.size)]  # the others scrambled
+    whole = neighbourhood_preservation(xy, cells)
+    # drawn from default_rng(0) itself, a sample of 800 would be the well placed half
+    assert abs(neighbourhood_preservation(xy, cells, sample=800, seed=0) - whole) < 4 * 0.5 / np.sqrt(800)
+
+
 def test_neighbourhood_preservation_of_a_sample_estimates_the_whole() -> None:
     xy = _clustered(20_000, seed=6)
     cells = gridify(xy, method="kdsplit-fast")
