@@ -8,6 +8,9 @@
     python bench/bench_grid.py --small --large 1000000 --layout tsne-like --serial-baseline
                                                 # also kdsplit refining on one thread, the baseline
                                                 # of refine's threads (the cells are the same)
+    python bench/bench_grid.py --large 100000 1000000 --layout tsne-like --previous-baseline
+                                                # also kdsplit with its previous settings (thorough
+                                                # at every size, scipy's solver): the baseline
 
 Not a test: it asserts nothing and writes nothing.
 """
@@ -18,12 +21,18 @@ import time
 
 import numpy as np
 
+import deepviz.core.grid.kdsplit as kdsplit_module
 import deepviz.core.grid.refine as refine_module
 from deepviz.core.grid import displacement, grid_shape, gridify, neighbourhood_preservation
 
 SMALL_METHODS = ("optimal", "greedy", "kdsplit-fast", "kdsplit")
 LARGE_METHODS = ("kdsplit-fast", "kdsplit")
 SERIAL = " 1 thread"  # a method name ending so refines its windows on one thread
+PREVIOUS = " (previous)"  # a method name ending so runs with the previous settings (PREVIOUS_SETTINGS)
+# kdsplit's settings before this stop: its thorough effort at every size, windows solved by scipy.
+# (Its structure is the current one in both: kdsplit-fast's grid made beside the warp, and the
+# levels' samples no longer compared with kdsplit-fast; that only took time.)
+PREVIOUS_SETTINGS = {(kdsplit_module, "THOROUGH_MAX_N"): 1 << 62, (refine_module, "COMPILED"): False}
 
 
 def tsne_layout(n: int, seed: int = 0) -> np.ndarray:
@@ -108,14 +117,21 @@ def tsne_like(n: int, seed: int = 0) -> np.ndarray:
 def measure(xy: np.ndarray, method: str, k_np: int) -> tuple[float, float, float]:
     shape = grid_shape(xy.shape[0])
     threads = refine_module.REFINE_THREADS
+    now = {key: getattr(*key) for key in PREVIOUS_SETTINGS}
     if method.endswith(SERIAL):
         method, refine_module.REFINE_THREADS = method.removesuffix(SERIAL), 1
+    if method.endswith(PREVIOUS):
+        method = method.removesuffix(PREVIOUS)
+        for (module, name), value in PREVIOUS_SETTINGS.items():
+            setattr(module, name, value)
     try:
         start = time.perf_counter()
         cells = gridify(xy, shape, method=method)
         seconds = time.perf_counter() - start
     finally:
         refine_module.REFINE_THREADS = threads
+        for (module, name), value in now.items():
+            setattr(module, name, value)
     return seconds, displacement(xy, cells, shape), neighbourhood_preservation(xy, cells, k_np)
 
 
@@ -146,13 +162,17 @@ def main() -> None:
     )
     ap.add_argument("--k", type=int, default=10, help="neighbours for neighbourhood preservation")
     ap.add_argument("--serial-baseline", action="store_true", help="also time kdsplit refining on one thread")
+    ap.add_argument("--previous-baseline", action="store_true",
+                    help="also run kdsplit with its previous settings (PREVIOUS_SETTINGS), the baseline")
     args = ap.parse_args()
-    large = LARGE_METHODS + (("kdsplit" + SERIAL,) if args.serial_baseline else ())
+    extra = (("kdsplit" + SERIAL,) if args.serial_baseline else ()) + (("kdsplit" + PREVIOUS,) if args.previous_baseline else ())
+    large = LARGE_METHODS + extra
+    small = SMALL_METHODS + (("kdsplit" + PREVIOUS,) if args.previous_baseline else ())
     if args.xy:
-        table(f"layout {args.xy}", np.load(args.xy), SMALL_METHODS, args.k)
+        table(f"layout {args.xy}", np.load(args.xy), small, args.k)
     else:
         for n in args.small:
-            table("openTSNE layout of 50-D clusters", tsne_layout(n), SMALL_METHODS, args.k)
+            table("openTSNE layout of 50-D clusters", tsne_layout(n), small, args.k)
     for n in args.large:
         if args.layout in ("tsne-like", "both"):
             table("synthetic t-SNE-like map", tsne_like(n), large, args.k)

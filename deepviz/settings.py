@@ -83,7 +83,7 @@ class ProjectSettings(_Settings):
         GridMethod,
         Field(
             description="Grid assignment: optimal (exact; auto up to 2,500 images), kdsplit (near-optimal; auto up to "
-            "1,000,000: 51 s at 1M), kdsplit-fast (auto above: 2 s at 1M), greedy (the paper's)."
+            "1,000,000: 9 s at 1M), kdsplit-fast (auto above: 1 s at 1M), greedy (the paper's)."
         ),
         Cli(flags=("--grid",)),
     ] = "auto"

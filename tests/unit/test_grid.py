@@ -188,9 +188,15 @@ def test_quality_ordering_on_clustered_data() -> None:
     assert disp["optimal"] <= 1.02 * disp["kdsplit"] <= 1.02 * disp["kdsplit-fast"]
 
 
-def test_kdsplit_keeps_neighbours_at_scale() -> None:
+@pytest.mark.parametrize("effort", ["thorough", "fast"])
+def test_kdsplit_keeps_neighbours_at_scale(effort: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # above 2,500 points kdsplit warps level by level and refines in the warped positions;
-    # its single coarse warp used to keep fewer neighbours here than kdsplit-fast (0.558 vs 0.572)
+    # its single coarse warp used to keep fewer neighbours here than kdsplit-fast (0.558 vs 0.572).
+    # Its fast effort (above THOROUGH_MAX_N) is tried here too, at a size a test can afford.
+    import deepviz.core.grid.kdsplit as kdsplit_module
+
+    if effort == "fast":
+        monkeypatch.setattr(kdsplit_module, "THOROUGH_MAX_N", 0)
     n = 20_000
     xy = _clustered(n, seed=0)
     shape = grid_shape(n)

@@ -26,6 +26,7 @@ HEAVY = {
     "deepviz.features.torch_nets": "imports torch, an optional extra",
     "deepviz.features.hub": "imports torch and a hub package",
     "deepviz.core.halfdot": "imports numba (~1 s), an optional extra, needed only to rank float16 features",
+    "deepviz.core.grid.compiled": "imports numba (~1 s), an optional extra, needed only to refine a grid",
     "deepviz.features.hf": "imports torch and transformers when a model is loaded",
     "deepviz.notebook.widget": "imports anywidget, the notebook extra",
     "deepviz.notebook.served": "imports the server (FastAPI), needed only once a widget is shown",

@@ -12,6 +12,7 @@ Public names: ``gridify`` and its ``METHODS`` (``auto_method`` picks one by size
 ``kdsplit``       the default: warped kd-split, then refinement
 ``warp``          the coarse and multi-level warps that even out a layout's density
 ``refine``        exact re-assignment inside small windows of cells
+``compiled``      refine's windows solved by numba (the ``fast`` extra), a range of them a call
 ``quality``       displacement and neighbourhood preservation
 
 A layout ``xy`` is (N, 2) float [x, y]; x maps to grid columns and y to rows, row 0 holding

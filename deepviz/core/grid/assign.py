@@ -19,9 +19,9 @@ _SOLVERS: dict[str, Solver] = {
 }
 METHODS: tuple[str, ...] = tuple(_SOLVERS)
 # What "auto" picks for a build (bench/bench_grid.py, 2 cores): the exact assignment stays within
-# seconds up to 2,500 points (lapjv); kdsplit then, 4.6 s at 100k and 51 s at 1M (10-NN kept
-# 0.635, peak 0.75 GB), a few % of a 1M build whose t-SNE takes 13 min; above 1M kdsplit-fast
-# (1.9 s at 1M, 10-NN kept 0.596). The server grids other pane shapes while the user waits, so it
+# seconds up to 2,500 points (lapjv); kdsplit then, 1.8 s at 100k (10-NN kept 0.629) and 8.5 s at
+# 1M (0.615; its fast effort above 250,000 points, kdsplit.py); above 1M kdsplit-fast (0.8 s at
+# 1M, 10-NN kept 0.595). The server grids other pane shapes while the user waits, so it
 # switches to kdsplit-fast sooner (``FITTED_KDSPLIT_MAX``).
 OPTIMAL_AUTO_MAX = 2500
 KDSPLIT_AUTO_MAX = 1_000_000
@@ -60,11 +60,12 @@ def gridify(
                         input does not let its first class take the best cells.
     ``"kdsplit-fast"``  recursive halving of the grid along its longer side, each half
                         receiving the points that lie furthest towards it, in proportion to
-                        its cells. O(N log N), ~2 s at 1M points; 10-30% more
+                        its cells. O(N log N), ~1 s at 1M points; 10-30% more
                         displacement than optimal on clustered layouts.
-    ``"kdsplit"``       the default, near optimal and ~50 s at 1M points: kd-split of the
+    ``"kdsplit"``       the default, near optimal and ~9 s at 1M points: kd-split of the
                         layout warped to spread evenly over the grid, then exact assignments
-                        inside overlapping 8x8 windows of cells. Up to 2,500 points the warp
+                        inside overlapping 8x8 windows of cells (4x4 windows, more passes
+                        and a narrower warp kernel above 250,000 points, kdsplit.Effort). Up to 2,500 points the warp
                         comes from an exact coarse assignment of a sample and the windows
                         minimise the total squared distance; above, it is built level by
                         level from kdsplit on a half-size sample, and the windows work on

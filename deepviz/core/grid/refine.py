@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import NDArray
@@ -10,8 +12,8 @@ from scipy.optimize import linear_sum_assignment  # no stubs in the venv
 
 from deepviz.core.grid.geometry import Cells, Positions, Shape, squared_cost
 
-# Side of the windows in cells: an 8 x 8 window is a 64 x 64 LAP of ~30 us. A pass costs
-# N / side^2 windows of up to O(side^6) each, so up to side^4: 16 could cost 16 times more.
+# Side of the windows in cells (by default: kdsplit's effort names its own, kdsplit.py). A window's
+# exact assignment costs up to O(side^6) and a pass N / side^2 of them: O(side^4) a pass.
 REFINE_BLOCK = 8
 # One full cycle of the four window offsets (8 before the multi-level warp, b7cc0a8). From
 # kdsplit-fast's start on 30,000 clustered points, 4 passes cut the cost by 1.8% in 2.4 s and
@@ -25,14 +27,20 @@ BLOCKS_PER_CHUNK = 512
 # Threads solving chunks of windows at once (scipy's solver releases the GIL). Windows are
 # independent, so the result is the same for any count; bench/bench_grid.py sets 1 as its baseline.
 REFINE_THREADS = os.cpu_count() or 1
+# Windows are solved by the compiled solver (deepviz.core.grid.compiled) when numba is installed,
+# else one scipy call each; bench/bench_grid.py turns it off for its baseline in the same process.
+COMPILED = True
+# Ranges of windows per thread and pass on the compiled path: several, so a thread that draws the
+# dense windows does not leave the others waiting.
+COMPILED_TASKS_PER_THREAD = 8
 
 
 def refine(
     pos: Positions,
     cells: Cells,
     shape: Shape,
-    block: int = REFINE_BLOCK,
-    max_passes: int = REFINE_MAX_PASSES,
+    block: int | None = None,
+    max_passes: int | None = None,
 ) -> Cells:
     """(N, 2) cells -> new (N, 2) cells with lower total squared cost to ``pos``, by exact
     LAPs in block x block windows; ``cells`` is not modified.
@@ -42,7 +50,10 @@ def refine(
     one candidate, so no pass can raise the cost. Offsets cycle through (0, 0), (b/2, b/2),
     (0, b/2), (b/2, 0) so that windows straddle the previous pass's borders. Stops after
     ``max_passes`` or when a full cycle gains less than a ``REFINE_TOL`` fraction of the cost.
+    ``block`` and ``max_passes`` default to ``REFINE_BLOCK`` and ``REFINE_MAX_PASSES``, read when called.
     """
+    block = block or REFINE_BLOCK
+    max_passes = REFINE_MAX_PASSES if max_passes is None else max_passes
     rows, cols = shape
     flat = cells[:, 0] * cols + cells[:, 1]
     half = block // 2
@@ -62,6 +73,9 @@ def _refine_pass(
     pos: Positions, flat: NDArray[np.int64], shape: Shape, block: int, offset: tuple[int, int]
 ) -> NDArray[np.int64]:
     """One tiling of windows: (N,) flat cell per point -> improved (N,) flat cell per point."""
+    kernel = _compiled()
+    if kernel is not None:
+        return _compiled_pass(kernel, pos, flat, shape, block, offset)
     rows, cols = shape
     m = rows * cols
     # window of every cell; windows at the borders are cut short by the grid edge
@@ -95,6 +109,45 @@ def _refine_pass(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deepviz-refine") as pool:
             list(pool.map(solve, chunks))
     return new_flat
+
+
+def _compiled_pass(
+    kernel: ModuleType, pos: Positions, flat: NDArray[np.int64], shape: Shape, block: int, offset: tuple[int, int]
+) -> NDArray[np.int64]:
+    """``_refine_pass`` by the compiled solver: ranges of windows on ``REFINE_THREADS`` threads at once."""
+    rows, cols = shape
+    new_flat: NDArray[np.int64] = flat.copy()
+    at_cell = np.full(rows * cols, -1, dtype=np.int64)
+    at_cell[new_flat] = np.arange(new_flat.size)
+    n_windows = ((rows + offset[0] + block - 1) // block) * ((cols + offset[1] + block - 1) // block)
+    xy = np.ascontiguousarray(pos, dtype=np.float64)
+    step = max(1, -(-n_windows // (REFINE_THREADS * COMPILED_TASKS_PER_THREAD)))
+    ranges = [(start, min(n_windows, start + step)) for start in range(0, n_windows, step)]
+
+    def run(span: tuple[int, int]) -> None:
+        kernel.refine_windows(xy, new_flat, at_cell, rows, cols, block, offset[0], offset[1], span[0], span[1])
+
+    if len(ranges) == 1 or REFINE_THREADS <= 1:
+        for span in ranges:
+            run(span)
+    else:
+        with ThreadPoolExecutor(max_workers=REFINE_THREADS, thread_name_prefix="deepviz-refine") as pool:
+            list(pool.map(run, ranges))
+    return new_flat
+
+
+@lru_cache(maxsize=1)
+def _compiled_module() -> ModuleType | None:
+    try:
+        import deepviz.core.grid.compiled as compiled
+    except ImportError:  # numba is the ``fast`` extra
+        return None
+    return compiled
+
+
+def _compiled() -> ModuleType | None:
+    """deepviz.core.grid.compiled when numba is installed and ``COMPILED`` is on, else None (scipy)."""
+    return _compiled_module() if COMPILED else None
 
 
 def _padded_groups(group: NDArray[np.int64], n_groups: int, width: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:

@@ -37,7 +37,8 @@ INVERSE_DISTANCE_EPS = 1e-9
 # detail only sqrt 2 = 1.4 times finer than the one below, so its cell-sized noise stays
 # small, and the levels still cost a geometric series: about the top level's time, twice.
 LEVEL_RATIO = 2
-# The motion field at a point is the kernel average over this many nearest sample points.
+# The motion field at a point is the kernel average over this many nearest sample points
+# (by default: kdsplit's effort names its own, kdsplit.py).
 LEVEL_NEIGHBOURS = 32
 # The sample's motions are first averaged over their own neighbours this many times: one
 # sparse kernel applied three times reaches as wide as a kernel of many more neighbours,
@@ -83,7 +84,10 @@ def coarse_warp(pos: Positions, shape: Shape, seed: int) -> Positions | None:
     return moved
 
 
-def multilevel_warp(pos: Positions, shape: Shape, seed: int, assign: Solver) -> Positions | None:
+def multilevel_warp(
+    pos: Positions, shape: Shape, seed: int, assign: Solver, neighbours: int = LEVEL_NEIGHBOURS,
+    smoothing: int = PRESMOOTH_STEPS,
+) -> Positions | None:
     """(N, 2) positions moved so that they spread nearly evenly over the grid, or None.
 
     A seeded sample of N / 2 points is assigned by ``assign`` (kdsplit itself, so this
@@ -105,16 +109,17 @@ def multilevel_warp(pos: Positions, shape: Shape, seed: int, assign: Solver) -> 
     scale = scaled_to(shape, coarse)
     q = pos[sample] * scale
     motion = (assign(q, coarse, seed) - q) / scale  # (S, 2) in fine cell units
-    return pos + smooth_motion(pos[sample], motion, pos, sample)
+    return pos + smooth_motion(pos[sample], motion, pos, sample, neighbours, smoothing)
 
 
 def smooth_motion(
-    src: Positions, motion: NDArray[np.float64], dst: Positions, src_at: NDArray[np.intp] | None = None
+    src: Positions, motion: NDArray[np.float64], dst: Positions, src_at: NDArray[np.intp] | None = None,
+    neighbours: int = LEVEL_NEIGHBOURS, steps: int = PRESMOOTH_STEPS,
 ) -> NDArray[np.float64]:
     """(M, 2) motions of points ``src`` (M, 2) -> (N, 2) smoothly interpolated at ``dst``.
 
-    The motions are first averaged ``PRESMOOTH_STEPS`` times over each source's k =
-    ``LEVEL_NEIGHBOURS`` nearest sources (one sparse M x M kernel applied repeatedly), then
+    The motions are first averaged ``steps`` times over each source's k = ``neighbours``
+    nearest sources (one sparse M x M kernel applied repeatedly), then
     each point of ``dst`` takes the kernel-weighted mean of its k nearest sources' smoothed
     motions. Kernel weights are (1 - (d / d_{k+1})^2)^2, d_{k+1} the distance to the next
     source: they fall to 0 just as a source leaves the neighbour set, so the field is
@@ -125,14 +130,14 @@ def smooth_motion(
     take their value from the presmoothing kernel, whose neighbours were already searched
     (the same search would find the same ones), and only the other points are searched.
     """
-    k = min(LEVEL_NEIGHBOURS, src.shape[0] - 1)
+    k = min(neighbours, src.shape[0] - 1)
     tree = cKDTree(src)
     weight = np.empty((src.shape[0], k))
     near = np.empty((src.shape[0], k), dtype=np.intp)
     order = _spatial_order(src)
     weight[order], near[order] = _kernel_weights(tree, src[order], k)
     kernel = csr_matrix((weight.ravel(), near.ravel(), np.arange(0, weight.size + 1, k)), shape=(src.shape[0],) * 2)
-    for _ in range(PRESMOOTH_STEPS):
+    for _ in range(steps):
         motion = kernel @ motion
     out = np.empty_like(dst)
     todo: NDArray[np.intp] = np.arange(dst.shape[0])
