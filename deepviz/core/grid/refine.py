@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment  # no stubs in the venv
 
 from deepviz.core.grid.geometry import Cells, Positions, Shape, squared_cost
+
+T = TypeVar("T")
 
 # Side of the windows in cells (by default: kdsplit's effort names its own, kdsplit.py). A window's
 # exact assignment costs up to O(side^6) and a pass N / side^2 of them: O(side^4) a pass.
@@ -99,16 +103,20 @@ def _refine_pass(
             pr, pc = linear_sum_assignment(cost[j, :npt, :ncell])
             new_flat[pt_list[win, pr]] = cell_list[win, pc]
 
-    chunks = [todo[start : start + BLOCKS_PER_CHUNK] for start in range(0, todo.size, BLOCKS_PER_CHUNK)]
-    workers = min(len(chunks), REFINE_THREADS)
-    if workers <= 1:
-        for wins in chunks:
-            solve(wins)
-    else:
-        # scipy's solver and numpy's array arithmetic release the GIL: one chunk per core at once
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deepviz-refine") as pool:
-            list(pool.map(solve, chunks))
+    # scipy's solver and numpy's array arithmetic release the GIL: one chunk per core at once
+    _on_threads(solve, [todo[start : start + BLOCKS_PER_CHUNK] for start in range(0, todo.size, BLOCKS_PER_CHUNK)])
     return new_flat
+
+
+def _on_threads(task: Callable[[T], None], items: list[T]) -> None:
+    """``task`` of every item, on up to ``REFINE_THREADS`` threads at once (in turn on one)."""
+    workers = min(len(items), REFINE_THREADS)
+    if workers <= 1:
+        for item in items:
+            task(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deepviz-refine") as pool:
+        list(pool.map(task, items))  # re-raises a task's error here
 
 
 def _compiled_pass(
@@ -127,12 +135,7 @@ def _compiled_pass(
     def run(span: tuple[int, int]) -> None:
         kernel.refine_windows(xy, new_flat, at_cell, rows, cols, block, offset[0], offset[1], span[0], span[1])
 
-    if len(ranges) == 1 or REFINE_THREADS <= 1:
-        for span in ranges:
-            run(span)
-    else:
-        with ThreadPoolExecutor(max_workers=REFINE_THREADS, thread_name_prefix="deepviz-refine") as pool:
-            list(pool.map(run, ranges))
+    _on_threads(run, ranges)
     return new_flat
 
 
