@@ -116,8 +116,7 @@ def tsne_like(n: int, seed: int = 0) -> np.ndarray:
 
 def measure(xy: np.ndarray, method: str, k_np: int) -> tuple[float, float, float]:
     shape = grid_shape(xy.shape[0])
-    threads = refine_module.REFINE_THREADS
-    now = {key: getattr(*key) for key in PREVIOUS_SETTINGS}
+    saved = {key: getattr(*key) for key in [(refine_module, "REFINE_THREADS"), *PREVIOUS_SETTINGS]}
     if method.endswith(SERIAL):
         method, refine_module.REFINE_THREADS = method.removesuffix(SERIAL), 1
     if method.endswith(PREVIOUS):
@@ -129,8 +128,7 @@ def measure(xy: np.ndarray, method: str, k_np: int) -> tuple[float, float, float
         cells = gridify(xy, shape, method=method)
         seconds = time.perf_counter() - start
     finally:
-        refine_module.REFINE_THREADS = threads
-        for (module, name), value in now.items():
+        for (module, name), value in saved.items():
             setattr(module, name, value)
     return seconds, displacement(xy, cells, shape), neighbourhood_preservation(xy, cells, k_np)
 

@@ -65,9 +65,10 @@ def gridify(
     ``"kdsplit"``       the default, near optimal and ~9 s at 1M points: kd-split of the
                         layout warped to spread evenly over the grid, then exact assignments
                         inside overlapping 8x8 windows of cells (4x4 windows, more passes
-                        and a narrower warp kernel above 250,000 points, kdsplit.Effort). Up to 2,500 points the warp
-                        comes from an exact coarse assignment of a sample and the windows
-                        minimise the total squared distance; above, it is built level by
+                        and a narrower warp kernel above 250,000 points, kdsplit.Effort).
+                        Up to 2,500 points the warp comes from an exact coarse assignment
+                        of a sample and the windows minimise the total squared distance;
+                        above, it is built level by
                         level from kdsplit on a half-size sample, and the windows work on
                         the warped positions, which keeps more neighbours together. Either
                         way, should the warped result cost more total squared distance than

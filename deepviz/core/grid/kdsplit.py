@@ -7,8 +7,8 @@ from functools import partial
 
 from deepviz.core.grid.geometry import Cells, Positions, Shape, squared_cost
 from deepviz.core.grid.kdsplit_fast import kdsplit_fast
-from deepviz.core.grid.refine import refine
-from deepviz.core.grid.warp import coarse_warp, multilevel_warp
+from deepviz.core.grid.refine import REFINE_BLOCK, REFINE_MAX_PASSES, refine
+from deepviz.core.grid.warp import LEVEL_NEIGHBOURS, PRESMOOTH_STEPS, coarse_warp, multilevel_warp
 
 # Up to this many points kdsplit warps once, by an exact coarse assignment of a sample (see
 # ``coarse_warp``); above it, level by level, halving the points until this size ends the
@@ -31,8 +31,9 @@ class Effort:
     smoothing: int
 
 
-# Up to THOROUGH_MAX_N points: 100k in 2.4 s keeping 0.629 of 10-NN (synthetic t-SNE-like map).
-THOROUGH = Effort(block=8, top_passes=4, level_passes=4, neighbours=32, smoothing=3)
+# Up to THOROUGH_MAX_N points, the defaults of refine and of the warp: 100k in 1.8 s keeping 0.629
+# of 10-NN (synthetic t-SNE-like map).
+THOROUGH = Effort(REFINE_BLOCK, REFINE_MAX_PASSES, REFINE_MAX_PASSES, LEVEL_NEIGHBOURS, PRESMOOTH_STEPS)
 # Above: smaller windows with more passes and a narrower kernel applied more often, at about half
 # the time: 1M in 9 s keeping 0.614, where THOROUGH took 19.7 s to keep 0.635 (bench/README.md).
 FAST = Effort(block=4, top_passes=8, level_passes=4, neighbours=16, smoothing=6)
@@ -58,7 +59,7 @@ def kdsplit(pos: Positions, shape: Shape, seed: int) -> Cells:
         # keeping the cheaper start guarantees kdsplit never does worse than kdsplit-fast
         if squared_cost(pos, candidate) < squared_cost(pos, plain):
             best = candidate
-    return refine(pos, best, shape, THOROUGH.block, THOROUGH.top_passes)
+    return refine(pos, best, shape)
 
 
 def _kdsplit_multilevel(pos: Positions, shape: Shape, seed: int, effort: Effort) -> Cells:

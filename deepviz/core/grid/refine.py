@@ -43,8 +43,8 @@ def refine(
     pos: Positions,
     cells: Cells,
     shape: Shape,
-    block: int | None = None,
-    max_passes: int | None = None,
+    block: int = REFINE_BLOCK,
+    max_passes: int = REFINE_MAX_PASSES,
 ) -> Cells:
     """(N, 2) cells -> new (N, 2) cells with lower total squared cost to ``pos``, by exact
     LAPs in block x block windows; ``cells`` is not modified.
@@ -54,10 +54,7 @@ def refine(
     one candidate, so no pass can raise the cost. Offsets cycle through (0, 0), (b/2, b/2),
     (0, b/2), (b/2, 0) so that windows straddle the previous pass's borders. Stops after
     ``max_passes`` or when a full cycle gains less than a ``REFINE_TOL`` fraction of the cost.
-    ``block`` and ``max_passes`` default to ``REFINE_BLOCK`` and ``REFINE_MAX_PASSES``, read when called.
     """
-    block = block or REFINE_BLOCK
-    max_passes = REFINE_MAX_PASSES if max_passes is None else max_passes
     rows, cols = shape
     flat = cells[:, 0] * cols + cells[:, 1]
     half = block // 2
